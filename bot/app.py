@@ -1,0 +1,46 @@
+"""build_app(deps) -> AsyncApp: middleware and listener registration, nothing else."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import BotDeps
+from bot.listeners import commands, events, home
+from engine.errors import FaultMavenError
+
+log = logging.getLogger(__name__)
+
+
+def build_app(deps: BotDeps, client: AsyncWebClient) -> AsyncApp:
+    app = AsyncApp(client=client, token=client.token, process_before_response=False)
+
+    async def inject_deps(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
+        context["deps"] = deps
+        await next()
+
+    app.middleware(inject_deps)
+
+    async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """Unexpected errors: log with an id the user can quote, and tell them in the thread."""
+        if isinstance(error, FaultMavenError):
+            text = error.user_message
+        else:
+            error_id = uuid.uuid4().hex[:8]
+            log.exception("listener failed (error id %s)", error_id, exc_info=error)
+            text = f"Something went wrong on my side (error id `{error_id}`). Please try again."
+        event = body.get("event") or {}
+        channel, ts = event.get("channel"), event.get("thread_ts") or event.get("ts")
+        if channel and ts:
+            await client.chat_postMessage(channel=channel, thread_ts=ts, text=f"⚠️ {text}")
+
+    app.error(on_error)
+    events.register(app)
+    commands.register(app)
+    home.register(app)
+    return app

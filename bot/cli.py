@@ -1,0 +1,129 @@
+"""The `faultmaven` command: run, shell, analyze, db."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from engine.config import Settings
+from engine.errors import FaultMavenError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="FaultMaven: troubleshooting copilot for Slack.",
+)
+db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
+app.add_typer(db_app, name="db")
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # platformdirs warns about XDG_RUNTIME_DIR inside pgserver; it is noise for users.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def run(
+    role: Annotated[str, typer.Option(help="all | bot | worker")] = "all",
+) -> None:
+    """Run FaultMaven in Slack (socket mode)."""
+    from bot.runtime import check_slack_settings, run_process
+
+    settings = Settings()
+    _setup_logging(settings.log_level)
+    if role not in ("all", "bot", "worker"):
+        _fail(f"Unknown role {role!r}: use all, bot or worker.")
+    try:
+        check_slack_settings(settings, role)  # type: ignore[arg-type]
+    except FaultMavenError as exc:
+        _fail(exc.user_message)
+    asyncio.run(run_process(settings, role))  # type: ignore[arg-type]
+
+
+@app.command()
+def shell() -> None:
+    """Chat with the engine in this terminal, no Slack needed."""
+    from bot.shell import run_shell
+
+    settings = Settings()
+    _setup_logging("WARNING")
+    asyncio.run(run_shell(settings))
+
+
+@app.command()
+def analyze(
+    files: Annotated[list[Path], typer.Argument(help="log files to analyse")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the full reports as JSON")] = False,
+) -> None:
+    """Print the evidence report of local files."""
+    from engine.evidence.logs import analyze_log
+    from engine.evidence.summary import summarize
+
+    reports = []
+    failed = 0
+    for path in files:
+        try:
+            if not path.is_file():
+                raise FaultMavenError(f"No such file: {path}")
+            report = analyze_log(path.name, path.read_bytes())
+        except FaultMavenError as exc:
+            failed += 1
+            typer.echo(f"{path}: {exc.user_message}", err=True)
+            continue
+        reports.append(report)
+        if not as_json:
+            typer.echo(summarize(report))
+            for group in report.error_groups[:5]:
+                when = f" first {group.first_seen:%H:%M:%S}" if group.first_seen else ""
+                where = f"{when} (line {group.first_line})"
+                typer.echo(f"  {group.count:>7,} × {group.level} {group.message}{where}")
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in reports], indent=2))
+    if failed:
+        raise typer.Exit(1)
+
+
+@db_app.command("migrate")
+def migrate() -> None:
+    """Apply pending database migrations (they also apply on every start)."""
+
+    async def _migrate() -> list[str]:
+        from engine.embedded import EmbeddedServices
+        from engine.store.db import open_pool
+        from engine.store.migrate import apply_migrations
+
+        settings = Settings()
+        embedded = EmbeddedServices(settings.data_dir)
+        url = settings.database_url or embedded.postgres_url()
+        pool = await open_pool(url, max_size=1)
+        try:
+            async with pool.connection() as conn:
+                return await apply_migrations(conn)
+        finally:
+            await pool.close()
+            embedded.close()
+
+    _setup_logging("WARNING")
+    applied = asyncio.run(_migrate())
+    typer.echo(f"applied: {', '.join(applied)}" if applied else "database is up to date")
+
+
+def main() -> None:
+    app()

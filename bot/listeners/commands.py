@@ -1,0 +1,94 @@
+"""`/faultmaven` subcommands: open, close, status, list, help."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+
+from bot import blocks, parsing
+from bot.deps import deps_of
+from engine.errors import FaultMavenError, UnknownCommand
+from engine.models import CloseCaseRequest
+
+HELP = """*FaultMaven* — troubleshooting copilot. A thread is a case; files in it are evidence.
+• `/faultmaven open <title>` — start a case (its thread is the case)
+• `@FaultMaven <question>` in any thread — open or continue that thread's case and answer
+• Upload logs into a case thread — I analyse them and reply with a summary
+• `/faultmaven close [#id] [resolution]` — close the channel's open case (or case #id)
+• `/faultmaven status [#id]` · `/faultmaven list` · `/faultmaven help`"""
+
+
+async def _open(
+    ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext, rest: str
+) -> None:
+    if not rest.strip():
+        await ack("Give the case a title: `/faultmaven open checkout 502s since 14:00`")
+        return
+    await ack()
+    await deps_of(context).queue.submit(
+        "open_case", parsing.open_request(command, rest), dedup_key=f"cmd:{command['trigger_id']}"
+    )
+
+
+async def _close(
+    ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext, rest: str
+) -> None:
+    deps = deps_of(context)
+    case_id, resolution = parsing.case_ref_and_rest(rest)
+    case = await deps.service.find_case_to_close(command["channel_id"], case_id)
+    await ack(f"Closing case #{case.id} ({case.title}); the resolution summary goes in its thread.")
+    await deps.queue.submit(
+        "close_case",
+        CloseCaseRequest(case_id=case.id, user=command["user_id"], resolution=resolution),
+        dedup_key=f"cmd:{command['trigger_id']}",
+    )
+
+
+async def _status(
+    ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext, rest: str
+) -> None:
+    service = deps_of(context).service
+    case_id, _ = parsing.case_ref_and_rest(rest)
+    if case_id is not None:
+        stats = await service.case_stats(case_id)
+        await ack(f"{blocks.case_line(stats)} — status *{stats.case.status}*")
+        return
+    await ack(
+        **blocks.case_list(
+            await service.open_cases(channel_id=command["channel_id"]),
+            empty="No open cases in this channel. Start one with `/faultmaven open <title>`.",
+        )
+    )
+
+
+async def _list(
+    ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext, rest: str
+) -> None:
+    await _status(ack, command, context, "")
+
+
+async def _help(
+    ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext, rest: str
+) -> None:
+    await ack(HELP)
+
+
+SUBCOMMANDS = {"open": _open, "close": _close, "status": _status, "list": _list, "help": _help}
+
+
+async def on_command(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
+    name, rest = parsing.split_command(command.get("text", ""))
+    handler = SUBCOMMANDS.get(name)
+    try:
+        if handler is None:
+            raise UnknownCommand(
+                f"I don't know `{name}`. Try `/faultmaven help` for what I can do."
+            )
+        await handler(ack, command, context, rest)
+    except FaultMavenError as exc:
+        await ack(exc.user_message)
+
+
+def register(app: AsyncApp) -> None:
+    app.command("/faultmaven")(on_command)

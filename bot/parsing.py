@@ -1,0 +1,140 @@
+"""Slack payloads -> engine requests. The only module that reads Slack payload keys."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from engine.models import (
+    FileRef,
+    FilesRequest,
+    MentionRequest,
+    MessageRequest,
+    OpenCaseRequest,
+    ThreadRef,
+)
+
+_MENTION = re.compile(r"<@[UW][A-Z0-9]+(\|[^>]*)?>")
+_CASE_REF = re.compile(r"^#?(\d+)$")
+
+# Message subtypes that are not people talking (edits, joins, bot posts...).
+_IGNORED_SUBTYPES = {
+    "message_changed",
+    "message_deleted",
+    "message_replied",
+    "bot_message",
+    "channel_join",
+    "channel_leave",
+    "channel_topic",
+    "channel_purpose",
+    "channel_name",
+    "group_join",
+    "group_leave",
+    "thread_broadcast_deleted",
+    "ekm_access_denied",
+    "tombstone",
+}
+
+
+def strip_mentions(text: str) -> str:
+    return _MENTION.sub("", text).strip()
+
+
+def event_id(body: dict[str, Any]) -> str:
+    return str(body.get("event_id") or body["event"]["ts"])
+
+
+def _thread(body: dict[str, Any], event: dict[str, Any]) -> ThreadRef:
+    return ThreadRef(
+        team_id=str(body.get("team_id") or event.get("team") or ""),
+        channel_id=event["channel"],
+        # A top-level mention starts a thread on itself.
+        thread_ts=event.get("thread_ts") or event["ts"],
+    )
+
+
+def file_refs(event: dict[str, Any]) -> list[FileRef]:
+    refs = []
+    for f in event.get("files") or []:
+        if f.get("mode") == "tombstone":  # deleted before we got to it
+            continue
+        refs.append(
+            FileRef(
+                source_id=f["id"],
+                name=f.get("name") or f.get("title") or f["id"],
+                size=f.get("size"),
+                mimetype=f.get("mimetype"),
+                # Partial file objects ("file_access": "check_file_info") carry no URL;
+                # the FileSource then asks files.info.
+                url=f.get("url_private_download") or f.get("url_private"),
+            )
+        )
+    return refs
+
+
+def mention_request(body: dict[str, Any]) -> MentionRequest:
+    event = body["event"]
+    return MentionRequest(
+        thread=_thread(body, event),
+        ts=event["ts"],
+        user=event.get("user", ""),
+        text=strip_mentions(event.get("text", "")),
+        files=file_refs(event),
+    )
+
+
+def is_person_in_thread(event: dict[str, Any]) -> bool:
+    """A message a person wrote inside a thread (the only messages recorded as case history)."""
+    return (
+        bool(event.get("thread_ts"))
+        and event.get("subtype") not in _IGNORED_SUBTYPES
+        and not event.get("bot_id")
+        and bool(event.get("user"))
+    )
+
+
+def mentions_user(event: dict[str, Any], user_id: str | None) -> bool:
+    return bool(user_id) and f"<@{user_id}" in (event.get("text") or "")
+
+
+def message_request(body: dict[str, Any]) -> MessageRequest:
+    event = body["event"]
+    return MessageRequest(
+        thread=_thread(body, event), ts=event["ts"], user=event["user"], text=event.get("text", "")
+    )
+
+
+def files_request(body: dict[str, Any]) -> FilesRequest:
+    event = body["event"]
+    return FilesRequest(
+        thread=_thread(body, event),
+        ts=event["ts"],
+        user=event.get("user", ""),
+        text=event.get("text", ""),
+        files=file_refs(event),
+    )
+
+
+def split_command(text: str) -> tuple[str, str]:
+    """'/faultmaven close #3 fixed it' -> ('close', '#3 fixed it')."""
+    parts = (text or "").strip().split(maxsplit=1)
+    if not parts:
+        return "help", ""
+    return parts[0].lower(), parts[1] if len(parts) > 1 else ""
+
+
+def case_ref_and_rest(text: str) -> tuple[int | None, str]:
+    """'#12 raised the pool size' -> (12, 'raised the pool size')."""
+    parts = text.strip().split(maxsplit=1)
+    if parts and (m := _CASE_REF.match(parts[0])):
+        return int(m.group(1)), parts[1] if len(parts) > 1 else ""
+    return None, text.strip()
+
+
+def open_request(command: dict[str, Any], title: str) -> OpenCaseRequest:
+    return OpenCaseRequest(
+        team_id=command.get("team_id", ""),
+        channel_id=command["channel_id"],
+        user=command["user_id"],
+        title=title,
+    )

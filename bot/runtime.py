@@ -1,0 +1,176 @@
+"""Start what a process needs (database, queue, Slack clients) and run its roles.
+
+Roles: `bot` (socket-mode listeners: ack and enqueue), `worker` (arq jobs), `all` (both).
+SIGTERM stops cleanly: the socket closes first so no new events arrive, running jobs get
+`shutdown_grace_s` to finish, and any still running are returned to the queue by arq.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import dataclass
+from typing import Literal
+
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.worker import Worker
+from psycopg_pool import AsyncConnectionPool
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.app import build_app
+from bot.deps import BotDeps
+from bot.slack_io import SlackFileSource, SlackReplier, user_ref, web_client
+from engine import jobs
+from engine.config import Settings
+from engine.embedded import EmbeddedServices
+from engine.errors import ConfigurationError
+from engine.queue import JobQueue
+from engine.service import CaseService
+from engine.store.db import open_pool
+from engine.store.migrate import apply_migrations
+
+log = logging.getLogger(__name__)
+
+Role = Literal["all", "bot", "worker"]
+QUEUE_NAME = "faultmaven:queue"
+
+MISSING_TOKENS = (
+    "FaultMaven cannot connect to Slack: {missing} {verb} not set. Create the Slack app from "
+    "manifest.yml (api.slack.com/apps → Create New App → From a manifest), install it to your "
+    "workspace, then set SLACK_BOT_TOKEN (the xoxb- token under OAuth & Permissions) and "
+    "SLACK_APP_TOKEN (an xapp- app-level token with the connections:write scope, under Basic "
+    "Information) in the environment or a .env file. To try FaultMaven without Slack, run "
+    "`faultmaven shell`."
+)
+
+
+def check_slack_settings(settings: Settings, role: Role) -> None:
+    missing = settings.missing_slack_settings()
+    if role == "worker":  # workers post and download but hold no socket
+        missing = [m for m in missing if m != "SLACK_APP_TOKEN"]
+    if missing:
+        verb = "is" if len(missing) == 1 else "are"
+        raise ConfigurationError(MISSING_TOKENS.format(missing=" and ".join(missing), verb=verb))
+
+
+@dataclass
+class Backends:
+    """Database pool and Redis, embedded when no URL is configured."""
+
+    settings: Settings
+    embedded: EmbeddedServices
+    pool: AsyncConnectionPool
+    redis: ArqRedis | None = None
+
+    @classmethod
+    async def start(cls, settings: Settings, *, with_redis: bool = True) -> Backends:
+        embedded = EmbeddedServices(settings.data_dir)
+        db_url = settings.database_url
+        if not db_url:
+            db_url = await asyncio.to_thread(embedded.postgres_url)
+        pool = await open_pool(db_url)
+        async with pool.connection() as conn:
+            await apply_migrations(conn)
+        backends = cls(settings, embedded, pool)
+        if with_redis:
+            redis_url = settings.redis_url
+            if not redis_url:
+                redis_url = await asyncio.to_thread(embedded.redis_url)
+            backends.redis = await create_pool(
+                RedisSettings.from_dsn(redis_url), default_queue_name=QUEUE_NAME
+            )
+        return backends
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.pool.close()
+        await asyncio.to_thread(self.embedded.close)
+
+
+def make_worker(
+    service: CaseService, redis: ArqRedis, settings: Settings, *, burst: bool = False
+) -> Worker:
+    return Worker(
+        functions=jobs.functions(
+            timeout_s=settings.job_timeout_s, max_tries=settings.job_max_tries
+        ),
+        redis_pool=redis,
+        queue_name=QUEUE_NAME,
+        ctx={"service": service, "max_tries": settings.job_max_tries},
+        handle_signals=False,
+        job_completion_wait=settings.shutdown_grace_s,
+        max_tries=settings.job_max_tries,
+        job_timeout=settings.job_timeout_s,
+        keep_result=3600,
+        poll_delay=0.1,
+        burst=burst,
+    )
+
+
+class SlackProcess:
+    """One process running some roles against Slack; `run()` returns after a clean stop."""
+
+    def __init__(self, settings: Settings, role: Role) -> None:
+        self.settings = settings
+        self.role = role
+        self.stopping = asyncio.Event()
+        self.handler: AsyncSocketModeHandler | None = None
+        self.worker: Worker | None = None
+
+    def request_stop(self) -> None:
+        self.stopping.set()
+
+    async def run(self) -> None:
+        check_slack_settings(self.settings, self.role)
+        settings = self.settings
+        assert settings.slack_bot_token is not None
+        bot_token = settings.slack_bot_token.get_secret_value()
+        client = web_client(bot_token, settings.slack_api_url)
+        files = SlackFileSource(client, bot_token)
+        backends = await Backends.start(settings)
+        assert backends.redis is not None
+        service = CaseService(
+            backends.pool, settings, replier=SlackReplier(client), files=files, user_ref=user_ref
+        )
+        worker_task: asyncio.Task[None] | None = None
+        try:
+            if self.role in ("all", "worker"):
+                self.worker = make_worker(service, backends.redis, settings)
+                worker_task = asyncio.create_task(self.worker.async_run())
+            if self.role in ("all", "bot"):
+                assert settings.slack_app_token is not None
+                app = build_app(BotDeps(service, JobQueue(backends.redis)), client)
+                self.handler = AsyncSocketModeHandler(
+                    app,
+                    settings.slack_app_token.get_secret_value(),
+                    web_client=web_client(None, settings.slack_api_url),
+                )
+                await self.handler.connect_async()
+                log.info("connected to Slack (socket mode), role=%s", self.role)
+            await self.stopping.wait()
+        finally:
+            await self._shutdown(worker_task)
+            await files.close()
+            await backends.close()
+
+    async def _shutdown(self, worker_task: asyncio.Task[None] | None) -> None:
+        if self.handler is not None:
+            await self.handler.close_async()  # no new events from here on
+        if self.worker is not None and worker_task is not None:
+            # Stop picking jobs, give running ones the grace period, then cancel the rest:
+            # arq puts cancelled jobs back on the queue for another worker.
+            self.worker.handle_sig_wait_for_completion(signal.SIGTERM)
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker_task
+            await self.worker.close()
+
+
+async def run_process(settings: Settings, role: Role) -> None:
+    process = SlackProcess(settings, role)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, process.request_stop)
+    await process.run()

@@ -1,0 +1,236 @@
+"""`faultmaven shell`: the same engine in a terminal, no Slack (like Hubot's shell adapter).
+
+Each case is a pseudo-thread in the pseudo-channel "shell"; replies print to stdout; files
+come from local paths. Work runs in-process: no queue, so no Redis is needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from engine.config import Settings
+from engine.errors import DownloadFailed, EvidenceRejected, FaultMavenError
+from engine.models import Case, CloseCaseRequest, FileRef, FilesRequest, MentionRequest, ThreadRef
+from engine.replies import AnswerReply, Reply
+from engine.service import CaseService
+
+CHANNEL = "shell"
+USER = "you"
+
+HELP = """Commands:
+  /open TITLE        start a case
+  /upload PATH...    add files to the current case as evidence
+  /close [TEXT]      close the current case with a resolution
+  /status            the current case;  /list  open cases;  /resume ID  switch case
+  /help              this text;  /quit  leave (cases are kept)
+Anything else is a question about the current case (it opens one if there is none)."""
+
+
+def format_reply(reply: Reply) -> str:
+    if isinstance(reply, AnswerReply):
+        return f"{reply.text}\n— {reply.footer}"
+    return reply.text
+
+
+class TerminalReplier:
+    def __init__(self, write: Callable[[str], None]) -> None:
+        self.write = write
+        self._next_id = 0
+
+    async def post(self, channel_id: str, reply: Reply, thread_ts: str | None = None) -> str:
+        self.write(format_reply(reply))
+        self._next_id += 1
+        return f"shell-msg-{self._next_id}"
+
+    async def update(self, channel_id: str, message_id: str, reply: Reply) -> None:
+        self.write(format_reply(reply))
+
+
+class LocalFileSource:
+    """Reads files named on the command line; FileRef.url holds the path."""
+
+    async def fetch(self, file: FileRef, max_bytes: int) -> bytes:
+        return await asyncio.to_thread(self._read, Path(file.url or file.name), max_bytes)
+
+    @staticmethod
+    def _read(path: Path, max_bytes: int) -> bytes:
+        path = path.expanduser()
+        if not path.is_file():
+            raise DownloadFailed(f"No such file: {path}")
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise EvidenceRejected(
+                f"{path.name} is {size / 1048576:.1f} MB, over the {max_bytes / 1048576:.1f} MB "
+                "limit (FAULTMAVEN_MAX_FILE_MB)."
+            )
+        return path.read_bytes()
+
+
+def file_ref(path: str) -> FileRef:
+    resolved = Path(path).expanduser().resolve()
+    # The path and mtime identify the upload: re-uploading a changed file is new evidence.
+    mtime = int(resolved.stat().st_mtime) if resolved.is_file() else 0
+    return FileRef(source_id=f"local:{resolved}:{mtime}", name=resolved.name, url=str(resolved))
+
+
+class Shell:
+    def __init__(self, service: CaseService, out: TextIO) -> None:
+        self.service = service
+        self.out = out
+        self.case: Case | None = None
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    @property
+    def prompt(self) -> str:
+        return f"#{self.case.id}> " if self.case else "faultmaven> "
+
+    async def _open(self, title: str) -> Case:
+        thread = ThreadRef(channel_id=CHANNEL, thread_ts=f"shell-{uuid.uuid4().hex[:12]}")
+        self.case = await self.service.start_case(thread, title=title, user=USER)
+        self.say(f"Case #{self.case.id} opened: {self.case.title}")
+        return self.case
+
+    async def handle(self, line: str) -> bool:
+        """Handle one input line; False when the user wants to leave."""
+        line = line.strip()
+        if not line:
+            return True
+        if not line.startswith("/"):
+            await self._ask(line)
+            return True
+        command, _, rest = line.partition(" ")
+        rest = rest.strip()
+        if command in ("/quit", "/exit"):
+            return False
+        if command == "/help":
+            self.say(HELP)
+        elif command == "/open":
+            await self._open(rest or "Untitled case")
+        elif command == "/upload":
+            await self._upload(rest)
+        elif command == "/close":
+            await self._close(rest)
+        elif command in ("/status", "/list"):
+            await self._status(current_only=command == "/status")
+        elif command == "/resume":
+            await self._resume(rest)
+        else:
+            self.say(f"Unknown command {command}. Type /help.")
+        return True
+
+    async def _ask(self, text: str) -> None:
+        case = self.case or await self._open(text)
+        await self.service.answer_mention(
+            MentionRequest(thread=case.thread, ts=_new_ts(), user=USER, text=text),
+            key=uuid.uuid4().hex,
+        )
+
+    async def _upload(self, rest: str) -> None:
+        paths = shlex.split(rest)
+        if not paths:
+            self.say("Usage: /upload PATH [PATH...]")
+            return
+        case = self.case or await self._open(f"Investigating {Path(paths[0]).name}")
+        await self.service.add_files(
+            FilesRequest(
+                thread=case.thread, ts=_new_ts(), user=USER, files=[file_ref(p) for p in paths]
+            ),
+            key=uuid.uuid4().hex,
+        )
+
+    async def _close(self, resolution: str) -> None:
+        if self.case is None:
+            self.say("There is no open case to close. Start one with /open TITLE.")
+            return
+        await self.service.close_case(
+            CloseCaseRequest(case_id=self.case.id, user=USER, resolution=resolution),
+            key=uuid.uuid4().hex,
+        )
+        self.case = None
+
+    async def _status(self, *, current_only: bool) -> None:
+        stats = await self.service.open_cases(channel_id=CHANNEL)
+        if current_only and self.case:
+            stats = [s for s in stats if s.case.id == self.case.id]
+        if not stats:
+            self.say(
+                "No open cases." if not current_only else "No current case. /list shows open ones."
+            )
+        for s in stats:
+            self.say(
+                f"#{s.case.id} {s.case.title} — {s.case.phase}, {s.evidence_count} file(s), "
+                f"{s.error_count:,} errors, {s.message_count} messages"
+            )
+
+    async def _resume(self, rest: str) -> None:
+        try:
+            case_id = int(rest.lstrip("#"))
+        except ValueError:
+            self.say("Usage: /resume ID")
+            return
+        stats = await self.service.case_stats(case_id)
+        if stats.case.channel_id != CHANNEL or stats.case.status != "open":
+            self.say(f"Case #{case_id} is not an open shell case.")
+            return
+        self.case = stats.case
+        self.say(f"Now on case #{case_id}: {self.case.title}")
+
+
+def _new_ts() -> str:
+    """A message id that sorts in time order, like Slack's ts."""
+    return f"{time.time_ns():020d}"
+
+
+async def run_shell(
+    settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
+) -> None:
+    from bot.runtime import Backends  # starts the embedded Postgres on first use
+
+    interactive = stdin.isatty()
+    print(
+        "FaultMaven shell — the engine without Slack. Type /help, or describe the incident.",
+        file=stdout,
+        flush=True,
+    )
+    backends = await Backends.start(settings, with_redis=False)
+    try:
+        shell = Shell(
+            CaseService(
+                backends.pool,
+                settings,
+                replier=TerminalReplier(lambda t: print(t, file=stdout, flush=True)),
+                files=LocalFileSource(),
+            ),
+            stdout,
+        )
+        if not settings.llm_models:
+            print(
+                "(no LLM configured: answers come from the offline reasoner;"
+                " set LLM_MODEL to use one)",
+                file=stdout,
+                flush=True,
+            )
+        while True:
+            if interactive:
+                print(shell.prompt, end="", file=stdout, flush=True)
+            line = await asyncio.to_thread(stdin.readline)
+            if not line:
+                break
+            if not interactive:
+                print(f"{shell.prompt}{line.rstrip()}", file=stdout, flush=True)
+            try:
+                if not await shell.handle(line):
+                    break
+            except FaultMavenError as exc:
+                shell.say(f"⚠️ {exc.user_message}")
+    finally:
+        await backends.close()

@@ -1,0 +1,132 @@
+"""Slack implementations of the engine's ports: post/update messages, download files."""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks import render
+from engine.errors import DownloadFailed, EvidenceRejected
+from engine.models import FileRef
+from engine.replies import Reply
+
+log = logging.getLogger(__name__)
+
+DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=300, sock_connect=15, sock_read=60)
+CHUNK = 256 * 1024
+
+
+def web_client(token: str | None, base_url: str) -> AsyncWebClient:
+    """A Web API client on SLACK_API_URL that honours 429 Retry-After and retries dropped
+    connections, so a rate-limited burst slows down instead of losing replies."""
+    client = AsyncWebClient(token=token, base_url=base_url)
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
+    if not any(isinstance(h, AsyncConnectionErrorRetryHandler) for h in client.retry_handlers):
+        client.retry_handlers.append(AsyncConnectionErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+def user_ref(user_id: str) -> str:
+    return f"<@{user_id}>" if user_id else "someone"
+
+
+class SlackReplier:
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def post(self, channel_id: str, reply: Reply, thread_ts: str | None = None) -> str:
+        response = await self.client.chat_postMessage(
+            channel=channel_id,
+            thread_ts=thread_ts,
+            unfurl_links=False,
+            unfurl_media=False,
+            **render(reply),
+        )
+        return str(response["ts"])
+
+    async def update(self, channel_id: str, message_id: str, reply: Reply) -> None:
+        await self.client.chat_update(channel=channel_id, ts=message_id, **render(reply))
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+class SlackFileSource:
+    """Downloads url_private with the bot token, streamed and capped."""
+
+    def __init__(self, client: AsyncWebClient, bot_token: str) -> None:
+        self.client = client
+        self.bot_token = bot_token
+        self._session: aiohttp.ClientSession | None = None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            # aiohttp ignores proxy variables by default (trust_env=False), like slack_sdk.
+            self._session = aiohttp.ClientSession(timeout=DOWNLOAD_TIMEOUT)
+        return self._session
+
+    async def _resolve(self, file: FileRef) -> FileRef:
+        if file.url:
+            return file
+        info = (await self.client.files_info(file=file.source_id))["file"]
+        return file.model_copy(
+            update={
+                "name": info.get("name") or file.name,
+                "size": info.get("size", file.size),
+                "mimetype": info.get("mimetype", file.mimetype),
+                "url": info.get("url_private_download") or info.get("url_private"),
+            }
+        )
+
+    async def fetch(self, file: FileRef, max_bytes: int) -> bytes:
+        file = await self._resolve(file)
+        if file.size is not None and file.size > max_bytes:
+            raise EvidenceRejected(
+                f"{file.name} is {_mb(file.size)}, over the {_mb(max_bytes)} limit "
+                "(FAULTMAVEN_MAX_FILE_MB); upload a smaller slice (e.g. the incident window)."
+            )
+        if not file.url:
+            raise DownloadFailed(f"Slack gave no download link for {file.name}.")
+        headers = {"Authorization": f"Bearer {self.bot_token}"}
+        try:
+            async with self._http().get(file.url, headers=headers) as response:
+                if response.status != 200:
+                    raise DownloadFailed(
+                        f"Could not download {file.name} from Slack (HTTP {response.status}); "
+                        "try uploading it again."
+                    )
+                if "text/html" in response.headers.get("Content-Type", "") and "html" not in (
+                    file.mimetype or ""
+                ):
+                    raise DownloadFailed(
+                        f"Slack sent a login page instead of {file.name}: the bot could not read "
+                        "the file. Check that the app is in this channel and has the files:read "
+                        "scope."
+                    )
+                chunks: list[bytes] = []
+                received = 0
+                async for chunk in response.content.iter_chunked(CHUNK):
+                    received += len(chunk)
+                    if received > max_bytes:
+                        raise EvidenceRejected(
+                            f"{file.name} is over the {_mb(max_bytes)} limit "
+                            "(FAULTMAVEN_MAX_FILE_MB); upload a smaller slice."
+                        )
+                    chunks.append(chunk)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DownloadFailed(
+                f"Could not download {file.name} from Slack ({type(exc).__name__}); try again."
+            ) from exc
+        return b"".join(chunks)

@@ -1,0 +1,100 @@
+"""All settings, read from the environment and `.env` (pydantic-settings).
+
+`.env.example` lists every variable; keep the two in step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import platformdirs
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SLACK_DEFAULT_API_URL = "https://slack.com/api/"
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("faultmaven", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = SLACK_DEFAULT_API_URL
+
+    # Storage and queue; empty means "start the embedded one in data_dir".
+    database_url: str | None = None
+    redis_url: str | None = None
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        validation_alias=AliasChoices("FAULTMAVEN_DATA_DIR", "data_dir"),
+    )
+
+    # Evidence
+    max_file_mb: float = Field(
+        default=50.0, gt=0, validation_alias=AliasChoices("FAULTMAVEN_MAX_FILE_MB", "max_file_mb")
+    )
+
+    # LLM (litellm model names, e.g. "openai/gpt-4o-mini", "anthropic/claude-3-5-haiku-latest")
+    llm_model: str | None = None
+    llm_fallback_models: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    llm_api_base: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = 60.0
+    llm_retries: int = 2
+
+    # Jobs
+    job_timeout_s: int = Field(
+        default=300, validation_alias=AliasChoices("FAULTMAVEN_JOB_TIMEOUT_S", "job_timeout_s")
+    )
+    job_max_tries: int = Field(
+        default=5, validation_alias=AliasChoices("FAULTMAVEN_JOB_MAX_TRIES", "job_max_tries")
+    )
+    # How long to wait for running jobs on SIGTERM before returning them to the queue.
+    shutdown_grace_s: int = Field(
+        default=20,
+        validation_alias=AliasChoices("FAULTMAVEN_SHUTDOWN_GRACE_S", "shutdown_grace_s"),
+    )
+
+    # Prompting
+    history_limit: int = Field(
+        default=40, validation_alias=AliasChoices("FAULTMAVEN_HISTORY_LIMIT", "history_limit")
+    )
+
+    log_level: str = Field(
+        default="INFO", validation_alias=AliasChoices("FAULTMAVEN_LOG_LEVEL", "log_level")
+    )
+
+    @field_validator("llm_fallback_models", mode="before")
+    @classmethod
+    def _split_models(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [m.strip() for m in value.split(",") if m.strip()]
+        return value
+
+    @field_validator("llm_model", "llm_api_base", "database_url", "redis_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def llm_models(self) -> list[str]:
+        """The primary model then the fallbacks, in the order they are tried."""
+        return ([self.llm_model] if self.llm_model else []) + self.llm_fallback_models
+
+    def missing_slack_settings(self) -> list[str]:
+        missing = []
+        if not self.slack_bot_token:
+            missing.append("SLACK_BOT_TOKEN")
+        if not self.slack_app_token:
+            missing.append("SLACK_APP_TOKEN")
+        return missing

@@ -1,0 +1,57 @@
+"""Answer a question in a case: the LLM when one is configured and works, else offline."""
+
+from __future__ import annotations
+
+import logging
+
+from engine.investigate.llm import LLM, LLMUnavailable
+from engine.investigate.offline import reason
+from engine.investigate.prompting import build_messages
+from engine.models import Case, Evidence, Message
+from engine.replies import AnswerReply
+
+log = logging.getLogger(__name__)
+
+
+async def answer_question(
+    llm: LLM,
+    case: Case,
+    history: list[Message],
+    evidence: list[Evidence],
+    question: str,
+    asker: str,
+) -> AnswerReply:
+    offline = reason(question, history, evidence)
+    analysed = sum(1 for e in evidence if e.status == "analysed")
+    basis = f"{analysed} file{'s' if analysed != 1 else ''}, {len(history)} messages"
+    if llm.configured:
+        try:
+            result = await llm.complete(build_messages(case, history, evidence, question, asker))
+        except LLMUnavailable as exc:
+            log.warning("case %s: every LLM failed, answering offline: %s", case.id, exc)
+            failed = ", ".join(r.split(":", 1)[0] for r in exc.reasons)
+            return AnswerReply(
+                case_id=case.id,
+                text=offline.text,
+                engine="offline",
+                findings=offline.findings,
+                next_steps=offline.next_steps,
+                footer=f"Offline analysis — no LLM was used (LLM unavailable: {failed}) · {basis}",
+            )
+        return AnswerReply(
+            case_id=case.id,
+            text=result.text,
+            engine="llm",
+            model=result.model,
+            findings=offline.findings,
+            next_steps=offline.next_steps,
+            footer=f"Answered by {result.model} · {basis}",
+        )
+    return AnswerReply(
+        case_id=case.id,
+        text=offline.text,
+        engine="offline",
+        findings=offline.findings,
+        next_steps=offline.next_steps,
+        footer=f"Offline analysis — no LLM was used · {basis}",
+    )

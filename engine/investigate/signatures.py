@@ -1,0 +1,159 @@
+"""A library of failure signatures: what an error message suggests and what to check next.
+
+The offline reasoner matches error groups against these patterns. Patterns describe generic
+failure modes (never a particular dataset or service), so they hold for logs never seen before.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Signature:
+    id: str
+    category: str
+    hypothesis: str
+    pattern: re.Pattern[str]
+    checks: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _sig(id: str, category: str, hypothesis: str, pattern: str, *checks: str) -> Signature:
+    return Signature(id, category, hypothesis, re.compile(pattern, re.IGNORECASE), checks)
+
+
+SIGNATURES: tuple[Signature, ...] = (
+    _sig(
+        "db-pool-exhausted",
+        "resource-exhaustion",
+        "The database connection pool is exhausted (too many concurrent or leaked connections)",
+        r"pool (is )?(exhausted|timeout|full)|too many (clients|connections)"
+        r"|remaining connection slots"
+        r"|could not (get|obtain|acquire) (a )?(jdbc )?connection|connection pool",
+        "Count active connections on the database (Postgres: `SELECT state, count(*) FROM "
+        "pg_stat_activity GROUP BY state;`)",
+        "Look for slow queries or transactions left open (`idle in transaction`)",
+        "Compare pool size × replicas with the database's `max_connections`",
+    ),
+    _sig(
+        "oom",
+        "resource-exhaustion",
+        "A process ran out of memory (OOM kill or heap exhaustion)",
+        r"out ?of ?memory|OOMKilled|oom[- _]?kill|killed process|java\.lang\.OutOfMemoryError"
+        r"|cannot allocate memory|exit code 137|memory limit",
+        "`kubectl describe pod <pod>` for `OOMKilled` and restarts; compare usage with limits",
+        "Check memory growth before the crash (heap dumps, `container_memory_working_set_bytes`)",
+    ),
+    _sig(
+        "disk-full",
+        "resource-exhaustion",
+        "A disk or volume is full",
+        r"no space left on device|disk (is )?full|ENOSPC|quota exceeded|filesystem .*full",
+        "`df -h` and `df -i` on the node or volume",
+        "Find the biggest writers (`du -xh / | sort -h | tail`)",
+    ),
+    _sig(
+        "dns",
+        "network",
+        "Name resolution is failing (DNS)",
+        r"no such host|NXDOMAIN|name or service not known|temporary failure in name resolution"
+        r"|could not resolve|UnknownHostException|getaddrinfo|dns",
+        "Resolve the name from the failing pod (`kubectl exec ... -- nslookup <host>`)",
+        "Check CoreDNS/kube-dns pods and logs; recent changes to Service names",
+    ),
+    _sig(
+        "tls",
+        "security",
+        "TLS handshake or certificate problem (expired, untrusted or mismatched certificate)",
+        r"certificate (has )?expired|x509|ssl|tls handshake|handshake fail|unknown ca"
+        r"|certificate verify failed|PKIX",
+        "Check the certificate dates: `openssl s_client -connect <host>:443 -servername <host> "
+        "</dev/null | openssl x509 -noout -dates`",
+        "Check cert-manager / secret rotation and trusted CA bundles",
+    ),
+    _sig(
+        "conn-refused",
+        "network",
+        "A dependency is down or not listening (connections refused or reset)",
+        r"connection refused|ECONNREFUSED|connection reset|ECONNRESET|no route to host"
+        r"|broken pipe|upstream connect error|host unreachable",
+        "Check the dependency's pods/instances are up and its endpoints are populated "
+        "(`kubectl get endpoints <svc>`)",
+        "Check recent deploys or restarts of the dependency",
+    ),
+    _sig(
+        "timeout",
+        "latency",
+        "Calls to a dependency are timing out (it is slow or overloaded)",
+        r"timed? ?out|timeout|deadline exceeded|took too long|read timeout|SocketTimeout",
+        "Find which dependency the timeouts name, then check its latency and saturation",
+        "Compare timeout settings with the dependency's p99 latency",
+    ),
+    _sig(
+        "http-5xx",
+        "availability",
+        "Upstream services are returning 5xx (bad gateway / unavailable)",
+        r"\b50[0234]\b|bad gateway|service unavailable|gateway time-?out|internal server error",
+        "Find the first upstream returning 5xx (load balancer and ingress logs per backend)",
+        "Check backend health checks and recent deploys",
+    ),
+    _sig(
+        "rate-limit",
+        "capacity",
+        "Requests are being rate limited or throttled",
+        r"\b429\b|too many requests|rate.?limit|throttl",
+        "Check which client or key hits the limit and the limit's configuration",
+        "Look for retry storms amplifying traffic",
+    ),
+    _sig(
+        "deadlock",
+        "concurrency",
+        "Transactions or threads are deadlocking or waiting on locks",
+        r"deadlock|lock wait timeout|could not obtain lock|lock timeout",
+        "Inspect locks (Postgres: `SELECT * FROM pg_locks WHERE NOT granted;`)",
+        "Look for a recent change in transaction order or long transactions",
+    ),
+    _sig(
+        "crash-loop",
+        "availability",
+        "A container is crash-looping (starting and failing repeatedly)",
+        r"CrashLoopBackOff|back-?off restarting|restarting failed container|exited with code"
+        r"|liveness probe failed|readiness probe failed",
+        "`kubectl describe pod <pod>` and `kubectl logs <pod> --previous` for the exit reason",
+        "Check probes, resource limits and the last config change",
+    ),
+    _sig(
+        "auth",
+        "security",
+        "Authentication or authorisation is failing (bad or expired credentials, "
+        "missing permission)",
+        r"\b40[13]\b|unauthori[sz]ed|forbidden|permission denied|access denied"
+        r"|invalid (token|credentials)"
+        r"|authentication failed",
+        "Check the credentials/secrets the service uses and when they were rotated",
+        "Check RBAC/IAM changes for the service account",
+    ),
+    _sig(
+        "null-deref",
+        "code",
+        "A code defect: null/nil dereference or unhandled exception after a change",
+        r"NullPointerException|nil pointer dereference|NoneType|undefined is not|segmentation fault"
+        r"|panic:",
+        "Find the first stack trace and the deploy that preceded it; consider a rollback",
+    ),
+    _sig(
+        "config",
+        "configuration",
+        "A configuration error (missing or invalid setting, bad manifest)",
+        r"config(uration)? (error|invalid)|invalid (value|config)"
+        r"|missing (required )?(env|setting|key)"
+        r"|no such file or directory|unknown (flag|option|field)|failed to parse",
+        "Diff the running config against the last known good one (`kubectl rollout history`, git)",
+    ),
+)
+
+
+def match(text: str) -> list[Signature]:
+    """Signatures whose pattern occurs in text, most specific first (library order)."""
+    return [sig for sig in SIGNATURES if sig.pattern.search(text)]

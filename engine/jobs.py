@@ -1,0 +1,102 @@
+"""arq job functions: the long work, run by workers, retried when a worker dies.
+
+Each job gets `(key, payload)`: the trigger key that makes it idempotent and the request
+model as JSON. The worker's ctx holds the CaseService, built by whoever starts the worker
+(bot/runtime.py) with the surface's Replier and FileSource.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from arq import Retry
+from arq.typing import WorkerCoroutine
+from arq.worker import Function, func
+from pydantic import BaseModel
+
+from engine.errors import FaultMavenError
+from engine.models import (
+    CloseCaseRequest,
+    FilesRequest,
+    MentionRequest,
+    MessageRequest,
+    OpenCaseRequest,
+)
+from engine.service import CaseService
+
+log = logging.getLogger(__name__)
+
+Ctx = dict[str, Any]
+
+
+def _service(ctx: Ctx) -> CaseService:
+    service: CaseService = ctx["service"]
+    return service
+
+
+async def _run(ctx: Ctx, key: str, work: Callable[[], Awaitable[object]]) -> None:
+    """Run one job: user errors are final, anything else is retried with backoff."""
+    try:
+        await work()
+    except FaultMavenError as exc:
+        log.info("job %s ended with a user-facing error: %s", key, exc.user_message)
+    except Exception as exc:
+        job_try: int = ctx.get("job_try", 1)
+        max_tries: int = ctx.get("max_tries", 5)
+        if job_try < max_tries:
+            log.warning("job %s failed (try %d), retrying: %s", key, job_try, exc, exc_info=True)
+            raise Retry(defer=min(2**job_try, 30)) from exc
+        error_id = uuid.uuid4().hex[:8]
+        log.exception("job %s failed for good (error id %s)", key, error_id)
+        raise
+
+
+async def open_case(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
+    req = OpenCaseRequest.model_validate(payload)
+    await _run(ctx, key, lambda: _service(ctx).open_case(req, key=key))
+
+
+async def answer_mention(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
+    req = MentionRequest.model_validate(payload)
+    await _run(ctx, key, lambda: _service(ctx).answer_mention(req, key=key))
+
+
+async def record_message(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
+    req = MessageRequest.model_validate(payload)
+    await _run(ctx, key, lambda: _service(ctx).record_message(req))
+
+
+async def add_files(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
+    req = FilesRequest.model_validate(payload)
+    await _run(ctx, key, lambda: _service(ctx).add_files(req, key=key))
+
+
+async def close_case(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
+    req = CloseCaseRequest.model_validate(payload)
+    await _run(ctx, key, lambda: _service(ctx).close_case(req, key=key))
+
+
+JOBS: dict[str, WorkerCoroutine] = {
+    "open_case": open_case,
+    "answer_mention": answer_mention,
+    "record_message": record_message,
+    "add_files": add_files,
+    "close_case": close_case,
+}
+
+JOB_REQUESTS: dict[str, type[BaseModel]] = {
+    "open_case": OpenCaseRequest,
+    "answer_mention": MentionRequest,
+    "record_message": MessageRequest,
+    "add_files": FilesRequest,
+    "close_case": CloseCaseRequest,
+}
+
+
+def functions(*, timeout_s: int, max_tries: int) -> list[Function]:
+    return [
+        func(job, name=name, timeout=timeout_s, max_tries=max_tries) for name, job in JOBS.items()
+    ]

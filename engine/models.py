@@ -1,0 +1,128 @@
+"""The engine's vocabulary: cases, messages, evidence, and requests from chat surfaces.
+
+Adapters (Slack, the shell, tests) build the *Request models and hand them to
+`engine.service`; rows come back from the store as the record models.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from engine.evidence.report import LogReport
+
+CaseStatus = Literal["open", "resolved", "closed"]
+Role = Literal["user", "assistant", "system"]
+
+
+class ThreadRef(BaseModel):
+    """Where a case lives: a channel and the ts of the thread's root message."""
+
+    team_id: str = ""
+    channel_id: str
+    thread_ts: str
+
+
+class Case(BaseModel):
+    id: int
+    team_id: str
+    channel_id: str
+    thread_ts: str
+    title: str
+    status: CaseStatus
+    phase: str
+    opened_by: str
+    resolution: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None
+
+    @property
+    def thread(self) -> ThreadRef:
+        return ThreadRef(team_id=self.team_id, channel_id=self.channel_id, thread_ts=self.thread_ts)
+
+
+class Message(BaseModel):
+    id: int
+    case_id: int
+    ts: str
+    author: str
+    role: Role
+    text: str
+    created_at: datetime
+
+
+EvidenceStatus = Literal["analysed", "rejected"]
+
+
+class Evidence(BaseModel):
+    id: int
+    case_id: int
+    source_id: str
+    name: str
+    kind: str
+    size_bytes: int
+    sha256: str | None
+    status: EvidenceStatus
+    summary: str
+    report: LogReport | None = None
+    created_at: datetime
+
+
+class CaseStats(BaseModel):
+    """A case with the counts people ask about in `status` and `list`."""
+
+    case: Case
+    message_count: int
+    evidence_count: int
+    error_count: int
+    last_activity: datetime
+
+
+# --- Requests from chat surfaces -------------------------------------------------------
+
+
+class FileRef(BaseModel):
+    """A file a user shared; `url` is fetched by the surface's FileSource."""
+
+    source_id: str = Field(description="stable id of the file on its surface (Slack file id)")
+    name: str
+    size: int | None = None
+    mimetype: str | None = None
+    url: str | None = None
+
+
+class MessageRequest(BaseModel):
+    thread: ThreadRef
+    ts: str
+    user: str
+    text: str
+
+
+class MentionRequest(MessageRequest):
+    """The bot was addressed: record the message, open a case if needed, answer."""
+
+    files: list[FileRef] = Field(default_factory=list)
+
+
+class FilesRequest(BaseModel):
+    thread: ThreadRef
+    ts: str
+    user: str
+    text: str = ""
+    files: list[FileRef]
+
+
+class OpenCaseRequest(BaseModel):
+    team_id: str = ""
+    channel_id: str
+    user: str
+    title: str
+
+
+class CloseCaseRequest(BaseModel):
+    case_id: int
+    user: str
+    resolution: str = ""

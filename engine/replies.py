@@ -1,0 +1,57 @@
+"""What the engine says back. Surfaces render these (Block Kit in Slack, text in the shell).
+
+Every reply carries `text`, a complete plain-Markdown rendering: Slack uses it for
+notifications and fallbacks, the shell prints it, tests read it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class CaseOpenedReply(BaseModel):
+    kind: Literal["case_opened"] = "case_opened"
+    case_id: int
+    title: str
+    opened_by: str
+    text: str
+
+
+class AnswerReply(BaseModel):
+    kind: Literal["answer"] = "answer"
+    case_id: int
+    text: str
+    engine: Literal["llm", "offline"]
+    model: str | None = None
+    findings: list[str] = Field(default_factory=list)
+    next_steps: list[str] = Field(default_factory=list)
+    footer: str = Field(description="says which engine answered, e.g. 'Offline analysis — no LLM'")
+
+
+class EvidenceReply(BaseModel):
+    kind: Literal["evidence"] = "evidence"
+    case_id: int
+    text: str
+    accepted: list[str] = Field(default_factory=list, description="one summary line per file")
+    rejected: list[str] = Field(default_factory=list, description="one reason per refused file")
+    details: list[str] = Field(default_factory=list, description="top error groups, one per line")
+
+
+class CaseClosedReply(BaseModel):
+    kind: Literal["case_closed"] = "case_closed"
+    case_id: int
+    title: str
+    text: str = Field(description="the resolution summary, Markdown")
+
+
+class NoticeReply(BaseModel):
+    """A short message: confirmations, problems, progress."""
+
+    kind: Literal["notice"] = "notice"
+    text: str
+    is_error: bool = False
+
+
+Reply = CaseOpenedReply | AnswerReply | EvidenceReply | CaseClosedReply | NoticeReply

@@ -1,0 +1,339 @@
+"""The use cases: open a case, record messages, take evidence, answer, close.
+
+Every function is safe to run twice for the same trigger `key` (a Slack event id, a command's
+trigger id): Slack redelivers and arq retries a job whose worker died. Rows are unique per
+trigger and replies go through `_post_once`, which updates the message it already posted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Callable
+
+from psycopg_pool import AsyncConnectionPool
+
+from engine.config import Settings
+from engine.errors import AmbiguousCase, CaseNotFound, FaultMavenError
+from engine.evidence.logs import analyze_log
+from engine.evidence.summary import summarize
+from engine.investigate.answer import answer_question
+from engine.investigate.llm import LLM
+from engine.investigate.prompting import evidence_details
+from engine.investigate.resolution import resolution_summary
+from engine.models import (
+    Case,
+    CaseStats,
+    CloseCaseRequest,
+    Evidence,
+    FileRef,
+    FilesRequest,
+    MentionRequest,
+    MessageRequest,
+    OpenCaseRequest,
+    ThreadRef,
+)
+from engine.ports import FileSource, Replier
+from engine.replies import (
+    AnswerReply,
+    CaseClosedReply,
+    CaseOpenedReply,
+    EvidenceReply,
+    NoticeReply,
+    Reply,
+)
+from engine.store import cases, messages, replies
+from engine.store import evidence as evidence_store
+
+log = logging.getLogger(__name__)
+
+DEFAULT_QUESTION = "What do you see so far, and what should we check next?"
+TITLE_CHARS = 80
+
+
+def _title_from(text: str) -> str:
+    first_line = text.strip().splitlines()[0] if text.strip() else "Untitled case"
+    return first_line if len(first_line) <= TITLE_CHARS else first_line[: TITLE_CHARS - 1] + "…"
+
+
+class CaseService:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        settings: Settings,
+        *,
+        replier: Replier,
+        files: FileSource,
+        llm: LLM | None = None,
+        user_ref: Callable[[str], str] = str,
+    ) -> None:
+        self.pool = pool
+        self.settings = settings
+        self.replier = replier
+        self.files = files
+        self.llm = llm or LLM.from_settings(settings)
+        self.user_ref = user_ref
+
+    # --- opening -----------------------------------------------------------------------
+
+    async def open_case(self, req: OpenCaseRequest, *, key: str) -> Case:
+        """Post a case root message in the channel; its thread is the case."""
+        title = _title_from(req.title) if req.title.strip() else "Untitled case"
+        opened = CaseOpenedReply(
+            case_id=0,
+            title=title,
+            opened_by=req.user,
+            text=f"*New case:* {title}\nOpened by {self.user_ref(req.user)}. Reply in this thread; "
+            "upload logs here and mention me with questions.",
+        )
+        root_ts = await self._post_once(f"open:{key}", req.channel_id, opened)
+        case, _ = await cases.get_or_create(
+            self.pool,
+            team_id=req.team_id,
+            channel_id=req.channel_id,
+            thread_ts=root_ts,
+            title=title,
+            opened_by=req.user,
+        )
+        # Now that the case has an id, show it on the root message people will refer to.
+        opened = opened.model_copy(
+            update={
+                "case_id": case.id,
+                "text": opened.text.replace("*New case:*", f"*Case #{case.id}:*"),
+            }
+        )
+        await self.replier.update(req.channel_id, root_ts, opened)
+        return case
+
+    async def start_case(self, thread: ThreadRef, *, title: str, user: str) -> Case:
+        """The case of a thread, opened now if it has none (a mention, or the shell's /open)."""
+        case, created = await cases.get_or_create(
+            self.pool,
+            team_id=thread.team_id,
+            channel_id=thread.channel_id,
+            thread_ts=thread.thread_ts,
+            title=_title_from(title),
+            opened_by=user,
+        )
+        if created:
+            log.info(
+                "opened case %s for thread %s/%s", case.id, thread.channel_id, thread.thread_ts
+            )
+        return case
+
+    # --- conversation ------------------------------------------------------------------
+
+    async def record_message(self, req: MessageRequest) -> bool:
+        """Record a thread message as case history; False when the thread is not a case."""
+        case = await cases.find_by_thread(self.pool, req.thread.channel_id, req.thread.thread_ts)
+        if case is None:
+            return False
+        await messages.record(
+            self.pool, case_id=case.id, ts=req.ts, author=req.user, role="user", text=req.text
+        )
+        return True
+
+    async def answer_mention(self, req: MentionRequest, *, key: str) -> AnswerReply:
+        """Open or continue the thread's case, take any attached files, answer the question."""
+        case = await self.start_case(req.thread, title=req.text or "Untitled case", user=req.user)
+        await messages.record(
+            self.pool, case_id=case.id, ts=req.ts, author=req.user, role="user", text=req.text
+        )
+        if req.files:
+            await self._take_files(case, req.files, key=key)
+        history = await messages.history(self.pool, case.id, limit=self.settings.history_limit)
+        evidence = await evidence_store.list_for_case(self.pool, case.id)
+        answer = await answer_question(
+            self.llm,
+            case,
+            history,
+            evidence,
+            req.text.strip() or DEFAULT_QUESTION,
+            self.user_ref(req.user),
+        )
+        ts = await self._post_once(
+            f"answer:{key}", case.channel_id, answer, case.thread_ts, case.id
+        )
+        await messages.record(
+            self.pool,
+            case_id=case.id,
+            ts=ts,
+            author="faultmaven",
+            role="assistant",
+            text=answer.text,
+        )
+        return answer
+
+    # --- evidence ----------------------------------------------------------------------
+
+    async def add_files(self, req: FilesRequest, *, key: str) -> EvidenceReply | None:
+        """Take files shared in a case thread; None when the thread is not a case."""
+        case = await cases.find_by_thread(self.pool, req.thread.channel_id, req.thread.thread_ts)
+        if case is None:
+            return None
+        if req.text.strip():
+            await messages.record(
+                self.pool, case_id=case.id, ts=req.ts, author=req.user, role="user", text=req.text
+            )
+        return await self._take_files(case, req.files, key=key)
+
+    async def _take_files(self, case: Case, files: list[FileRef], *, key: str) -> EvidenceReply:
+        accepted: list[str] = []
+        rejected: list[str] = []
+        details: list[str] = []
+        for file in files:
+            try:
+                item = await self._ingest(case, file)
+            except FaultMavenError as exc:
+                rejected.append(exc.user_message)
+                continue
+            if item.status == "analysed":
+                accepted.append(item.summary)
+                details.extend(evidence_details(item)[:3])
+            else:
+                rejected.append(item.summary)
+        reply = EvidenceReply(
+            case_id=case.id,
+            accepted=accepted,
+            rejected=rejected,
+            details=details,
+            text="\n".join([*accepted, *(f"⚠️ {r}" for r in rejected), *details]),
+        )
+        await self._post_once(f"evidence:{key}", case.channel_id, reply, case.thread_ts, case.id)
+        await cases.touch(self.pool, case.id)
+        return reply
+
+    async def _ingest(self, case: Case, file: FileRef) -> Evidence:
+        """Download, analyse and store one file, once per (case, file)."""
+        existing = await evidence_store.find(self.pool, case.id, file.source_id)
+        if existing is not None:
+            return existing
+        # DownloadFailed propagates: nothing is stored, so a re-upload or retry can succeed.
+        data = await self.files.fetch(file, self.settings.max_file_bytes)
+        sha256 = hashlib.sha256(data).hexdigest()
+        try:
+            # Parsing is CPU work; a thread keeps the worker's event loop (and heartbeats) alive.
+            report = await asyncio.to_thread(analyze_log, file.name, data)
+        except FaultMavenError as exc:
+            item, _ = await evidence_store.save(
+                self.pool,
+                case_id=case.id,
+                source_id=file.source_id,
+                name=file.name,
+                kind="unknown",
+                size_bytes=len(data),
+                sha256=sha256,
+                content=data,
+                status="rejected",
+                summary=exc.user_message,
+                report=None,
+            )
+            return item
+        item, _ = await evidence_store.save(
+            self.pool,
+            case_id=case.id,
+            source_id=file.source_id,
+            name=file.name,
+            kind=report.kind,
+            size_bytes=len(data),
+            sha256=sha256,
+            content=data,
+            status="analysed",
+            summary=summarize(report),
+            report=report,
+        )
+        return item
+
+    # --- closing -----------------------------------------------------------------------
+
+    async def find_case_to_close(self, channel_id: str, case_id: int | None) -> Case:
+        """The case `/close` means: the given id, or the channel's only open case."""
+        if case_id is not None:
+            case = await cases.get(self.pool, case_id)
+            if case is None or case.channel_id != channel_id:
+                raise CaseNotFound(f"There is no case #{case_id} in this channel.")
+            if case.status != "open":
+                raise CaseNotFound(f"Case #{case_id} is already {case.status}.")
+            return case
+        open_cases = await cases.list_open(self.pool, channel_id=channel_id)
+        if not open_cases:
+            raise CaseNotFound(
+                "There is no open case in this channel, so there is nothing to close."
+            )
+        if len(open_cases) > 1:
+            listing = ", ".join(f"#{c.id} {c.title}" for c in open_cases[:10])
+            raise AmbiguousCase(
+                f"There are {len(open_cases)} open cases here: {listing}. "
+                "Say which one, e.g. `close #{0} <resolution>`.".format(open_cases[0].id),
+                [c.id for c in open_cases],
+            )
+        return open_cases[0]
+
+    async def close_case(self, req: CloseCaseRequest, *, key: str) -> Reply:
+        closed = await cases.close(
+            self.pool, req.case_id, resolution=req.resolution.strip(), closed_by=req.user
+        )
+        if closed is None:
+            case = await cases.get(self.pool, req.case_id)
+            if case is None:
+                raise CaseNotFound(f"There is no case #{req.case_id}.")
+            if await replies.find(self.pool, f"close:{key}") is None:
+                return NoticeReply(text=f"Case #{case.id} was already {case.status}.")
+            closed = case  # a retry of this very close: post the same summary again
+        history = await messages.history(self.pool, closed.id, limit=10_000)
+        evidence = await evidence_store.list_for_case(self.pool, closed.id)
+        summary = CaseClosedReply(
+            case_id=closed.id,
+            title=closed.title,
+            text=resolution_summary(
+                closed,
+                closed_by=req.user,
+                history=history,
+                evidence=evidence,
+                user_ref=self.user_ref,
+            ),
+        )
+        await self._post_once(
+            f"close:{key}", closed.channel_id, summary, closed.thread_ts, closed.id
+        )
+        return summary
+
+    # --- reading -----------------------------------------------------------------------
+
+    async def open_cases(
+        self, *, channel_id: str | None = None, team_id: str | None = None
+    ) -> list[CaseStats]:
+        return await cases.stats(
+            self.pool, await cases.list_open(self.pool, channel_id=channel_id, team_id=team_id)
+        )
+
+    async def case_stats(self, case_id: int) -> CaseStats:
+        case = await cases.get(self.pool, case_id)
+        if case is None:
+            raise CaseNotFound(f"There is no case #{case_id}.")
+        return (await cases.stats(self.pool, [case]))[0]
+
+    async def case_for_thread(self, channel_id: str, thread_ts: str) -> Case | None:
+        return await cases.find_by_thread(self.pool, channel_id, thread_ts)
+
+    # --- replies -----------------------------------------------------------------------
+
+    async def _post_once(
+        self,
+        key: str,
+        channel_id: str,
+        reply: Reply,
+        thread_ts: str | None = None,
+        case_id: int | None = None,
+    ) -> str:
+        """Post `reply` for `key`, or update the message already posted for it (a retry)."""
+        posted = await replies.find(self.pool, key)
+        if posted is not None:
+            await self.replier.update(posted[0], posted[1], reply)
+            return posted[1]
+        ts = await self.replier.post(channel_id, reply, thread_ts)
+        await replies.remember(
+            self.pool, key=key, case_id=case_id, channel_id=channel_id, message_ts=ts
+        )
+        return ts

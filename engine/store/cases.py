@@ -1,0 +1,139 @@
+"""Queries on cases."""
+
+from __future__ import annotations
+
+from psycopg.rows import class_row
+from psycopg_pool import AsyncConnectionPool
+
+from engine.models import Case, CaseStats
+
+_COLUMNS = (
+    "id, team_id, channel_id, thread_ts, title, status, phase, opened_by, resolution,"
+    " created_at, updated_at, closed_at"
+)
+
+
+async def get_or_create(
+    pool: AsyncConnectionPool,
+    *,
+    team_id: str,
+    channel_id: str,
+    thread_ts: str,
+    title: str,
+    opened_by: str,
+) -> tuple[Case, bool]:
+    """Return the case of a thread, creating it if needed; True when it was created now.
+
+    ON CONFLICT makes two processes handling the same event agree on one case.
+    """
+    async with pool.connection() as conn, conn.cursor(row_factory=class_row(Case)) as cur:
+        await cur.execute(
+            f"INSERT INTO cases (team_id, channel_id, thread_ts, title, opened_by)"
+            f" VALUES (%(team)s, %(channel)s, %(thread)s, %(title)s, %(user)s)"
+            f" ON CONFLICT (channel_id, thread_ts) DO NOTHING RETURNING {_COLUMNS}",
+            {
+                "team": team_id,
+                "channel": channel_id,
+                "thread": thread_ts,
+                "title": title,
+                "user": opened_by,
+            },
+        )
+        created = await cur.fetchone()
+        if created is not None:
+            return created, True
+        await cur.execute(
+            f"SELECT {_COLUMNS} FROM cases WHERE channel_id = %(c)s AND thread_ts = %(t)s",
+            {"c": channel_id, "t": thread_ts},
+        )
+        existing = await cur.fetchone()
+        assert existing is not None  # the conflicting row exists; cases are never deleted here
+        return existing, False
+
+
+async def find_by_thread(pool: AsyncConnectionPool, channel_id: str, thread_ts: str) -> Case | None:
+    async with pool.connection() as conn, conn.cursor(row_factory=class_row(Case)) as cur:
+        await cur.execute(
+            f"SELECT {_COLUMNS} FROM cases WHERE channel_id = %(c)s AND thread_ts = %(t)s",
+            {"c": channel_id, "t": thread_ts},
+        )
+        return await cur.fetchone()
+
+
+async def get(pool: AsyncConnectionPool, case_id: int) -> Case | None:
+    async with pool.connection() as conn, conn.cursor(row_factory=class_row(Case)) as cur:
+        await cur.execute(f"SELECT {_COLUMNS} FROM cases WHERE id = %(id)s", {"id": case_id})
+        return await cur.fetchone()
+
+
+async def list_open(
+    pool: AsyncConnectionPool, *, channel_id: str | None = None, team_id: str | None = None
+) -> list[Case]:
+    async with pool.connection() as conn, conn.cursor(row_factory=class_row(Case)) as cur:
+        await cur.execute(
+            f"SELECT {_COLUMNS} FROM cases WHERE status = 'open'"
+            " AND (%(channel)s::text IS NULL OR channel_id = %(channel)s)"
+            " AND (%(team)s::text IS NULL OR team_id = %(team)s)"
+            " ORDER BY created_at DESC, id DESC",
+            {"channel": channel_id, "team": team_id},
+        )
+        return await cur.fetchall()
+
+
+async def stats(pool: AsyncConnectionPool, cases: list[Case]) -> list[CaseStats]:
+    """Counts for several cases in one round trip."""
+    if not cases:
+        return []
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT c.id,"
+            " (SELECT count(*) FROM messages m WHERE m.case_id = c.id),"
+            " (SELECT count(*) FROM evidence e WHERE e.case_id = c.id AND e.status = 'analysed'),"
+            " (SELECT coalesce(sum((e.report->'level_counts'->>'ERROR')::int"
+            "       + coalesce((e.report->'level_counts'->>'FATAL')::int, 0)), 0)"
+            "    FROM evidence e WHERE e.case_id = c.id AND e.report IS NOT NULL),"
+            " greatest(c.updated_at,"
+            "   (SELECT max(m.created_at) FROM messages m WHERE m.case_id = c.id),"
+            "   (SELECT max(e.created_at) FROM evidence e WHERE e.case_id = c.id))"
+            " FROM cases c WHERE c.id = ANY(%(ids)s)",
+            {"ids": [c.id for c in cases]},
+        )
+        rows = {row[0]: row[1:] for row in await cur.fetchall()}
+    return [
+        CaseStats(
+            case=case,
+            message_count=rows[case.id][0],
+            evidence_count=rows[case.id][1],
+            error_count=rows[case.id][2],
+            last_activity=rows[case.id][3],
+        )
+        for case in cases
+    ]
+
+
+async def close(
+    pool: AsyncConnectionPool, case_id: int, *, resolution: str, closed_by: str
+) -> Case | None:
+    """Mark a case resolved; None when it was not open (already closed by someone else)."""
+    async with pool.connection() as conn, conn.transaction():
+        async with conn.cursor(row_factory=class_row(Case)) as cur:
+            await cur.execute(
+                "UPDATE cases SET status = 'resolved', phase = 'resolved',"
+                " resolution = %(resolution)s, closed_at = now(), updated_at = now()"
+                f" WHERE id = %(id)s AND status = 'open' RETURNING {_COLUMNS}",
+                {"id": case_id, "resolution": resolution},
+            )
+            case = await cur.fetchone()
+        if case is not None:
+            await conn.execute(
+                "INSERT INTO audit_log (case_id, actor, action, detail)"
+                " VALUES (%(id)s, %(actor)s, 'case.close',"
+                " jsonb_build_object('resolution', %(r)s::text))",
+                {"id": case_id, "actor": closed_by, "r": resolution},
+            )
+        return case
+
+
+async def touch(pool: AsyncConnectionPool, case_id: int) -> None:
+    async with pool.connection() as conn:
+        await conn.execute("UPDATE cases SET updated_at = now() WHERE id = %s", (case_id,))
