@@ -39,6 +39,9 @@ class LogReport(BaseModel):
     last_ts: datetime | None = None
     level_counts: dict[str, int] = Field(default_factory=dict)
     error_groups: list[ErrorGroup] = Field(default_factory=list)
+    error_group_count: int = Field(
+        default=0, description="distinct error messages, before error_groups keeps the top ones"
+    )
     first_error_ts: datetime | None = None
     busiest_error_minute: MinuteCount | None = None
     error_timeline: list[MinuteCount] = Field(default_factory=list)

@@ -80,7 +80,9 @@ class LLM:
         litellm.suppress_debug_info = True
         reasons: list[str] = []
         for model in self.models:
-            kwargs: dict[str, Any] = {"timeout": self.timeout_s, "num_retries": self.retries}
+            # max_retries goes to the provider SDK (it honours Retry-After); litellm's own
+            # num_retries would stack a second retry loop on top (2N+1 requests for N).
+            kwargs: dict[str, Any] = {"timeout": self.timeout_s, "max_retries": self.retries}
             if self.api_base:
                 kwargs["api_base"] = self.api_base
             if self.api_key:

@@ -94,7 +94,8 @@ SIGNATURES: tuple[Signature, ...] = (
         "http-5xx",
         "availability",
         "Upstream services are returning 5xx (bad gateway / unavailable)",
-        r"\b50[0234]\b|bad gateway|service unavailable|gateway time-?out|internal server error",
+        r"\b50[0234]s?\b|\b5xx|bad gateway|service unavailable|gateway time-?out"
+        r"|internal server error",
         "Find the first upstream returning 5xx (load balancer and ingress logs per backend)",
         "Check backend health checks and recent deploys",
     ),
@@ -102,7 +103,7 @@ SIGNATURES: tuple[Signature, ...] = (
         "rate-limit",
         "capacity",
         "Requests are being rate limited or throttled",
-        r"\b429\b|too many requests|rate.?limit|throttl",
+        r"\b429s?\b|too many requests|rate.?limit|throttl",
         "Check which client or key hits the limit and the limit's configuration",
         "Look for retry storms amplifying traffic",
     ),
@@ -128,7 +129,7 @@ SIGNATURES: tuple[Signature, ...] = (
         "security",
         "Authentication or authorisation is failing (bad or expired credentials, "
         "missing permission)",
-        r"\b40[13]\b|unauthori[sz]ed|forbidden|permission denied|access denied"
+        r"\b40[13]s?\b|unauthori[sz]ed|forbidden|permission denied|access denied"
         r"|invalid (token|credentials)"
         r"|authentication failed",
         "Check the credentials/secrets the service uses and when they were rotated",

@@ -24,8 +24,13 @@ async def get_or_create(
 ) -> tuple[Case, bool]:
     """Return the case of a thread, creating it if needed; True when it was created now.
 
-    ON CONFLICT makes two processes handling the same event agree on one case.
+    Looks first so an existing thread does not burn a case number (an INSERT that hits
+    ON CONFLICT still takes the next id); ON CONFLICT then settles the race of two
+    processes handling the same event.
     """
+    existing = await find_by_thread(pool, channel_id, thread_ts)
+    if existing is not None:
+        return existing, False
     async with pool.connection() as conn, conn.cursor(row_factory=class_row(Case)) as cur:
         await cur.execute(
             f"INSERT INTO cases (team_id, channel_id, thread_ts, title, opened_by)"
@@ -40,15 +45,11 @@ async def get_or_create(
             },
         )
         created = await cur.fetchone()
-        if created is not None:
-            return created, True
-        await cur.execute(
-            f"SELECT {_COLUMNS} FROM cases WHERE channel_id = %(c)s AND thread_ts = %(t)s",
-            {"c": channel_id, "t": thread_ts},
-        )
-        existing = await cur.fetchone()
-        assert existing is not None  # the conflicting row exists; cases are never deleted here
-        return existing, False
+    if created is not None:
+        return created, True
+    raced = await find_by_thread(pool, channel_id, thread_ts)
+    assert raced is not None  # the row that won the race exists; cases are never deleted here
+    return raced, False
 
 
 async def find_by_thread(pool: AsyncConnectionPool, channel_id: str, thread_ts: str) -> Case | None:

@@ -1,0 +1,167 @@
+"""One uploaded log file -> LogReport: counts, time range, error groups and an error timeline."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from engine.evidence.decode import decode_text
+from engine.evidence.levels import ERROR_LEVELS, SEVERITY_ORDER, most_severe
+from engine.evidence.normalize import normalize_message
+from engine.evidence.records import TEXT, Record, iter_records
+from engine.evidence.report import ErrorGroup, LogReport, MinuteCount
+
+MAX_GROUPS = 20
+# Messages with ids the normaliser misses could make every error distinct; past this many
+# groups, further new messages are counted but not grouped, to bound memory on huge files.
+MAX_TRACKED_GROUPS = 10_000
+EXAMPLE_CHARS = 500
+# Below this share of records with a timestamp, level or structure, the file is prose.
+MIN_LOG_SHARE = 0.1
+
+
+@dataclass(slots=True)
+class _Group:
+    example: str
+    level: str
+    first_line: int
+    count: int = 0
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+
+
+class _Tally:
+    """Everything the report needs, accumulated one record at a time."""
+
+    def __init__(self) -> None:
+        self.records = 0
+        self.recognised = 0
+        self.unparsed_lines = 0
+        self.formats: Counter[str] = Counter()
+        self.levels: Counter[str] = Counter()
+        self.first_ts: datetime | None = None
+        self.last_ts: datetime | None = None
+        self.groups: dict[str, _Group] = {}
+        self.ungrouped_errors = 0
+        self.minutes: Counter[datetime] = Counter()
+        self.first_error_ts: datetime | None = None
+
+    def add(self, record: Record) -> None:
+        self.records += 1
+        self.formats[record.format] += 1
+        ts, level = record.ts, record.level
+        if ts is not None:
+            if self.first_ts is None or ts < self.first_ts:
+                self.first_ts = ts
+            if self.last_ts is None or ts > self.last_ts:
+                self.last_ts = ts
+        if level is not None:
+            self.levels[level] += 1
+        if ts is not None or level is not None or record.format != TEXT:
+            self.recognised += 1
+        else:
+            self.unparsed_lines += record.line_count
+        if level in ERROR_LEVELS:
+            self._add_error(record, level, ts)
+
+    def _add_error(self, record: Record, level: str, ts: datetime | None) -> None:
+        message = record.error_message()
+        key = record.group_key or normalize_message(message) or "(no message)"
+        group = self.groups.get(key)
+        if group is None and len(self.groups) < MAX_TRACKED_GROUPS:
+            group = self.groups[key] = _Group(message[:EXAMPLE_CHARS], level, record.line)
+        if group is None:
+            self.ungrouped_errors += 1
+        else:
+            group.count += 1
+            group.level = most_severe(group.level, level)
+            if ts is not None:
+                if group.first_seen is None or ts < group.first_seen:
+                    group.first_seen = ts
+                if group.last_seen is None or ts > group.last_seen:
+                    group.last_seen = ts
+        if ts is not None:
+            self.minutes[ts.replace(second=0, microsecond=0)] += 1
+            if self.first_error_ts is None or ts < self.first_error_ts:
+                self.first_error_ts = ts
+
+
+def _error_groups(groups: dict[str, _Group]) -> list[ErrorGroup]:
+    ranked = sorted(groups.items(), key=lambda item: (-item[1].count, item[1].first_line))
+    return [
+        ErrorGroup(
+            message=key,
+            example=group.example,
+            level=group.level,
+            count=group.count,
+            first_seen=group.first_seen,
+            last_seen=group.last_seen,
+            first_line=group.first_line,
+        )
+        for key, group in ranked[:MAX_GROUPS]
+    ]
+
+
+def _notes(tally: _Tally, kind: str, years: set[int], decode_notes: list[str]) -> list[str]:
+    notes = list(decode_notes)
+    if kind == "text":
+        return notes
+    if tally.first_ts is None:
+        notes.append("no timestamps found, so there is no timeline")
+    if years:
+        shown = "–".join(str(year) for year in sorted({min(years), max(years)}))
+        notes.append(f"timestamps without a year (syslog style) were read as {shown}")
+    if tally.unparsed_lines:
+        lines = "1 line" if tally.unparsed_lines == 1 else f"{tally.unparsed_lines:,} lines"
+        notes.append(f"{lines} could not be parsed as log records (no timestamp or level)")
+    if len(tally.groups) > MAX_GROUPS:
+        notes.append(
+            f"{len(tally.groups):,} distinct errors; only the {MAX_GROUPS} most frequent are listed"
+        )
+    if tally.ungrouped_errors:
+        notes.append(
+            f"more than {MAX_TRACKED_GROUPS:,} distinct error messages; "
+            f"{tally.ungrouped_errors:,} later errors were counted but not grouped"
+        )
+    return notes
+
+
+def analyze_log(name: str, data: bytes, *, reference_year: int | None = None) -> LogReport:
+    """Analyze one uploaded file; raises EvidenceRejected when it is empty or binary.
+
+    `reference_year` is the year for timestamps that carry none (syslog); by default the
+    current year, or the previous one for dates that would otherwise lie in the future.
+    """
+    decoded = decode_text(data)
+    tally = _Tally()
+    years: set[int] = set()
+    for record in iter_records(decoded.lines(), reference_year=reference_year, years_assumed=years):
+        tally.add(record)
+    kind: Literal["log", "text"] = (
+        "log" if tally.recognised >= MIN_LOG_SHARE * tally.records else "text"
+    )
+    formats = [fmt for fmt, _ in tally.formats.most_common() if fmt != TEXT] or [TEXT]
+    timeline = [MinuteCount(minute=minute, count=n) for minute, n in sorted(tally.minutes.items())]
+    busiest = max(timeline, key=lambda minute: minute.count) if timeline else None  # ties: earliest
+    return LogReport(
+        kind=kind,
+        name=name,
+        size_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        line_count=decoded.line_count,
+        record_count=tally.records,
+        formats=formats,
+        first_ts=tally.first_ts,
+        last_ts=tally.last_ts,
+        level_counts={lvl: tally.levels[lvl] for lvl in SEVERITY_ORDER if lvl in tally.levels},
+        error_groups=_error_groups(tally.groups),
+        error_group_count=len(tally.groups),
+        first_error_ts=tally.first_error_ts,
+        busiest_error_minute=busiest,
+        error_timeline=timeline,
+        notes=_notes(tally, kind, years, decoded.notes),
+    )
+

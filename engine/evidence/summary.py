@@ -1,0 +1,112 @@
+"""LogReport -> words: one line a person scans in Slack, and a few lines per error group.
+
+Example: checkout.log: 12,034 lines, 14:00–14:09 UTC, 40 ERROR (1 distinct: `upstream
+payments-db: connection pool exhausted`), 15 WARN; errors start 14:02, peak 14:03 (31/min)
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from engine.evidence.report import ErrorGroup, LogReport
+
+SHOWN_GROUPS = 3
+SUMMARY_MESSAGE_CHARS = 80
+DESCRIBE_MESSAGE_CHARS = 200
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def _clip(text: str, limit: int) -> str:
+    """One line, no backticks (they would end the code span in Slack), at most `limit` chars."""
+    text = " ".join(text.split()).replace("`", "'")
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _clock(dt: datetime, with_date: bool) -> str:
+    return dt.strftime("%Y-%m-%d %H:%M") if with_date else dt.strftime("%H:%M")
+
+
+def _time_range(first: datetime, last: datetime, with_date: bool) -> str:
+    if first.date() != last.date():
+        return f"{_clock(first, True)}–{_clock(last, True)} UTC"
+    start = _clock(first, with_date)
+    if (first.hour, first.minute) == (last.hour, last.minute):
+        return f"{start} UTC"
+    return f"{start}–{_clock(last, False)} UTC"
+
+
+def _errors(report: LogReport) -> str:
+    counts = report.level_counts
+    parts = [f"{counts[level]:,} {level}" for level in ("FATAL", "ERROR") if counts.get(level)]
+    if not counts:
+        return "no log levels found"  # not the same as "no errors"
+    if not parts:
+        parts = ["no errors"]
+    elif report.error_groups:
+        distinct = max(report.error_group_count, len(report.error_groups))
+        shown = ", ".join(
+            f"`{_clip(group.message, SUMMARY_MESSAGE_CHARS)}`"
+            for group in report.error_groups[:SHOWN_GROUPS]
+        )
+        label = f"{distinct:,} distinct" + (", top" if distinct > SHOWN_GROUPS else "")
+        parts[-1] += f" ({label}: {shown})"
+    if counts.get("WARN"):
+        parts.append(f"{counts['WARN']:,} WARN")
+    return ", ".join(parts)
+
+
+def _error_timing(report: LogReport, with_date: bool) -> str:
+    first = report.first_error_ts
+    if first is None:
+        return ""
+    text = f"errors start {_clock(first, with_date)}"
+    peak = report.busiest_error_minute
+    if peak is not None and len(report.error_timeline) > 1:
+        text += f", peak {_clock(peak.minute, with_date)} ({peak.count:,}/min)"
+    return text
+
+
+def summarize(report: LogReport, *, today: date | None = None) -> str:
+    """One short line about the file. The date is shown when the log spans several days,
+    or when `today` is given and the log is from another day."""
+    lines = _count(report.line_count, "line")
+    if report.kind == "text":
+        return f"{report.name}: {lines} of text (no log timestamps or levels found)"
+    first, last = report.first_ts, report.last_ts
+    parts = [lines]
+    spans_days = False
+    if first is not None and last is not None:
+        spans_days = first.date() != last.date()
+        with_date = today is not None and first.date() != today
+        parts.append(_time_range(first, last, with_date))
+    else:
+        parts.append("no timestamps")
+    parts.append(_errors(report))
+    text = f"{report.name}: {', '.join(parts)}"
+    timing = _error_timing(report, spans_days)
+    return f"{text}; {timing}" if timing else text
+
+
+def _describe(group: ErrorGroup) -> str:
+    message = _clip(group.message, DESCRIBE_MESSAGE_CHARS)
+    where = f"line {group.first_line:,}"
+    if group.first_seen is not None:
+        where = f"first {group.first_seen:%Y-%m-%d %H:%M:%S} UTC, {where}"
+        if group.last_seen is not None and group.last_seen != group.first_seen:
+            where += f", last {group.last_seen:%Y-%m-%d %H:%M:%S} UTC"
+    text = f"{group.count:,}× {group.level} `{message}` ({where})"
+    if group.example != group.message:
+        text += f" e.g. `{_clip(group.example, DESCRIBE_MESSAGE_CHARS)}`"
+    return text
+
+
+def describe_groups(report: LogReport, limit: int = 5) -> list[str]:
+    """One line per top error group (count, level, message, when), most frequent first."""
+    lines = [_describe(group) for group in report.error_groups[:limit]]
+    more = max(report.error_group_count, len(report.error_groups)) - len(lines)
+    if more > 0:
+        lines.append(f"…and {_count(more, 'more distinct error')}")
+    return lines

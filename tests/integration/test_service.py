@@ -1,0 +1,256 @@
+"""The engine's use cases against real Postgres, with in-memory chat ports."""
+
+from __future__ import annotations
+
+import pytest
+from psycopg_pool import AsyncConnectionPool
+
+from engine.config import Settings
+from engine.errors import AmbiguousCase, CaseNotFound
+from engine.models import (
+    CloseCaseRequest,
+    FilesRequest,
+    MentionRequest,
+    MessageRequest,
+    OpenCaseRequest,
+    ThreadRef,
+)
+from engine.replies import AnswerReply, CaseClosedReply, CaseOpenedReply, EvidenceReply, NoticeReply
+from engine.service import CaseService
+from engine.store import evidence as evidence_store
+from engine.store import messages
+from tests.fakes.memory import MemoryFiles, MemoryReplier
+from tests.samples import checkout_log, healthy_log
+
+pytestmark = pytest.mark.integration
+
+THREAD = ThreadRef(team_id="T1", channel_id="C1", thread_ts="1700000000.000001")
+
+
+@pytest.fixture
+def replier() -> MemoryReplier:
+    return MemoryReplier()
+
+
+@pytest.fixture
+def files() -> MemoryFiles:
+    return MemoryFiles()
+
+
+@pytest.fixture
+def service(
+    pool: AsyncConnectionPool, settings: Settings, replier: MemoryReplier, files: MemoryFiles
+) -> CaseService:
+    return CaseService(pool, settings, replier=replier, files=files)
+
+
+def mention(text: str, ts: str = "1700000000.000001", **extra: object) -> MentionRequest:
+    return MentionRequest(thread=THREAD, ts=ts, user="U1", text=text, **extra)  # type: ignore[arg-type]
+
+
+async def test_a_mention_opens_a_case_and_gets_an_offline_answer(
+    service: CaseService, replier: MemoryReplier
+) -> None:
+    answer = await service.answer_mention(
+        mention("checkout is throwing 502s since 14:00"), key="Ev1"
+    )
+
+    case = await service.case_for_thread("C1", THREAD.thread_ts)
+    assert case is not None and case.title == "checkout is throwing 502s since 14:00"
+    assert answer.engine == "offline" and "no LLM was used" in answer.footer
+    [posted] = replier.in_thread(THREAD.thread_ts)
+    assert isinstance(posted.reply, AnswerReply)
+    # No evidence yet: the answer asks for logs rather than guessing.
+    assert "Upload the logs" in answer.text
+    # The question from the description is still a lead: 502s point at upstream 5xx.
+    assert "5xx" in answer.text
+
+
+async def test_redelivered_mention_gives_one_case_one_reply(
+    service: CaseService, replier: MemoryReplier, pool: AsyncConnectionPool
+) -> None:
+    await service.answer_mention(mention("db is down"), key="Ev1")
+    await service.answer_mention(mention("db is down"), key="Ev1")  # Slack retry / job retry
+
+    case = await service.case_for_thread("C1", THREAD.thread_ts)
+    assert case is not None
+    assert len(replier.posted) == 1, "the retry must update the reply, not post a second one"
+    assert len(replier.posted[0].updates) == 1
+    history = await messages.history(pool, case.id, limit=100)
+    assert [m.role for m in history] == ["user", "assistant"]
+
+
+async def test_thread_messages_become_history_only_in_case_threads(
+    service: CaseService, pool: AsyncConnectionPool
+) -> None:
+    other = ThreadRef(channel_id="C1", thread_ts="1699999999.000009")
+    assert not await service.record_message(
+        MessageRequest(thread=other, ts="1.1", user="U2", text="hi")
+    )
+
+    await service.answer_mention(mention("orders failing"), key="Ev1")
+    assert await service.record_message(
+        MessageRequest(
+            thread=THREAD, ts="1700000001.000001", user="U2", text="we deployed at 13:58"
+        )
+    )
+    case = await service.case_for_thread("C1", THREAD.thread_ts)
+    assert case is not None
+    texts = [m.text for m in await messages.history(pool, case.id, limit=100)]
+    assert "we deployed at 13:58" in texts
+
+
+async def test_uploaded_log_is_summarised_and_used_in_the_next_answer(
+    service: CaseService, replier: MemoryReplier, files: MemoryFiles
+) -> None:
+    await service.answer_mention(mention("checkout 502s"), key="Ev1")
+    ref = files.add("F1", "checkout.log", checkout_log())
+
+    reply = await service.add_files(
+        FilesRequest(thread=THREAD, ts="1700000002.0", user="U1", files=[ref]), key="Ev2"
+    )
+
+    assert isinstance(reply, EvidenceReply) and not reply.rejected
+    [summary] = reply.accepted
+    assert summary.startswith("checkout.log:")
+    assert "40 ERROR" in summary and "15 WARN" in summary
+    assert "upstream payments-db: connection pool exhausted" in summary
+    assert "14:02" in summary  # errors start
+
+    answer = await service.answer_mention(mention("what is wrong?", ts="1700000003.0"), key="Ev3")
+    assert "connection pool is exhausted" in answer.text
+    assert "checkout.log" in answer.text  # the evidence is cited
+
+
+async def test_same_file_twice_is_one_evidence_row(
+    service: CaseService, files: MemoryFiles, pool: AsyncConnectionPool
+) -> None:
+    await service.answer_mention(mention("x"), key="Ev1")
+    ref = files.add("F1", "app.log", healthy_log())
+    request = FilesRequest(thread=THREAD, ts="1700000002.0", user="U1", files=[ref])
+    await service.add_files(request, key="Ev2")
+    await service.add_files(request, key="Ev2")
+    case = await service.case_for_thread("C1", THREAD.thread_ts)
+    assert case is not None
+    stored = await evidence_store.list_for_case(pool, case.id)
+    assert len(stored) == 1 and stored[0].sha256 and stored[0].size_bytes == len(healthy_log())
+    assert files.fetches == ["F1"], "the second delivery must not download again"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "empty"),
+        (b"\x00\x01\x02\x03PK\x00\x00" * 100, "binary"),
+    ],
+)
+async def test_bad_files_get_a_clear_reason_and_keep_earlier_evidence(
+    service: CaseService,
+    files: MemoryFiles,
+    pool: AsyncConnectionPool,
+    content: bytes,
+    expected: str,
+) -> None:
+    await service.answer_mention(mention("x"), key="Ev1")
+    good = files.add("F1", "good.log", checkout_log())
+    await service.add_files(
+        FilesRequest(thread=THREAD, ts="2.0", user="U1", files=[good]), key="Ev2"
+    )
+    bad = files.add("F2", "bad.log", content)
+    missing = files.add("F3", "gone.log", b"x")
+    del files.files["F3"]
+
+    reply = await service.add_files(
+        FilesRequest(thread=THREAD, ts="3.0", user="U1", files=[bad, missing]), key="Ev3"
+    )
+
+    assert reply is not None and not reply.accepted
+    assert any(expected in r.lower() for r in reply.rejected), reply.rejected
+    assert any("could not download gone.log" in r.lower() for r in reply.rejected)
+    case = await service.case_for_thread("C1", THREAD.thread_ts)
+    assert case is not None
+    stored = {e.name: e for e in await evidence_store.list_for_case(pool, case.id)}
+    assert stored["good.log"].status == "analysed"
+    assert "gone.log" not in stored  # a failed download stores nothing, so a retry can work
+
+
+async def test_open_posts_a_root_message_whose_thread_is_the_case(
+    service: CaseService, replier: MemoryReplier
+) -> None:
+    case = await service.open_case(
+        OpenCaseRequest(channel_id="C9", user="U1", title="search latency"), key="trig1"
+    )
+    [root] = replier.posted
+    assert root.thread_ts is None and case.thread_ts == root.ts
+    assert isinstance(root.latest, CaseOpenedReply) and f"Case #{case.id}" in root.latest.text
+
+    again = await service.open_case(
+        OpenCaseRequest(channel_id="C9", user="U1", title="search latency"), key="trig1"
+    )
+    assert again.id == case.id and len(replier.posted) == 1
+
+
+async def test_close_picks_the_only_open_case_or_asks(
+    service: CaseService, replier: MemoryReplier
+) -> None:
+    with pytest.raises(CaseNotFound, match="no open case"):
+        await service.find_case_to_close("C9", None)
+    first = await service.open_case(
+        OpenCaseRequest(channel_id="C9", user="U1", title="one"), key="t1"
+    )
+    assert (await service.find_case_to_close("C9", None)).id == first.id
+    second = await service.open_case(
+        OpenCaseRequest(channel_id="C9", user="U1", title="two"), key="t2"
+    )
+    with pytest.raises(AmbiguousCase) as asked:
+        await service.find_case_to_close("C9", None)
+    assert set(asked.value.case_ids) == {first.id, second.id}
+    assert (
+        f"#{first.id}" in asked.value.user_message and f"#{second.id}" in asked.value.user_message
+    )
+    assert (await service.find_case_to_close("C9", second.id)).id == second.id
+    with pytest.raises(CaseNotFound):
+        await service.find_case_to_close("C-other", second.id)
+
+
+async def test_close_posts_a_resolution_summary_once(
+    service: CaseService, replier: MemoryReplier, files: MemoryFiles
+) -> None:
+    await service.answer_mention(mention("checkout 502s"), key="Ev1")
+    ref = files.add("F1", "checkout.log", checkout_log())
+    await service.add_files(
+        FilesRequest(thread=THREAD, ts="2.0", user="U1", files=[ref]), key="Ev2"
+    )
+    case = await service.case_for_thread("C1", THREAD.thread_ts)
+    assert case is not None
+
+    request = CloseCaseRequest(
+        case_id=case.id, user="U2", resolution="raised payments-db pool to 50"
+    )
+    summary = await service.close_case(request, key="close1")
+    again = await service.close_case(request, key="close1")  # job retry
+
+    assert isinstance(summary, CaseClosedReply) and isinstance(again, CaseClosedReply)
+    assert "raised payments-db pool to 50" in summary.text
+    assert "checkout.log" in summary.text and "connection pool exhausted" in summary.text
+    closing = [
+        p for p in replier.in_thread(THREAD.thread_ts) if isinstance(p.reply, CaseClosedReply)
+    ]
+    assert len(closing) == 1
+    other = await service.close_case(request, key="close2")  # someone else closes it again
+    assert isinstance(other, NoticeReply) and "already resolved" in other.text
+    with pytest.raises(CaseNotFound):
+        await service.find_case_to_close("C1", None)
+
+
+async def test_case_numbers_do_not_skip(service: CaseService) -> None:
+    """A mention in an existing case thread must not burn a case number."""
+    first = await service.open_case(
+        OpenCaseRequest(channel_id="C9", user="U1", title="one"), key="t1"
+    )
+    on_first = MentionRequest(thread=first.thread, ts="5.0", user="U1", text="any news?")
+    await service.answer_mention(on_first, key="Ev9")
+    second = await service.open_case(
+        OpenCaseRequest(channel_id="C9", user="U1", title="two"), key="t2"
+    )
+    assert second.id == first.id + 1
