@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 def build_app(deps: BotDeps, client: AsyncWebClient) -> AsyncApp:
-    app = AsyncApp(client=client, token=client.token, process_before_response=False)
+    app = AsyncApp(client=client, process_before_response=False)
 
     async def inject_deps(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
         context["deps"] = deps

@@ -147,6 +147,7 @@ class SlackProcess:
                     app,
                     settings.slack_app_token.get_secret_value(),
                     web_client=web_client(None, settings.slack_api_url),
+                    ping_interval=settings.slack_ping_interval_s,
                 )
                 await self.handler.connect_async()
                 log.info("connected to Slack (socket mode), role=%s", self.role)

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = SLACK_DEFAULT_API_URL
+    # How often the socket is pinged: a silently dead connection is noticed after this long.
+    slack_ping_interval_s: float = 10.0
 
     # Storage and queue; empty means "start the embedded one in data_dir".
     database_url: str | None = None

@@ -30,7 +30,7 @@ class JobQueue:
             return False
         try:
             payload: dict[str, Any] = request.model_dump(mode="json")
-            job_handle = await self.redis.enqueue_job(job, payload, _job_id=dedup_key)
+            job_handle = await self.redis.enqueue_job(job, dedup_key, payload, _job_id=dedup_key)
         except BaseException:
             # Release the claim so Slack's retry of this event can still get through.
             await self.redis.delete(claim)

@@ -79,6 +79,7 @@ def test_field_values_and_aliases() -> None:
     assert level_from_value(30) == "INFO"
     assert level_from_value("3", syslog_priority=True) == "ERROR"  # journald PRIORITY
     assert level_from_value(True) is None
+    assert level_from_value("²") is None  # isdigit() but not int()-able
 
 
 def test_http_status() -> None:
