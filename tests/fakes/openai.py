@@ -15,7 +15,6 @@ Every request is recorded, whatever it was answered with.
 """
 
 # The spec'd test API takes `timeout=` deadlines (tests read better than asyncio.timeout blocks).
-# ruff: noqa: ASYNC109
 
 from __future__ import annotations
 

@@ -9,7 +9,6 @@ Appends are synchronous, so sync helpers (``add_message``) can record too.
 """
 
 # The spec'd test API takes `timeout=` deadlines (tests read better than asyncio.timeout blocks).
-# ruff: noqa: ASYNC109
 
 from __future__ import annotations
 

@@ -39,7 +39,6 @@ request formats and the Socket Mode reconnect behaviour.
 """
 
 # The spec'd test API takes `timeout=` deadlines (tests read better than asyncio.timeout blocks).
-# ruff: noqa: ASYNC109
 
 from __future__ import annotations
 

@@ -18,7 +18,6 @@ What slack_sdk's aiohttp ``SocketModeClient`` (used by Bolt's
 """
 
 # The spec'd test API takes `timeout=` deadlines (tests read better than asyncio.timeout blocks).
-# ruff: noqa: ASYNC109
 
 from __future__ import annotations
 
