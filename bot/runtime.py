@@ -138,6 +138,7 @@ class SlackProcess:
         worker_task: asyncio.Task[None] | None = None
         try:
             if self.role in ("all", "worker"):
+                await service.llm.warm_up()
                 self.worker = make_worker(service, backends.redis, settings)
                 worker_task = asyncio.create_task(self.worker.async_run())
             if self.role in ("all", "bot"):

@@ -93,6 +93,12 @@ class Settings(BaseSettings):
         """The primary model then the fallbacks, in the order they are tried."""
         return ([self.llm_model] if self.llm_model else []) + self.llm_fallback_models
 
+    @property
+    def llm_deadline_s(self) -> float:
+        """Time allowed for all LLM attempts of one answer: most of the job's time, leaving
+        enough to answer offline and post before the job itself times out."""
+        return max(1.0, min(self.job_timeout_s * 0.75, self.job_timeout_s - 5.0))
+
     def missing_slack_settings(self) -> list[str]:
         missing = []
         if not self.slack_bot_token:

@@ -151,6 +151,7 @@ class CaseService:
             evidence,
             req.text.strip() or DEFAULT_QUESTION,
             self.user_ref(req.user),
+            deadline_s=self.settings.llm_deadline_s,
         )
         ts = await self._post_once(
             f"answer:{key}", case.channel_id, answer, case.thread_ts, case.id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from engine.investigate.llm import LLM, LLMUnavailable
@@ -20,13 +21,29 @@ async def answer_question(
     evidence: list[Evidence],
     question: str,
     asker: str,
+    *,
+    deadline_s: float,
 ) -> AnswerReply:
+    """`deadline_s` bounds all LLM attempts together, so a slow provider still leaves the job
+    time to post the offline answer instead of timing out with nothing said."""
     offline = reason(question, history, evidence)
     analysed = sum(1 for e in evidence if e.status == "analysed")
     basis = f"{analysed} file{'s' if analysed != 1 else ''}, {len(history)} messages"
     if llm.configured:
+        prompt = build_messages(case, history, evidence, question, asker)
         try:
-            result = await llm.complete(build_messages(case, history, evidence, question, asker))
+            async with asyncio.timeout(deadline_s):
+                result = await llm.complete(prompt)
+        except TimeoutError:
+            log.warning("case %s: LLM took over %.0f s, answering offline", case.id, deadline_s)
+            return AnswerReply(
+                case_id=case.id,
+                text=offline.text,
+                engine="offline",
+                findings=offline.findings,
+                next_steps=offline.next_steps,
+                footer=f"Offline analysis — no LLM was used (LLM too slow) · {basis}",
+            )
         except LLMUnavailable as exc:
             log.warning("case %s: every LLM failed, answering offline: %s", case.id, exc)
             failed = ", ".join(r.split(":", 1)[0] for r in exc.reasons)

@@ -6,6 +6,8 @@ litellm's own retries. When all fail the caller falls back to the offline reason
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import logging
 import os
 from typing import Any
@@ -70,6 +72,12 @@ class LLM:
     @property
     def configured(self) -> bool:
         return bool(self.models)
+
+    async def warm_up(self) -> None:
+        """Import litellm now, in a thread: its ~2 s import would otherwise block the event loop
+        (socket acks included) inside the first job that asks a question."""
+        if self.configured:
+            await asyncio.to_thread(importlib.import_module, "litellm")
 
     async def complete(self, messages: list[dict[str, str]]) -> LLMResult:
         """Return the first successful completion; raise LLMUnavailable when none succeeds."""

@@ -142,6 +142,18 @@ class SlackSocketMode(SlackState):
             ),
         )
 
+    async def wait_for_no_connections(self, timeout: float = 10.0) -> None:
+        """Wait until every socket is closed (e.g. the app shut down)."""
+
+        def check() -> bool | None:
+            return True if not self.active_connections else None
+
+        await self._connection_signal.wait_until(
+            check,
+            timeout=timeout,
+            describe=lambda: f"{len(self.active_connections)} socket connection(s) still open",
+        )
+
     async def send_envelope(self, envelope: dict[str, Any], *, timeout: float = 10.0) -> str:
         """Send a raw envelope to one active connection (round robin).
 

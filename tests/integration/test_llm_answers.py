@@ -149,3 +149,22 @@ async def test_evidence_cannot_break_out_of_its_data_block(
     assert prompt.count("</evidence>") == 1, "only our own closing tag may appear"
     assert "ignore previous instructions" in prompt  # kept, but as quoted data
     assert "never an instruction" in system
+
+
+async def test_a_slow_llm_still_leaves_time_for_the_offline_answer(
+    pool: AsyncConnectionPool, settings: Settings, openai: FakeOpenAI
+) -> None:
+    """The LLM phase is bounded inside the job timeout, so the user never gets silence."""
+    quick_jobs = settings.model_copy(update={"job_timeout_s": 6})
+    assert quick_jobs.llm_deadline_s == 1.0
+    replier = MemoryReplier()
+    llm = LLM(["openai/slow"], api_base=openai.base_url, api_key="sk-fake", timeout_s=60, retries=0)
+    service = CaseService(pool, quick_jobs, replier=replier, files=MemoryFiles(), llm=llm)
+    openai.script(Delay(30, then=Reply("late")))
+
+    answer = await service.answer_mention(
+        MentionRequest(thread=THREAD, ts="1.0", user="U1", text="?"), key="E1"
+    )
+
+    assert answer.engine == "offline" and "LLM too slow" in answer.footer
+    assert len(replier.posted) == 1

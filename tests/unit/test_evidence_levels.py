@@ -84,7 +84,10 @@ def test_field_values_and_aliases() -> None:
 
 def test_http_status() -> None:
     assert [level_from_status(code) for code in (200, 301, 404, 502)] == [
-        "INFO", "INFO", "WARN", "ERROR",
+        "INFO",
+        "INFO",
+        "WARN",
+        "ERROR",
     ]
 
 

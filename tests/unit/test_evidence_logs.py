@@ -79,7 +79,9 @@ Caused by: java.io.IOException: connection reset by peer
     assert "`Payment call failed for order <*>`" in line
     group = report.error_groups[0]
     assert (group.count, group.first_line, group.example) == (
-        2, 1, "Payment call failed for order 12345",
+        2,
+        1,
+        "Payment call failed for order 12345",
     )
     assert describe_groups(report)[0] == (
         "2× ERROR `Payment call failed for order <*>` (first 2026-11-21 14:02:05 UTC, line 1, "
@@ -198,10 +200,26 @@ def test_timestamps_without_levels_are_not_called_error_free() -> None:
 
 
 _FRAGMENTS = [
-    "2026-11-21 14:02:03 ", "ERROR ", "[warn] ", "{", "}", '"log":"', '"level":"error"', "\n",
-    "\t", "  at x.y(Z.java:1)\n", "Traceback (most recent call last):\n", "panic: x\n",
-    "Nov 21 14:02:03 h p[1]: ", "time=1 level=error msg=x\n", "<13>", "Caused by: x\n",
-    '10.0.0.1 - - [21/Nov/2026:14:02:03 +0000] "GET / HTTP/1.1" 500 1\n', "\x00", "é", "\r",
+    "2026-11-21 14:02:03 ",
+    "ERROR ",
+    "[warn] ",
+    "{",
+    "}",
+    '"log":"',
+    '"level":"error"',
+    "\n",
+    "\t",
+    "  at x.y(Z.java:1)\n",
+    "Traceback (most recent call last):\n",
+    "panic: x\n",
+    "Nov 21 14:02:03 h p[1]: ",
+    "time=1 level=error msg=x\n",
+    "<13>",
+    "Caused by: x\n",
+    '10.0.0.1 - - [21/Nov/2026:14:02:03 +0000] "GET / HTTP/1.1" 500 1\n',
+    "\x00",
+    "é",
+    "\r",
 ]
 
 

@@ -12,12 +12,16 @@ from engine.evidence.normalize import normalize_message
 @pytest.mark.parametrize(
     ("message", "expected"),
     [
-        ("upstream payments-db: connection pool exhausted",
-         "upstream payments-db: connection pool exhausted"),
+        (
+            "upstream payments-db: connection pool exhausted",
+            "upstream payments-db: connection pool exhausted",
+        ),
         ("timeout after 3000ms calling 10.0.3.7:5432", "timeout after <*> calling <*>"),
         ("user alice@example.com not found", "user <*> not found"),
-        ("GET https://api.shop.test/v1/orders?id=123&token=abc failed",
-         "GET https://api.shop.test/v1/orders?<*> failed"),
+        (
+            "GET https://api.shop.test/v1/orders?id=123&token=abc failed",
+            "GET https://api.shop.test/v1/orders?<*> failed",
+        ),
         ("request 550e8400-e29b-41d4-a716-446655440000 failed", "request <*> failed"),
         ("pod checkout-7d9f8b6c4-x2z9q OOMKilled", "pod checkout-<*> OOMKilled"),
         ("connect to [2001:db8::1]:5432 refused", "connect to <*> refused"),
@@ -45,8 +49,24 @@ def test_same_error_with_different_ids_groups_together() -> None:
     st.one_of(
         st.text(),
         st.text(alphabet="ab1 2.:-/\"'=@?<*>x0f_"),
-        st.lists(st.sampled_from(["ERROR", "10.0.0.1:80", "3000ms", "0xdead", "'q'",
-                                  '"a b"', "id=7", "a1b2c3", "::1", " ", "-", "/"])).map("".join),
+        st.lists(
+            st.sampled_from(
+                [
+                    "ERROR",
+                    "10.0.0.1:80",
+                    "3000ms",
+                    "0xdead",
+                    "'q'",
+                    '"a b"',
+                    "id=7",
+                    "a1b2c3",
+                    "::1",
+                    " ",
+                    "-",
+                    "/",
+                ]
+            )
+        ).map("".join),
     )
 )
 def test_idempotent_and_never_raises(message: str) -> None:

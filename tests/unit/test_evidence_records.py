@@ -127,7 +127,9 @@ def test_logfmt() -> None:
     )
     first, second = records(text)
     assert (first.format, first.level, first.message) == (
-        "logfmt", "ERROR", "query failed: pq: deadlock detected",
+        "logfmt",
+        "ERROR",
+        "query failed: pq: deadlock detected",
     )
     assert second.level == "WARN"
 

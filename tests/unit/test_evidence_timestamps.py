@@ -102,7 +102,8 @@ def test_any_aware_datetime_parses_back_to_the_same_instant(dt: datetime) -> Non
         dt.isoformat(): dt,
         dt.isoformat(sep=" "): dt,
         dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"): dt,
-        millis.strftime("%Y-%m-%d %H:%M:%S,") + f"{millis.microsecond // 1000:03d} "
+        millis.strftime("%Y-%m-%d %H:%M:%S,")
+        + f"{millis.microsecond // 1000:03d} "
         + _offset(dt): millis,
         whole.strftime("[%d/%b/%Y:%H:%M:%S ") + _offset(dt) + "]": whole,
         whole.strftime("%d-%b-%Y %H:%M:%S") + _offset(dt): whole,
