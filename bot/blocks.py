@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine import wording
 from engine.models import CaseStats
 from engine.replies import (
     AnswerReply,
@@ -65,13 +66,13 @@ def render(reply: Reply) -> dict[str, Any]:
     return {"text": reply.text[:3000], "blocks": blocks[:50]}
 
 
+def user_ref(user_id: str) -> str:
+    """How a user id reads in Slack: a mention that renders as their name."""
+    return f"<@{user_id}>" if user_id else "someone"
+
+
 def case_line(stats: CaseStats) -> str:
-    case = stats.case
-    return (
-        f"*#{case.id}* {case.title} — {case.phase}, {stats.evidence_count} file(s), "
-        f"{stats.error_count:,} errors, {stats.message_count} messages, "
-        f"opened <@{case.opened_by}> {case.created_at:%b %d %H:%M} UTC"
-    )
+    return wording.case_line(stats, user_ref)
 
 
 def case_list(stats: list[CaseStats], *, empty: str) -> dict[str, Any]:

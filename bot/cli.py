@@ -74,7 +74,7 @@ def analyze(
 ) -> None:
     """Print the evidence report of local files."""
     from engine.evidence.logs import analyze_log
-    from engine.evidence.summary import summarize
+    from engine.evidence.summary import describe_groups, summarize
 
     reports = []
     failed = 0
@@ -90,10 +90,8 @@ def analyze(
         reports.append(report)
         if not as_json:
             typer.echo(summarize(report))
-            for group in report.error_groups[:5]:
-                when = f" first {group.first_seen:%H:%M:%S}" if group.first_seen else ""
-                where = f"{when} (line {group.first_line})"
-                typer.echo(f"  {group.count:>7,} × {group.level} {group.message}{where}")
+            for line in describe_groups(report, limit=5):
+                typer.echo(f"  {line}")
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in reports], indent=2))
     if failed:

@@ -20,8 +20,9 @@ from psycopg_pool import AsyncConnectionPool
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.app import build_app
+from bot.blocks import user_ref
 from bot.deps import BotDeps
-from bot.slack_io import SlackFileSource, SlackReplier, user_ref, web_client
+from bot.slack_io import SlackFileSource, SlackReplier, web_client
 from engine import jobs
 from engine.config import Settings
 from engine.embedded import EmbeddedServices

@@ -20,6 +20,7 @@ from engine.errors import DownloadFailed, EvidenceRejected, FaultMavenError
 from engine.models import Case, CloseCaseRequest, FileRef, FilesRequest, MentionRequest, ThreadRef
 from engine.replies import AnswerReply, Reply
 from engine.service import CaseService
+from engine.wording import case_line
 
 CHANNEL = "shell"
 USER = "you"
@@ -166,10 +167,7 @@ class Shell:
                 "No open cases." if not current_only else "No current case. /list shows open ones."
             )
         for s in stats:
-            self.say(
-                f"#{s.case.id} {s.case.title} — {s.case.phase}, {s.evidence_count} file(s), "
-                f"{s.error_count:,} errors, {s.message_count} messages"
-            )
+            self.say(case_line(s))
 
     async def _resume(self, rest: str) -> None:
         try:

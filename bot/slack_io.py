@@ -32,10 +32,6 @@ def web_client(token: str | None, base_url: str) -> AsyncWebClient:
     return client
 
 
-def user_ref(user_id: str) -> str:
-    return f"<@{user_id}>" if user_id else "someone"
-
-
 class SlackReplier:
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client

@@ -191,7 +191,7 @@ class CaseService:
                 continue
             if item.status == "analysed":
                 accepted.append(item.summary)
-                details.extend(evidence_details(item)[:3])
+                details.extend(evidence_details(item, limit=3))
             else:
                 rejected.append(item.summary)
         reply = EvidenceReply(

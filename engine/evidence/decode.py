@@ -105,7 +105,8 @@ def _decode_utf8(data: bytes) -> DecodedText:
     if sample_bad > _MAX_INVALID_SHARE * min(len(data), _SAMPLE):
         raise _reject_binary(data, "most bytes are not valid UTF-8")
     note = (
-        "1 byte was not valid UTF-8 and was shown as �" if bad == 1
+        "1 byte was not valid UTF-8 and was shown as �"
+        if bad == 1
         else f"{bad:,} bytes were not valid UTF-8 and were shown as �"
     )
     return DecodedText(_ESCAPED.sub("\ufffd", text), "utf-8", [note])
@@ -118,7 +119,8 @@ def decode_text(data: bytes) -> DecodedText:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             decoded = (
-                _decode_utf8(data[len(bom) :]) if encoding == "utf-8"
+                _decode_utf8(data[len(bom) :])
+                if encoding == "utf-8"
                 else _decode_wide(data, encoding)
             )
             break
@@ -137,9 +139,7 @@ def decode_text(data: bytes) -> DecodedText:
             decoded = _decode_wide(data, wide)
         elif b"\x00" in sample:
             raise _reject_binary(data, "it contains NUL bytes")
-        elif len(sample) - len(sample.translate(None, _CONTROL)) > _MAX_CONTROL_SHARE * len(
-            sample
-        ):
+        elif len(sample) - len(sample.translate(None, _CONTROL)) > _MAX_CONTROL_SHARE * len(sample):
             raise _reject_binary(data, "it is full of control characters")
         else:
             decoded = _decode_utf8(data)

@@ -164,4 +164,3 @@ def analyze_log(name: str, data: bytes, *, reference_year: int | None = None) ->
         error_timeline=timeline,
         notes=_notes(tally, kind, years, decoded.notes),
     )
-

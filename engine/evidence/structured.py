@@ -14,16 +14,32 @@ from engine.evidence.levels import level_from_value
 from engine.evidence.timestamps import from_epoch, parse_timestamp_value
 
 _TS_KEYS = (
-    "@timestamp", "timestamp", "time", "ts", "@t", "t", "datetime", "date", "asctime",
-    "eventTime", "timeMillis", "__REALTIME_TIMESTAMP",
+    "@timestamp",
+    "timestamp",
+    "time",
+    "ts",
+    "@t",
+    "t",
+    "datetime",
+    "date",
+    "asctime",
+    "eventTime",
+    "timeMillis",
+    "__REALTIME_TIMESTAMP",
 )
 _LEVEL_KEYS = ("level", "severity", "lvl", "loglevel", "log_level", "levelname", "log.level", "@l")
 _PRIORITY_KEYS = ("PRIORITY", "priority")  # journald: syslog priority 0-7
 _MSG_KEYS = ("msg", "message", "@m", "@mt", "MESSAGE", "event", "text", "log")
 _ERROR_KEYS = ("error", "err", "error.message", "exception.message")
 _STACK_KEYS = (
-    "stack_trace", "stacktrace", "stack", "exc_info", "exc_text", "exception",
-    "error.stack_trace", "error.stack",
+    "stack_trace",
+    "stacktrace",
+    "stack",
+    "exc_info",
+    "exc_text",
+    "exception",
+    "error.stack_trace",
+    "error.stack",
 )
 # Docker / Kubernetes json-file driver: the container's own line sits, unparsed, in "log".
 _DOCKER_KEYS = frozenset({"log", "stream", "time", "attrs", "tag"})

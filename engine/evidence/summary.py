@@ -9,14 +9,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from engine.evidence.report import ErrorGroup, LogReport
+from engine.wording import plural
 
 SHOWN_GROUPS = 3
 SUMMARY_MESSAGE_CHARS = 80
 DESCRIBE_MESSAGE_CHARS = 200
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def _clip(text: str, limit: int) -> str:
@@ -72,7 +69,7 @@ def _error_timing(report: LogReport, with_date: bool) -> str:
 def summarize(report: LogReport, *, today: date | None = None) -> str:
     """One short line about the file. The date is shown when the log spans several days,
     or when `today` is given and the log is from another day."""
-    lines = _count(report.line_count, "line")
+    lines = plural(report.line_count, "line")
     if report.kind == "text":
         return f"{report.name}: {lines} of text (no log timestamps or levels found)"
     first, last = report.first_ts, report.last_ts
@@ -108,5 +105,5 @@ def describe_groups(report: LogReport, limit: int = 5) -> list[str]:
     lines = [_describe(group) for group in report.error_groups[:limit]]
     more = max(report.error_group_count, len(report.error_groups)) - len(lines)
     if more > 0:
-        lines.append(f"…and {_count(more, 'more distinct error')}")
+        lines.append(f"…and {plural(more, 'more distinct error')}")
     return lines

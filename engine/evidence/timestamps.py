@@ -26,7 +26,8 @@ _FRACTION = r"(?:[.,](\d{1,9}))?"
 # 2026-11-21T14:02:03.123Z, 2026-11-21 14:02:03,123 +0100, 2026/11/21 14:02:03.
 # An offset after a space must have four digits so "... 14:02:03 +12 retries" stays text.
 _ISO = re.compile(
-    r"(\d{4})([-/])(\d{2})\2(\d{2})[T ](\d{2}):(\d{2}):(\d{2})" + _FRACTION
+    r"(\d{4})([-/])(\d{2})\2(\d{2})[T ](\d{2}):(\d{2}):(\d{2})"
+    + _FRACTION
     + r"(?:(Z)|\s?(?:UTC|GMT)\b|([+-]\d{2}(?::?\d{2})?)|\s([+-]\d{2}:?\d{2}))?(?!\d)"
 )
 # 21/Nov/2026:14:02:03 +0000 (Apache/nginx), 21-Nov-2026 14:02:03.123 (Tomcat),
@@ -38,7 +39,8 @@ _DMY = re.compile(
 )
 # Nov 21 14:02:03 (syslog, no year), optionally "Sat Nov 21 14:02:03 2026" (ctime).
 _SYSLOG = re.compile(
-    rf"(?:(?:{_DAY})\s+)?({_MON})\s+(\d{{1,2}})\s+(\d{{2}}):(\d{{2}}):(\d{{2}})" + _FRACTION
+    rf"(?:(?:{_DAY})\s+)?({_MON})\s+(\d{{1,2}})\s+(\d{{2}}):(\d{{2}}):(\d{{2}})"
+    + _FRACTION
     + r"(?:\s+(\d{4})(?=\s|$))?"
 )
 # I1121 14:02:03.123456 (glog / klog): level letter, month, day; no year.
@@ -90,7 +92,11 @@ def _offset(text: str | None) -> timedelta | None:
 
 
 def _build(
-    year: int, month: int, day: int, hms: Sequence[str], frac: str | None,
+    year: int,
+    month: int,
+    day: int,
+    hms: Sequence[str],
+    frac: str | None,
     offset: timedelta | None,
 ) -> datetime | None:
     if offset is None:

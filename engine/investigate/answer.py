@@ -10,6 +10,7 @@ from engine.investigate.offline import reason
 from engine.investigate.prompting import build_messages
 from engine.models import Case, Evidence, Message
 from engine.replies import AnswerReply
+from engine.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ async def answer_question(
     time to post the offline answer instead of timing out with nothing said."""
     offline = reason(question, history, evidence)
     analysed = sum(1 for e in evidence if e.status == "analysed")
-    basis = f"{analysed} file{'s' if analysed != 1 else ''}, {len(history)} messages"
+    basis = f"{plural(analysed, 'file')}, {plural(len(history), 'message')}"
     if llm.configured:
         prompt = build_messages(case, history, evidence, question, asker)
         try:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from engine.evidence.summary import describe_groups
 from engine.models import Case, Evidence, Message
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
@@ -33,14 +34,9 @@ def quote(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + " …[truncated]"
 
 
-def evidence_details(item: Evidence) -> list[str]:
-    if item.report is None:
-        return []
-    lines = []
-    for g in item.report.error_groups[:MAX_GROUPS_PER_FILE]:
-        when = f"first {g.first_seen:%H:%M:%S} UTC, " if g.first_seen else ""
-        lines.append(f"- {g.count:,} × {g.level} `{g.message}` ({when}line {g.first_line})")
-    return lines
+def evidence_details(item: Evidence, limit: int = MAX_GROUPS_PER_FILE) -> list[str]:
+    """The top error groups of a file, one line each (empty for rejected or text files)."""
+    return describe_groups(item.report, limit) if item.report is not None else []
 
 
 def build_messages(

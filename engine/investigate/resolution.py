@@ -7,6 +7,7 @@ from datetime import datetime
 
 from engine.investigate.prompting import evidence_details
 from engine.models import Case, Evidence, Message
+from engine.wording import plural
 
 
 def _duration(start: datetime, end: datetime) -> str:
@@ -37,13 +38,13 @@ def resolution_summary(
     if analysed:
         lines.append("*Evidence*")
         lines.extend(f"• {e.summary}" for e in analysed)
-        key_errors = [d for e in analysed for d in evidence_details(e)[:2]]
+        key_errors = [d for e in analysed for d in evidence_details(e, limit=2)]
         if key_errors:
             lines.append("*Key errors*")
-            lines.extend(f"• {d.removeprefix('- ')}" for d in key_errors[:5])
+            lines.extend(f"• {d}" for d in key_errors[:5])
     people = sorted({m.author for m in history if m.role == "user"})
     lines.append(
-        f"*Conversation:* {sum(1 for m in history if m.role == 'user')} messages"
+        f"*Conversation:* {plural(sum(1 for m in history if m.role == 'user'), 'message')}"
         + (f" from {', '.join(user_ref(p) for p in people)}" if people else "")
     )
     return "\n".join(lines)

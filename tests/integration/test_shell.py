@@ -45,7 +45,7 @@ def test_a_whole_case_in_the_shell(tmp_path: Path, db_url: str) -> None:
     assert "No such file" in out and "nope.log" in out
     assert "*Most likely:* The database connection pool is exhausted" in out
     assert "Offline analysis — no LLM was used" in out
-    assert "#1 checkout 502s since 14:00 — consulting, 1 file(s), 40 errors" in out
+    assert "*#1* checkout 502s since 14:00 — consulting, 1 file, 40 errors" in out
     assert "*Case #1 resolved:* checkout 502s since 14:00" in out
     assert "There is no open case to close" in out
 
