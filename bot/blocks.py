@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from typing import Any
 
 from engine import wording
@@ -18,9 +20,31 @@ from engine.replies import (
 SECTION_LIMIT = 3000  # Slack's limit for a section's text
 Block = dict[str, Any]
 
+# Slack's own markup that must survive escaping: user/channel mentions, specials, links.
+_SLACK_TOKEN = re.compile(
+    r"<(?:[@#][A-Z0-9]+(?:\|[^<>]*)?|![a-z][^<>]*|(?:https?|mailto):[^<>\s]+)>"
+)
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Escape &, < and > (log text like `<*>` or `a<b`) but keep Slack mentions and links."""
+    out: list[str] = []
+    last = 0
+    for token in _SLACK_TOKEN.finditer(text):
+        out.append(_escape(text[last : token.start()]))
+        out.append(token.group(0))
+        last = token.end()
+    out.append(_escape(text[last:]))
+    return "".join(out)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
 
 def _sections(text: str) -> list[Block]:
-    """Split long mrkdwn into sections at line breaks, each within Slack's limit."""
+    """Escape, then split into sections at line breaks, each within Slack's limit."""
+    text = escape_mrkdwn(text)
     blocks: list[Block] = []
     chunk = ""
     for line in text.splitlines() or [""]:
@@ -46,24 +70,27 @@ def _section(text: str) -> Block:
 
 
 def _context(*texts: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": t[:3000]} for t in texts]}
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": t[:SECTION_LIMIT]} for t in texts],
+    }
 
 
 def render(reply: Reply) -> dict[str, Any]:
     """Arguments for chat.postMessage / chat.update: fallback text plus blocks."""
     blocks: list[Block]
     if isinstance(reply, AnswerReply):
-        blocks = [*_sections(reply.text), _context(reply.footer)]
+        blocks = [*_sections(reply.text), _context(escape_mrkdwn(reply.footer))]
     elif isinstance(reply, EvidenceReply):
         lines = [f"📄 {line}" for line in reply.accepted] + [f"⚠️ {r}" for r in reply.rejected]
         blocks = _sections("\n".join(lines))
         if reply.details:
-            blocks.append(_context("\n".join(reply.details)))
+            blocks.append(_context(escape_mrkdwn("\n".join(reply.details))))
     elif isinstance(reply, CaseOpenedReply | CaseClosedReply):
         blocks = [*_sections(reply.text)]
     elif isinstance(reply, NoticeReply):
         blocks = _sections(("⚠️ " if reply.is_error else "") + reply.text)
-    return {"text": reply.text[:3000], "blocks": blocks[:50]}
+    return {"text": escape_mrkdwn(reply.text)[:SECTION_LIMIT], "blocks": blocks[:50]}
 
 
 def user_ref(user_id: str) -> str:
@@ -77,10 +104,14 @@ def case_line(stats: CaseStats) -> str:
 
 def case_list(stats: list[CaseStats], *, empty: str) -> dict[str, Any]:
     if not stats:
-        return {"text": empty, "blocks": _sections(empty)}
-    text = "\n".join(f"• {case_line(s)}" for s in stats)
-    header = f"{len(stats)} open case{'s' if len(stats) != 1 else ''}:"
-    return {"text": f"{header}\n{text}", "blocks": _sections(f"{header}\n{text}")}
+        return message(empty)
+    lines = "\n".join(f"• {case_line(s)}" for s in stats)
+    return message(f"{wording.plural(len(stats), 'open case')}:\n{lines}")
+
+
+def message(text: str) -> dict[str, Any]:
+    """A plain mrkdwn message (acks, notices): escaped fallback text plus sections."""
+    return {"text": escape_mrkdwn(text)[:SECTION_LIMIT], "blocks": _sections(text)}
 
 
 def home_view(stats: list[CaseStats]) -> dict[str, Any]:
@@ -91,7 +122,10 @@ def home_view(stats: list[CaseStats]) -> dict[str, Any]:
     ]
     if stats:
         blocks.append(_section(f"*Open cases ({len(stats)})*"))
-        blocks.extend(_section(f"• {case_line(s)} in <#{s.case.channel_id}>") for s in stats[:40])
+        blocks.extend(
+            _section(escape_mrkdwn(f"• {case_line(s)} in <#{s.case.channel_id}>"))
+            for s in stats[:40]
+        )
     else:
         blocks.append(_section("_No open cases._"))
     return {"type": "home", "blocks": blocks[:100]}

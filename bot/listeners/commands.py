@@ -37,7 +37,11 @@ async def _close(
     deps = deps_of(context)
     case_id, resolution = parsing.case_ref_and_rest(rest)
     case = await deps.service.find_case_to_close(command["channel_id"], case_id)
-    await ack(f"Closing case #{case.id} ({case.title}); the resolution summary goes in its thread.")
+    await ack(
+        **blocks.message(
+            f"Closing case #{case.id} ({case.title}); the resolution summary goes in its thread."
+        )
+    )
     await deps.queue.submit(
         "close_case",
         CloseCaseRequest(case_id=case.id, user=command["user_id"], resolution=resolution),
@@ -52,7 +56,7 @@ async def _status(
     case_id, _ = parsing.case_ref_and_rest(rest)
     if case_id is not None:
         stats = await service.case_stats(case_id)
-        await ack(f"{blocks.case_line(stats)} — status *{stats.case.status}*")
+        await ack(**blocks.message(f"{blocks.case_line(stats)} — status *{stats.case.status}*"))
         return
     await ack(
         **blocks.case_list(
@@ -87,7 +91,7 @@ async def on_command(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltC
             )
         await handler(ack, command, context, rest)
     except FaultMavenError as exc:
-        await ack(exc.user_message)
+        await ack(**blocks.message(exc.user_message))
 
 
 def register(app: AsyncApp) -> None:
