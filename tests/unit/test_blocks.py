@@ -52,7 +52,8 @@ def test_answer_snapshot() -> None:
     reply = AnswerReply(
         case_id=12,
         engine="offline",
-        text="*Most likely:* pool exhausted.\n\n*Check next*\n• `SELECT count(*) FROM pg_stat_activity;`",
+        text="*Most likely:* pool exhausted.\n\n*Check next*\n"
+        "• `SELECT count(*) FROM pg_stat_activity;`",
         footer="Offline analysis — no LLM was used · 1 file, 3 messages",
     )
     check_snapshot("answer", render(reply))
