@@ -92,6 +92,8 @@ def analyze(
             typer.echo(summarize(report))
             for line in describe_groups(report, limit=5):
                 typer.echo(f"  {line}")
+            for note in report.notes:
+                typer.echo(f"  note: {note}")
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in reports], indent=2))
     if failed:

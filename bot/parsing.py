@@ -93,6 +93,16 @@ def is_person_in_thread(event: dict[str, Any]) -> bool:
     )
 
 
+def is_direct_question(event: dict[str, Any]) -> bool:
+    """A person's message (or file share) in a direct message with the bot."""
+    return (
+        event.get("channel_type") == "im"
+        and event.get("subtype") in (None, "file_share")
+        and not event.get("bot_id")
+        and bool(event.get("user"))
+    )
+
+
 def mentions_user(event: dict[str, Any], user_id: str | None) -> bool:
     return bool(user_id) and f"<@{user_id}" in (event.get("text") or "")
 

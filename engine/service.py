@@ -49,6 +49,7 @@ from engine.store import evidence as evidence_store
 log = logging.getLogger(__name__)
 
 DEFAULT_QUESTION = "What do you see so far, and what should we check next?"
+THINKING = "Looking into it… (reading the thread and its evidence)"
 TITLE_CHARS = 80
 
 
@@ -142,6 +143,13 @@ class CaseService:
         )
         if req.files:
             await self._take_files(case, req.files, key=key)
+        answer_key = f"answer:{key}"
+        if self.llm.configured:
+            # An LLM may take a while: show that the question was heard. The answer replaces
+            # this message, and a retried job updates it instead of posting again.
+            await self._post_once(
+                answer_key, case.channel_id, NoticeReply(text=THINKING), case.thread_ts, case.id
+            )
         history = await messages.history(self.pool, case.id, limit=self.settings.history_limit)
         evidence = await evidence_store.list_for_case(self.pool, case.id)
         answer = await answer_question(
@@ -153,9 +161,7 @@ class CaseService:
             self.user_ref(req.user),
             deadline_s=self.settings.llm_deadline_s,
         )
-        ts = await self._post_once(
-            f"answer:{key}", case.channel_id, answer, case.thread_ts, case.id
-        )
+        ts = await self._post_once(answer_key, case.channel_id, answer, case.thread_ts, case.id)
         await messages.record(
             self.pool,
             case_id=case.id,
@@ -192,6 +198,8 @@ class CaseService:
             if item.status == "analysed":
                 accepted.append(item.summary)
                 details.extend(evidence_details(item, limit=3))
+                if item.report is not None:
+                    details.extend(f"ℹ️ {item.name}: {note}" for note in item.report.notes)
             else:
                 rejected.append(item.summary)
         reply = EvidenceReply(

@@ -22,6 +22,12 @@ async def on_mention(body: dict[str, Any], context: AsyncBoltContext) -> None:
 async def on_message(
     body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
 ) -> None:
+    if parsing.is_direct_question(event):
+        # No app_mention fires in a DM: every message there is addressed to the bot.
+        await deps_of(context).queue.submit(
+            "answer_mention", parsing.mention_request(body), dedup_key=parsing.event_id(body)
+        )
+        return
     if not parsing.is_person_in_thread(event) and event.get("subtype") != "file_share":
         return
     if parsing.mentions_user(event, context.bot_user_id):

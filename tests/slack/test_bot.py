@@ -264,3 +264,40 @@ async def test_app_home_lists_open_cases(slack: FakeSlack, start_bot: StartBot) 
     )
     published = await slack.wait_for_call("views.publish", timeout=20)
     assert "kafka lag growing" in json.dumps(published.params)
+
+
+async def test_a_direct_message_is_a_question(slack: FakeSlack, start_bot: StartBot) -> None:
+    """There is no app_mention in a DM: the bot answers the message itself."""
+    await start_bot()
+    event = slack.message_event("is payments-db healthy?", channel="D0ALICE")
+
+    await slack.send_event(event)
+
+    reply = await slack.wait_for_call(
+        "chat.postMessage", lambda c: c.ok and c.params.get("thread_ts") == event["ts"], timeout=20
+    )
+    assert reply.params["channel"] == "D0ALICE" and "no LLM was used" in text_of(reply.params)
+
+
+async def test_invalid_utf8_is_analysed_and_the_user_is_told(
+    slack: FakeSlack, start_bot: StartBot
+) -> None:
+    await start_bot()
+    thread = await open_case_by_mention(slack)
+    latin1 = "2026-11-21 14:00:00 ERROR café crème failed\r\n2026-11-21 14:00:01 INFO ok\r\n"
+    file = slack.add_file("legacy.log", latin1.encode("latin-1"), channel=CHANNEL, thread_ts=thread)
+
+    await slack.send_event(slack.file_share_event([file], channel=CHANNEL, thread_ts=thread))
+
+    reply = await slack.wait_for_call(
+        "chat.postMessage",
+        lambda c: (
+            c.ok
+            and c.params.get("thread_ts") == thread
+            and "legacy.log:" in c.params.get("text", "")
+        ),
+        timeout=20,
+    )
+    shown = text_of(reply.params)
+    assert "legacy.log: 2 lines" in shown and "1 ERROR" in shown
+    assert "not valid UTF-8" in shown
