@@ -30,46 +30,36 @@ async def answer_question(
     offline = reason(question, history, evidence)
     analysed = sum(1 for e in evidence if e.status == "analysed")
     basis = f"{plural(analysed, 'file')}, {plural(len(history), 'message')}"
-    if llm.configured:
-        prompt = build_messages(case, history, evidence, question, asker)
-        try:
-            async with asyncio.timeout(deadline_s):
-                result = await llm.complete(prompt)
-        except TimeoutError:
-            log.warning("case %s: LLM took over %.0f s, answering offline", case.id, deadline_s)
-            return AnswerReply(
-                case_id=case.id,
-                text=offline.text,
-                engine="offline",
-                findings=offline.findings,
-                next_steps=offline.next_steps,
-                footer=f"Offline analysis — no LLM was used (LLM too slow) · {basis}",
-            )
-        except LLMUnavailable as exc:
-            log.warning("case %s: every LLM failed, answering offline: %s", case.id, exc)
-            failed = ", ".join(r.split(":", 1)[0] for r in exc.reasons)
-            return AnswerReply(
-                case_id=case.id,
-                text=offline.text,
-                engine="offline",
-                findings=offline.findings,
-                next_steps=offline.next_steps,
-                footer=f"Offline analysis — no LLM was used (LLM unavailable: {failed}) · {basis}",
-            )
-        return AnswerReply(
-            case_id=case.id,
-            text=result.text,
-            engine="llm",
-            model=result.model,
-            findings=offline.findings,
-            next_steps=offline.next_steps,
-            footer=f"Answered by {result.model} · {basis}",
-        )
-    return AnswerReply(
+    answer = AnswerReply(
         case_id=case.id,
         text=offline.text,
         engine="offline",
         findings=offline.findings,
         next_steps=offline.next_steps,
         footer=f"Offline analysis — no LLM was used · {basis}",
+    )
+    if not llm.configured:
+        return answer
+    why_offline: str
+    prompt = build_messages(case, history, evidence, question, asker)
+    try:
+        async with asyncio.timeout(deadline_s):
+            result = await llm.complete(prompt)
+    except TimeoutError:
+        log.warning("case %s: LLM took over %.0f s, answering offline", case.id, deadline_s)
+        why_offline = "LLM too slow"
+    except LLMUnavailable as exc:
+        log.warning("case %s: every LLM failed, answering offline: %s", case.id, exc)
+        why_offline = "LLM unavailable: " + ", ".join(r.split(":", 1)[0] for r in exc.reasons)
+    else:
+        return answer.model_copy(
+            update={
+                "text": result.text,
+                "engine": "llm",
+                "model": result.model,
+                "footer": f"Answered by {result.model} · {basis}",
+            }
+        )
+    return answer.model_copy(
+        update={"footer": f"Offline analysis — no LLM was used ({why_offline}) · {basis}"}
     )
