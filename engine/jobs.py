@@ -7,6 +7,7 @@ model as JSON. The worker's ctx holds the CaseService, built by whoever starts t
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -24,7 +25,9 @@ from engine.models import (
     MentionRequest,
     MessageRequest,
     OpenCaseRequest,
+    ThreadRef,
 )
+from engine.replies import NoticeReply
 from engine.service import CaseService
 
 log = logging.getLogger(__name__)
@@ -37,8 +40,11 @@ def _service(ctx: Ctx) -> CaseService:
     return service
 
 
-async def _run(ctx: Ctx, key: str, work: Callable[[], Awaitable[object]]) -> None:
-    """Run one job: user errors are final, anything else is retried with backoff."""
+async def _run(
+    ctx: Ctx, key: str, work: Callable[[], Awaitable[object]], thread: ThreadRef | None = None
+) -> None:
+    """Run one job: user errors are final, anything else is retried with backoff; after the
+    last try the thread is told, with an error id to quote, so nobody waits in silence."""
     try:
         await work()
     except FaultMavenError as exc:
@@ -51,6 +57,14 @@ async def _run(ctx: Ctx, key: str, work: Callable[[], Awaitable[object]]) -> Non
             raise Retry(defer=min(2**job_try, 30)) from exc
         error_id = uuid.uuid4().hex[:8]
         log.exception("job %s failed for good (error id %s)", key, error_id)
+        if thread is not None:
+            notice = NoticeReply(
+                is_error=True,
+                text=f"Something went wrong on my side and I gave up after {job_try} tries "
+                f"(error id `{error_id}`). Please try again; if it keeps failing, quote the id.",
+            )
+            with contextlib.suppress(Exception):
+                await _service(ctx).replier.post(thread.channel_id, notice, thread.thread_ts)
         raise
 
 
@@ -61,7 +75,7 @@ async def open_case(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
 
 async def answer_mention(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
     req = MentionRequest.model_validate(payload)
-    await _run(ctx, key, lambda: _service(ctx).answer_mention(req, key=key))
+    await _run(ctx, key, lambda: _service(ctx).answer_mention(req, key=key), req.thread)
 
 
 async def record_message(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
@@ -71,7 +85,7 @@ async def record_message(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
 
 async def add_files(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
     req = FilesRequest.model_validate(payload)
-    await _run(ctx, key, lambda: _service(ctx).add_files(req, key=key))
+    await _run(ctx, key, lambda: _service(ctx).add_files(req, key=key), req.thread)
 
 
 async def close_case(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
