@@ -52,7 +52,7 @@ class Settings(BaseSettings):
 
     # Jobs
     job_timeout_s: int = Field(
-        default=300, validation_alias=AliasChoices("FAULTMAVEN_JOB_TIMEOUT_S", "job_timeout_s")
+        default=120, validation_alias=AliasChoices("FAULTMAVEN_JOB_TIMEOUT_S", "job_timeout_s")
     )
     job_max_tries: int = Field(
         default=5, validation_alias=AliasChoices("FAULTMAVEN_JOB_MAX_TRIES", "job_max_tries")
