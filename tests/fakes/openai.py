@@ -26,12 +26,12 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
 from tests.fakes.recording import EventLog
+from tests.fakes.server import LoopbackServer
 
 __all__ = [
     "Delay",
@@ -129,17 +129,13 @@ _ERROR_TYPES = {
 }
 
 
-class FakeOpenAI:
+class FakeOpenAI(LoopbackServer):
     """Scripted OpenAI-compatible server (``/v1/chat/completions``) on 127.0.0.1."""
-
-    host = "127.0.0.1"
 
     def __init__(self, default_reply: Reply | str = "OK") -> None:
         self.default_reply: Reply | str = default_reply
-        self.port: int | None = None
         self._scripts: dict[str | None, deque[Step]] = {None: deque()}
         self._requests: EventLog[RecordedRequest] = EventLog("chat completion requests", str)
-        self._runner: web.AppRunner | None = None
         self._stopping: asyncio.Event | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -147,47 +143,22 @@ class FakeOpenAI:
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT/v1`` — the ``api_base`` for litellm / ``base_url`` for openai."""
-        if self.port is None:
-            raise RuntimeError("FakeOpenAI is not started; call `await fake.start()` first")
-        return f"http://{self.host}:{self.port}/v1"
+        return f"{self.root_url}/v1"
 
-    async def start(self) -> FakeOpenAI:
-        """Bind an ephemeral loopback port and serve."""
-        if self._runner is not None:
-            raise RuntimeError("FakeOpenAI already started")
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.post("/v1/chat/completions", self._handle_chat),
+            web.get("/v1/models", self._handle_models),
+        ]
+
+    def _on_start(self) -> None:
+        # A fresh event per run, so a restarted server does not see the last stop.
         self._stopping = asyncio.Event()
-        app = web.Application()
-        app.add_routes(
-            [
-                web.post("/v1/chat/completions", self._handle_chat),
-                web.get("/v1/models", self._handle_models),
-            ]
-        )
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, 0).start()
-        self.port = int(self._runner.addresses[0][1])
-        return self
 
-    async def stop(self) -> None:
-        """Release pending Delays and shut down (idempotent)."""
-        if self._runner is None:
-            return
+    async def _before_cleanup(self) -> None:
+        """Release pending Delays so shutdown never waits them out."""
         assert self._stopping is not None
         self._stopping.set()
-        await self._runner.cleanup()
-        self._runner = None
-
-    async def __aenter__(self) -> FakeOpenAI:
-        return await self.start()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     # ------------------------------------------------------------------ scripting
 
@@ -223,7 +194,7 @@ class FakeOpenAI:
     ) -> RecordedRequest:
         """First request (past or future) matching ``predicate``; AssertionError on timeout."""
         return await self._requests.wait_for(
-            predicate or (lambda _: True), timeout=timeout, wanted="a chat completion request"
+            predicate, timeout=timeout, wanted="a chat completion request"
         )
 
     # ------------------------------------------------------------------ serving

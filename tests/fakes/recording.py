@@ -97,16 +97,16 @@ class EventLog(Generic[T]):
 
     async def wait_for(
         self,
-        predicate: Callable[[T], bool],
+        predicate: Callable[[T], bool] | None,
         *,
         timeout: float,
         wanted: str = "a matching item",
     ) -> T:
-        """First recorded item (past or future) satisfying ``predicate``."""
+        """First recorded item (past or future) satisfying ``predicate`` (any item if None)."""
 
         def check() -> T | None:
             for item in self.items:
-                if predicate(item):
+                if predicate is None or predicate(item):
                     return item
             return None
 

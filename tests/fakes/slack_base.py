@@ -1,8 +1,9 @@
 """Records and shared state of the fake Slack workspace.
 
-Split out of :mod:`tests.fakes.slack` so the Web API half (:mod:`slack_web`) and
-the Socket Mode half (:mod:`slack_socket`) can share one state object without
-importing each other. Tests import everything from :mod:`tests.fakes.slack`.
+Split out of :mod:`tests.fakes.slack` so the Web API half (:mod:`slack_web`,
+:mod:`slack_messages`, :mod:`slack_files`) and the Socket Mode half
+(:mod:`slack_socket`) can share one state object without importing each other.
+Tests import everything from :mod:`tests.fakes.slack`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.fakes.recording import EventLog
+from tests.fakes.server import LoopbackServer
 
 #: First ts handed out; real Slack ts are "<unix seconds>.<6 digit sequence>".
 TS_BASE_SECONDS = 1_732_200_000
@@ -132,10 +134,8 @@ def _short(params: dict[str, Any], limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-class SlackState:
+class SlackState(LoopbackServer):
     """Identity, stores and recorders shared by the Web API and Socket Mode halves."""
-
-    host = "127.0.0.1"
 
     def __init__(self, *, team_id: str = "T0FAKE", app_id: str = "A0FAKE") -> None:
         self.team_id = team_id
@@ -147,7 +147,6 @@ class SlackState:
         # Random suffixes so a test cannot accidentally pass with a hard-coded token.
         self.bot_token = f"xoxb-fake-{secrets.token_hex(8)}"
         self.app_token = f"xapp-fake-{secrets.token_hex(8)}"
-        self.port: int | None = None
 
         #: channel id -> ts -> message dict (roots and replies alike).
         self.messages: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
@@ -168,13 +167,6 @@ class SlackState:
         self._id_counter = 0
 
     # ------------------------------------------------------------------ ids
-
-    @property
-    def root_url(self) -> str:
-        """``http://127.0.0.1:PORT`` (only valid once started)."""
-        if self.port is None:
-            raise RuntimeError("FakeSlack is not started; call `await fake.start()` first")
-        return f"http://{self.host}:{self.port}"
 
     @property
     def api_url(self) -> str:
