@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     )
 
     # Evidence
+    # Mask IPv4 addresses too (off by default: IPs are often what an SRE needs to see).
+    redact_ips: bool = Field(
+        default=False, validation_alias=AliasChoices("FAULTMAVEN_REDACT_IPS", "redact_ips")
+    )
     max_file_mb: float = Field(
         default=50.0, gt=0, validation_alias=AliasChoices("FAULTMAVEN_MAX_FILE_MB", "max_file_mb")
     )

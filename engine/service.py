@@ -8,6 +8,7 @@ trigger and replies go through `_post_once`, which updates the message it alread
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from psycopg_pool import AsyncConnectionPool
 from engine.config import Settings
 from engine.errors import AmbiguousCase, CaseNotFound, FaultMavenError
 from engine.evidence.logs import analyze_log
+from engine.evidence.redact import Redactor
 from engine.evidence.summary import summarize
 from engine.investigate.answer import answer_question
 from engine.investigate.llm import LLM
@@ -75,6 +77,7 @@ class CaseService:
         self.files = files
         self.llm = llm or LLM.from_settings(settings)
         self.user_ref = user_ref
+        self.redactor = Redactor(mask_ips=settings.redact_ips)
 
     # --- opening -----------------------------------------------------------------------
 
@@ -160,6 +163,7 @@ class CaseService:
             req.text.strip() or DEFAULT_QUESTION,
             self.user_ref(req.user),
             deadline_s=self.settings.llm_deadline_s,
+            redactor=self.redactor,
         )
         ts = await self._post_once(answer_key, case.channel_id, answer, case.thread_ts, case.id)
         await messages.record(
@@ -223,7 +227,9 @@ class CaseService:
         sha256 = hashlib.sha256(data).hexdigest()
         try:
             # Parsing is CPU work; a thread keeps the worker's event loop (and heartbeats) alive.
-            report = await asyncio.to_thread(analyze_log, file.name, data)
+            report = await asyncio.to_thread(
+                functools.partial(analyze_log, file.name, data, redactor=self.redactor)
+            )
         except FaultMavenError as exc:
             item, _ = await evidence_store.save(
                 self.pool,

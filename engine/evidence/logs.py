@@ -12,6 +12,7 @@ from engine.evidence.decode import decode_text
 from engine.evidence.levels import ERROR_LEVELS, SEVERITY_ORDER, most_severe
 from engine.evidence.normalize import normalize_message
 from engine.evidence.records import TEXT, Record, iter_records
+from engine.evidence.redact import Redactor
 from engine.evidence.report import ErrorGroup, LogReport, MinuteCount
 
 MAX_GROUPS = 20
@@ -36,7 +37,9 @@ class _Group:
 class _Tally:
     """Everything the report needs, accumulated one record at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+        self.masked: Counter[str] = Counter()
         self.records = 0
         self.recognised = 0
         self.unparsed_lines = 0
@@ -67,9 +70,18 @@ class _Tally:
         if level in ERROR_LEVELS:
             self._add_error(record, level, ts)
 
+    def _clean(self, text: str) -> str:
+        redacted = self.redactor.redact(text)
+        self.masked.update(redacted.counts)
+        return redacted.text
+
     def _add_error(self, record: Record, level: str, ts: datetime | None) -> None:
-        message = record.error_message()
-        key = record.group_key or normalize_message(message) or "(no message)"
+        # Error messages are what the report keeps and an LLM may read: mask secrets first,
+        # before normalising (which would break a token's shape and let half of it through).
+        message = self._clean(record.error_message())
+        key = (
+            self._clean(record.group_key) if record.group_key else normalize_message(message)
+        ) or "(no message)"
         group = self.groups.get(key)
         if group is None and len(self.groups) < MAX_TRACKED_GROUPS:
             group = self.groups[key] = _Group(message[:EXAMPLE_CHARS], level, record.line)
@@ -129,14 +141,21 @@ def _notes(tally: _Tally, kind: str, years: set[int], decode_notes: list[str]) -
     return notes
 
 
-def analyze_log(name: str, data: bytes, *, reference_year: int | None = None) -> LogReport:
+def analyze_log(
+    name: str,
+    data: bytes,
+    *,
+    reference_year: int | None = None,
+    redactor: Redactor | None = None,
+) -> LogReport:
     """Analyze one uploaded file; raises EvidenceRejected when it is empty or binary.
 
     `reference_year` is the year for timestamps that carry none (syslog); by default the
     current year, or the previous one for dates that would otherwise lie in the future.
+    Secrets are masked in every string the report keeps (`redactor`, default settings).
     """
     decoded = decode_text(data)
-    tally = _Tally()
+    tally = _Tally(redactor or Redactor())
     years: set[int] = set()
     for record in iter_records(decoded.lines(), reference_year=reference_year, years_assumed=years):
         tally.add(record)
@@ -163,4 +182,5 @@ def analyze_log(name: str, data: bytes, *, reference_year: int | None = None) ->
         busiest_error_minute=busiest,
         error_timeline=timeline,
         notes=_notes(tally, kind, years, decoded.notes),
+        redactions=dict(tally.masked),
     )

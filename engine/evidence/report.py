@@ -46,6 +46,9 @@ class LogReport(BaseModel):
     busiest_error_minute: MinuteCount | None = None
     error_timeline: list[MinuteCount] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    redactions: dict[str, int] = Field(
+        default_factory=dict, description="secrets masked in the derived text, by kind"
+    )
 
     @property
     def error_count(self) -> int:

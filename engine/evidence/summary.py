@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from engine.evidence.redact import describe_counts
 from engine.evidence.report import ErrorGroup, LogReport
 from engine.wording import plural
 
@@ -84,7 +85,9 @@ def summarize(report: LogReport, *, today: date | None = None) -> str:
     parts.append(_errors(report))
     text = f"{report.name}: {', '.join(parts)}"
     timing = _error_timing(report, spans_days)
-    return f"{text}; {timing}" if timing else text
+    text = f"{text}; {timing}" if timing else text
+    masked = describe_counts(report.redactions)
+    return f"{text}; {masked}" if masked else text
 
 
 def _describe(group: ErrorGroup) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from engine.evidence.redact import Redactor
 from engine.investigate.llm import LLM, LLMUnavailable
 from engine.investigate.offline import reason
 from engine.investigate.prompting import build_messages
@@ -24,6 +25,7 @@ async def answer_question(
     asker: str,
     *,
     deadline_s: float,
+    redactor: Redactor,
 ) -> AnswerReply:
     """`deadline_s` bounds all LLM attempts together, so a slow provider still leaves the job
     time to post the offline answer instead of timing out with nothing said."""
@@ -41,7 +43,7 @@ async def answer_question(
     if not llm.configured:
         return answer
     why_offline: str
-    prompt = build_messages(case, history, evidence, question, asker)
+    prompt = build_messages(case, history, evidence, question, asker, redactor)
     try:
         async with asyncio.timeout(deadline_s):
             result = await llm.complete(prompt)

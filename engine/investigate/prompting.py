@@ -12,6 +12,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from engine.evidence.redact import Redactor
 from engine.evidence.summary import describe_groups
 from engine.models import Case, Evidence, Message
 
@@ -40,17 +41,33 @@ def evidence_details(item: Evidence, limit: int = MAX_GROUPS_PER_FILE) -> list[s
 
 
 def build_messages(
-    case: Case, history: list[Message], evidence: list[Evidence], question: str, asker: str
+    case: Case,
+    history: list[Message],
+    evidence: list[Evidence],
+    question: str,
+    asker: str,
+    redactor: Redactor,
 ) -> list[dict[str, str]]:
+    """The chat messages for one answer. What people typed is redacted here too (a pasted
+    token must not reach the LLM); evidence text was redacted when it was analysed."""
+
+    def typed(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+        return quote(redactor.redact(text).text, limit)
+
     system = _env.get_template("system.jinja2").render()
     user = _env.get_template("answer.jinja2").render(
-        case=case,
+        case={
+            "id": case.id,
+            "title": typed(case.title, 200),
+            "opened_by": case.opened_by,
+            "status": case.status,
+        },
         history=[
             {
                 "when": m.created_at.strftime("%H:%M"),
                 "author": quote(m.author, 80),
                 "role": m.role,
-                "text": quote(m.text),
+                "text": typed(m.text),
             }
             for m in history
         ],
@@ -63,7 +80,7 @@ def build_messages(
             for e in evidence
             if e.status == "analysed"
         ],
-        question=quote(question),
+        question=typed(question),
         asker=quote(asker, 80),
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]

@@ -168,3 +168,42 @@ async def test_a_slow_llm_still_leaves_time_for_the_offline_answer(
 
     assert answer.engine == "offline" and "LLM too slow" in answer.footer
     assert len(replier.posted) == 1
+
+
+async def test_secrets_never_reach_the_llm(
+    pool: AsyncConnectionPool, settings: Settings, openai: FakeOpenAI
+) -> None:
+    """Secrets in uploaded logs and in what people paste are masked before any prompt."""
+    files = MemoryFiles()
+    service, replier = make_service(pool, settings, openai, ["openai/fake-model"], files)
+    token = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOp"
+    password = "hunter2pass"
+    log = (
+        f"2026-11-21 14:00:00 ERROR auth to postgres://app:{password}@db:5432 failed\n"
+        f"2026-11-21 14:00:01 ERROR slack post failed with token {token}\n"
+        f"2026-11-21 14:00:02 ERROR slack post failed with token {token}\n"
+    ).encode()
+    await service.answer_mention(
+        MentionRequest(
+            thread=THREAD, ts="1.0", user="U1", text=f"is postgres://app:{password}@db up?"
+        ),
+        key="E1",
+    )
+    ref = files.add("F1", "auth.log", log)
+    reply = await service.add_files(
+        FilesRequest(thread=THREAD, ts="2.0", user="U1", files=[ref]), key="E2"
+    )
+    await service.record_message(
+        MessageRequest(thread=THREAD, ts="3.0", user="U2", text=f"I used password={password}")
+    )
+    await service.answer_mention(
+        MentionRequest(thread=THREAD, ts="4.0", user="U1", text="why?"), key="E3"
+    )
+
+    assert reply is not None
+    assert "masked 2 tokens, 1 password" in reply.accepted[0]  # the user is told what was hidden
+    for request in openai.requests:
+        sent = "\n".join(m["content"] for m in request.messages)
+        assert token not in sent and password not in sent
+    prompt = openai.requests[-1].messages[-1]["content"]
+    assert "[token:" in prompt and "[password:" in prompt  # masked, not dropped

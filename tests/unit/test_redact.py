@@ -1,0 +1,115 @@
+"""Redaction: secrets never survive into derived text; placeholders are stable; ids stay."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.evidence.redact import Redactor, describe_counts
+
+redactor = Redactor()
+
+SECRETS = {
+    "slack bot token": ("token", "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOp"),
+    "slack app token": ("token", "xapp-1-A0FAKE-1234567890-abcdef0123456789"),
+    "github token": ("token", "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"),
+    "aws access key": ("AWS key", "AKIAIOSFODNN7EXAMPLE"),
+    "gcp api key": ("token", "AIzaSyA-1234567890abcdefghijklmnopqrstu"),
+    "jwt": (
+        "JWT",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    ),
+    "email": ("email", "alice.smith@example.com"),
+    "generic key": ("key", "Zx9Kq2LmP4vB7nR1tY6wS3dF8gH5jK0aQwE"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECRETS))
+def test_known_secret_shapes_are_masked(name: str) -> None:
+    kind, secret = SECRETS[name]
+    out = redactor.redact(f"2026-11-21 14:00:00 ERROR call failed with {secret} attached")
+    assert secret not in out.text
+    assert out.counts == {kind: 1}
+    assert f"[{kind}:" in out.text
+
+
+@pytest.mark.parametrize(
+    ("line", "secret", "kind"),
+    [
+        ("db=postgres://app:hunter2pass@db:5432/orders", "hunter2pass", "password"),
+        ("login password=s3cr3t! ok", "s3cr3t!", "password"),
+        ('{"password": "p@ss w0rd", "user": "bob"}', "p@ss w0rd", "password"),
+        ("client_secret: abcdEFGH1234", "abcdEFGH1234", "secret"),
+        ("Authorization: Bearer abc.def.ghi-jkl_mno", "abc.def.ghi-jkl_mno", "token"),
+        (
+            "aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "wJalrXUtnFEMI",
+            "secret",
+        ),
+    ],
+)
+def test_credentials_in_key_values_and_urls_are_masked(line: str, secret: str, kind: str) -> None:
+    out = redactor.redact(line)
+    assert secret not in out.text and out.counts[kind] == 1
+
+
+def test_private_key_block_keeps_the_line_count() -> None:
+    block = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\nabc\n-----END RSA PRIVATE KEY-----"
+    text = f"before\n{block}\nafter"
+    out = redactor.redact(text)
+    assert "MIIEow" not in out.text and out.counts == {"private key": 1}
+    assert out.text.count("\n") == text.count("\n")
+    assert out.text.splitlines()[-1] == "after"
+
+
+def test_ids_people_need_are_kept() -> None:
+    line = (
+        "Failed password for invalid user admin from 10.0.0.1 port 22 "
+        "trace=4bf92f3577b34da6a3ce929d0e0e4736 blk_-1608999687919862906 "
+        "id 123e4567-e89b-12d3-a456-426614174000 com.acme.checkout.PaymentServiceImplementation"
+    )
+    out = redactor.redact(line)
+    assert out.text == line and not out.counts
+
+
+def test_ips_are_masked_only_when_asked() -> None:
+    assert "10.1.2.3" in redactor.redact("from 10.1.2.3").text
+    out = Redactor(mask_ips=True).redact("from 10.1.2.3 to 10.1.2.3")
+    assert "10.1.2.3" not in out.text and out.counts == {"IP": 2}
+
+
+def test_placeholders_are_stable_and_distinct() -> None:
+    a = redactor.redact("token=AAAAbbbb1111 and again token=AAAAbbbb1111").text
+    b = redactor.redact("token=CCCCdddd2222").text
+    first, second = a.split(" and again ")
+    assert first == second  # same secret, same placeholder
+    assert first != b
+
+
+def test_describe_counts_reads_like_english() -> None:
+    assert describe_counts({"token": 3, "password": 1}) == "masked 3 tokens, 1 password"
+    assert describe_counts({}) == ""
+
+
+secret_alphabet = string.ascii_letters + string.digits
+filler = st.text(alphabet=string.ascii_letters + " .,:;-_()[]{}\"'=/", max_size=60)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    before=filler, after=filler, value=st.text(alphabet=secret_alphabet, min_size=8, max_size=40)
+)
+def test_a_password_assignment_never_survives(before: str, after: str, value: str) -> None:
+    out = redactor.redact(f"{before} password={value} {after}")
+    assert f"password={value}" not in out.text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_redaction_never_raises_and_is_idempotent(text: str) -> None:
+    once = redactor.redact(text).text
+    twice = redactor.redact(once)
+    assert twice.text == once and not twice.counts
