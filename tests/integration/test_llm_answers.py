@@ -175,7 +175,7 @@ async def test_secrets_never_reach_the_llm(
 ) -> None:
     """Secrets in uploaded logs and in what people paste are masked before any prompt."""
     files = MemoryFiles()
-    service, replier = make_service(pool, settings, openai, ["openai/fake-model"], files)
+    service, _ = make_service(pool, settings, openai, ["openai/fake-model"], files)
     token = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOp"
     password = "hunter2pass"
     log = (
