@@ -11,6 +11,7 @@ from engine.models import (
     MentionRequest,
     MessageRequest,
     OpenCaseRequest,
+    ThreadMessage,
     ThreadRef,
 )
 
@@ -123,6 +124,18 @@ def files_request(body: dict[str, Any]) -> FilesRequest:
         text=event.get("text", ""),
         files=file_refs(event),
     )
+
+
+def thread_messages(messages: list[dict[str, Any]]) -> list[ThreadMessage]:
+    """conversations.replies messages -> what people said and shared (bots left out)."""
+    people = []
+    for m in messages:
+        if m.get("bot_id") or not m.get("user") or m.get("subtype") in _IGNORED_SUBTYPES:
+            continue
+        people.append(
+            ThreadMessage(ts=m["ts"], user=m["user"], text=m.get("text", ""), files=file_refs(m))
+        )
+    return people
 
 
 def split_command(text: str) -> tuple[str, str]:

@@ -22,7 +22,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from bot.app import build_app
 from bot.blocks import user_ref
 from bot.deps import BotDeps
-from bot.slack_io import SlackFileSource, SlackReplier, web_client
+from bot.slack_io import SlackFileSource, SlackReplier, SlackThreadHistory, web_client
 from engine import jobs
 from engine.config import Settings
 from engine.embedded import EmbeddedServices
@@ -134,7 +134,12 @@ class SlackProcess:
         backends = await Backends.start(settings)
         assert backends.redis is not None
         service = CaseService(
-            backends.pool, settings, replier=SlackReplier(client), files=files, user_ref=user_ref
+            backends.pool,
+            settings,
+            replier=SlackReplier(client),
+            files=files,
+            user_ref=user_ref,
+            history=SlackThreadHistory(client),
         )
         worker_task: asyncio.Task[None] | None = None
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -11,9 +12,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import parsing
 from bot.blocks import render
 from engine.errors import DownloadFailed, EvidenceRejected
-from engine.models import FileRef
+from engine.models import FileRef, ThreadMessage
 from engine.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,28 @@ class SlackReplier:
 
     async def update(self, channel_id: str, message_id: str, reply: Reply) -> None:
         await self.client.chat_update(channel=channel_id, ts=message_id, **render(reply))
+
+
+class SlackThreadHistory:
+    """Reads a thread back with conversations.replies (scopes channels/groups/im:history)."""
+
+    MAX_MESSAGES = 1000  # an incident thread past this is read from its most useful start
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def thread_messages(self, channel_id: str, thread_ts: str) -> list[ThreadMessage]:
+        collected: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while len(collected) < self.MAX_MESSAGES:
+            page = await self.client.conversations_replies(
+                channel=channel_id, ts=thread_ts, limit=200, cursor=cursor
+            )
+            collected.extend(page.get("messages") or [])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                break
+        return parsing.thread_messages(collected[: self.MAX_MESSAGES])
 
 
 def _mb(size: int) -> str:

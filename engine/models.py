@@ -94,6 +94,15 @@ class FileRef(BaseModel):
     url: str | None = None
 
 
+class ThreadMessage(BaseModel):
+    """A message already in a thread before it became a case (read back from the surface)."""
+
+    ts: str
+    user: str
+    text: str
+    files: list[FileRef] = Field(default_factory=list)
+
+
 class MessageRequest(BaseModel):
     thread: ThreadRef
     ts: str

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from engine.models import FileRef
+from engine.models import FileRef, ThreadMessage
 from engine.replies import Reply
 
 
@@ -19,6 +19,12 @@ class Replier(Protocol):
 
     async def update(self, channel_id: str, message_id: str, reply: Reply) -> None:
         """Replace a message posted earlier."""
+        ...
+
+
+class ThreadHistory(Protocol):
+    async def thread_messages(self, channel_id: str, thread_ts: str) -> list[ThreadMessage]:
+        """People's messages in a thread, oldest first (the surface's own messages left out)."""
         ...
 
 

@@ -36,7 +36,7 @@ from engine.models import (
     OpenCaseRequest,
     ThreadRef,
 )
-from engine.ports import FileSource, Replier
+from engine.ports import FileSource, Replier, ThreadHistory
 from engine.replies import (
     AnswerReply,
     CaseClosedReply,
@@ -70,6 +70,7 @@ class CaseService:
         files: FileSource,
         llm: LLM | None = None,
         user_ref: Callable[[str], str] = str,
+        history: ThreadHistory | None = None,
     ) -> None:
         self.pool = pool
         self.settings = settings
@@ -78,6 +79,7 @@ class CaseService:
         self.llm = llm or LLM.from_settings(settings)
         self.user_ref = user_ref
         self.redactor = Redactor(mask_ips=settings.redact_ips)
+        self.history = history
 
     # --- opening -----------------------------------------------------------------------
 
@@ -126,6 +128,34 @@ class CaseService:
             )
         return case
 
+    async def _read_earlier_thread(self, case: Case, mention_ts: str, *, key: str) -> None:
+        """Take in what people said and shared in the thread before mentioning the bot.
+
+        A case opened mid-thread then starts from the discussion so far, and anything missed
+        (the bot joined late) is caught up. Safe to repeat: messages are unique per ts and
+        only files not yet stored are taken.
+        """
+        if self.history is None or case.thread_ts == mention_ts:
+            return
+        earlier = [
+            m
+            for m in await self.history.thread_messages(case.channel_id, case.thread_ts)
+            if m.ts != mention_ts
+        ]
+        for m in earlier:
+            if m.text.strip():
+                await messages.record(
+                    self.pool, case_id=case.id, ts=m.ts, author=m.user, role="user", text=m.text
+                )
+        files = [
+            f
+            for m in earlier
+            for f in m.files
+            if await evidence_store.find(self.pool, case.id, f.source_id) is None
+        ]
+        if files:
+            await self._take_files(case, files, key=f"{key}:earlier")
+
     # --- conversation ------------------------------------------------------------------
 
     async def record_message(self, req: MessageRequest) -> bool:
@@ -141,6 +171,7 @@ class CaseService:
     async def answer_mention(self, req: MentionRequest, *, key: str) -> AnswerReply:
         """Open or continue the thread's case, take any attached files, answer the question."""
         case = await self.start_case(req.thread, title=req.text or "Untitled case", user=req.user)
+        await self._read_earlier_thread(case, req.ts, key=key)
         await messages.record(
             self.pool, case_id=case.id, ts=req.ts, author=req.user, role="user", text=req.text
         )

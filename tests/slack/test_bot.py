@@ -301,3 +301,55 @@ async def test_invalid_utf8_is_analysed_and_the_user_is_told(
     shown = text_of(reply.params)
     assert "legacy.log: 2 lines" in shown and "1 ERROR" in shown
     assert "not valid UTF-8" in shown
+
+
+async def test_a_mention_mid_thread_reads_what_was_already_there(
+    slack: FakeSlack, start_bot: StartBot
+) -> None:
+    """Engineers talked and shared a log before anyone mentioned the bot: it reads all of it."""
+    await start_bot()
+    root = slack.add_message(CHANNEL, "checkout is down", user="U0ALICE")
+    slack.add_message(
+        CHANNEL, "seeing ECONNREFUSED to ledger-svc", user="U0BOB", thread_ts=root["ts"]
+    )
+    file = slack.add_file("checkout.log", checkout_log(), channel=CHANNEL, thread_ts=root["ts"])
+    # Shared while the bot was not listening: only conversations.replies knows about it.
+    slack.file_share_event([file], channel=CHANNEL, user="U0BOB", thread_ts=root["ts"])
+    ask = slack.mention_event("what do you make of this?", channel=CHANNEL, thread_ts=root["ts"])
+
+    await slack.send_event(ask)
+
+    summary = await slack.wait_for_call(
+        "chat.postMessage",
+        lambda c: (
+            c.ok
+            and c.params.get("thread_ts") == root["ts"]
+            and "checkout.log:" in c.params.get("text", "")
+        ),
+        timeout=20,
+    )
+    answer = await slack.wait_for_call(
+        "chat.postMessage",
+        lambda c: (
+            c.ok and c.params.get("thread_ts") == root["ts"] and "no LLM" in text_of(c.params)
+        ),
+        timeout=20,
+    )
+    assert summary.at < answer.at  # the evidence is read before the answer
+    shown = text_of(answer.params)
+    assert "connection pool is exhausted" in shown  # from the earlier file
+    assert "down or not listening" in shown  # from Bob's earlier message
+    # A second mention does not re-post the evidence.
+    again = slack.mention_event("and now?", channel=CHANNEL, thread_ts=root["ts"])
+    await slack.send_event(again)
+    await slack.wait_for_call(
+        "chat.postMessage",
+        lambda c: c.ok and c.params.get("thread_ts") == root["ts"] and c.at > answer.at,
+        timeout=20,
+    )
+    summaries = [
+        m
+        for m in slack.posted_messages(thread_ts=root["ts"])
+        if m["text"].startswith("checkout.log:")
+    ]
+    assert len(summaries) == 1
