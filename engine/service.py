@@ -7,9 +7,6 @@ trigger and replies go through `_post_once`, which updates the message it alread
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import hashlib
 import logging
 from collections.abc import Callable
 
@@ -17,9 +14,8 @@ from psycopg_pool import AsyncConnectionPool
 
 from engine.config import Settings
 from engine.errors import AmbiguousCase, CaseNotFound, FaultMavenError
-from engine.evidence.logs import analyze_log
 from engine.evidence.redact import Redactor
-from engine.evidence.summary import summarize
+from engine.intake import EvidenceIntake
 from engine.investigate.answer import answer_question
 from engine.investigate.llm import LLM
 from engine.investigate.prompting import evidence_details
@@ -28,7 +24,6 @@ from engine.models import (
     Case,
     CaseStats,
     CloseCaseRequest,
-    Evidence,
     FileRef,
     FilesRequest,
     MentionRequest,
@@ -79,6 +74,9 @@ class CaseService:
         self.llm = llm or LLM.from_settings(settings)
         self.user_ref = user_ref
         self.redactor = Redactor(mask_ips=settings.redact_ips)
+        self.intake = EvidenceIntake(
+            pool, files, max_file_bytes=settings.max_file_bytes, redactor=self.redactor
+        )
         self.history = history
 
     # --- opening -----------------------------------------------------------------------
@@ -226,17 +224,18 @@ class CaseService:
         details: list[str] = []
         for file in files:
             try:
-                item = await self._ingest(case, file)
+                items = await self.intake.ingest(case, file)
             except FaultMavenError as exc:
                 rejected.append(exc.user_message)
                 continue
-            if item.status == "analysed":
+            for item in items:
+                if item.status != "analysed":
+                    rejected.append(f"{item.name}: {item.summary}")
+                    continue
                 accepted.append(item.summary)
                 details.extend(evidence_details(item, limit=3))
                 if item.report is not None:
                     details.extend(f"ℹ️ {item.name}: {note}" for note in item.report.notes)
-            else:
-                rejected.append(item.summary)
         reply = EvidenceReply(
             case_id=case.id,
             accepted=accepted,
@@ -247,49 +246,6 @@ class CaseService:
         await self._post_once(f"evidence:{key}", case.channel_id, reply, case.thread_ts, case.id)
         await cases.touch(self.pool, case.id)
         return reply
-
-    async def _ingest(self, case: Case, file: FileRef) -> Evidence:
-        """Download, analyse and store one file, once per (case, file)."""
-        existing = await evidence_store.find(self.pool, case.id, file.source_id)
-        if existing is not None:
-            return existing
-        # DownloadFailed propagates: nothing is stored, so a re-upload or retry can succeed.
-        data = await self.files.fetch(file, self.settings.max_file_bytes)
-        sha256 = hashlib.sha256(data).hexdigest()
-        try:
-            # Parsing is CPU work; a thread keeps the worker's event loop (and heartbeats) alive.
-            report = await asyncio.to_thread(
-                functools.partial(analyze_log, file.name, data, redactor=self.redactor)
-            )
-        except FaultMavenError as exc:
-            item, _ = await evidence_store.save(
-                self.pool,
-                case_id=case.id,
-                source_id=file.source_id,
-                name=file.name,
-                kind="unknown",
-                size_bytes=len(data),
-                sha256=sha256,
-                content=data,
-                status="rejected",
-                summary=exc.user_message,
-                report=None,
-            )
-            return item
-        item, _ = await evidence_store.save(
-            self.pool,
-            case_id=case.id,
-            source_id=file.source_id,
-            name=file.name,
-            kind=report.kind,
-            size_bytes=len(data),
-            sha256=sha256,
-            content=data,
-            status="analysed",
-            summary=summarize(report),
-            report=report,
-        )
-        return item
 
     # --- closing -----------------------------------------------------------------------
 

@@ -254,3 +254,37 @@ async def test_case_numbers_do_not_skip(service: CaseService) -> None:
         OpenCaseRequest(channel_id="C9", user="U1", title="two"), key="t2"
     )
     assert second.id == first.id + 1
+
+
+async def test_an_archive_upload_is_analysed_member_by_member(
+    service: CaseService, files: MemoryFiles, pool: AsyncConnectionPool
+) -> None:
+    import gzip
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("app/checkout.log", checkout_log())
+        archive.writestr("app/worker.log", healthy_log())
+        archive.writestr("core.bin", b"\x00\x01\x02" * 500)
+    await service.answer_mention(mention("x"), key="Ev1")
+    zipped = files.add("F1", "logs.zip", buffer.getvalue())
+    bomb = files.add("F2", "bomb.log.gz", gzip.compress(bytes(60 * 1024 * 1024)))
+    request = FilesRequest(thread=THREAD, ts="2.0", user="U1", files=[zipped, bomb])
+
+    reply = await service.add_files(request, key="Ev2")
+    again = await service.add_files(request, key="Ev2")  # redelivery
+
+    assert reply is not None and again is not None
+    assert reply.accepted[0] == "logs.zip: archive of 3 files"
+    assert any(a.startswith("logs.zip/app/checkout.log: 458 lines") for a in reply.accepted)
+    assert any(a.startswith("logs.zip/app/worker.log: 50 lines") for a in reply.accepted)
+    assert any(r.startswith("logs.zip/core.bin:") and "binary" in r for r in reply.rejected)
+    assert any(r.startswith("bomb.log.gz:") and "zip bomb" in r for r in reply.rejected)
+    assert again.accepted == reply.accepted and again.rejected == reply.rejected
+    case = await service.case_for_thread("C1", THREAD.thread_ts)
+    assert case is not None
+    rows = await evidence_store.list_for_case(pool, case.id)
+    assert len(rows) == 5  # the archive, its 3 members, the refused bomb
+    assert files.fetches == ["F1", "F2"]  # the redelivery downloaded nothing
