@@ -41,8 +41,9 @@ def format_reply(reply: Reply) -> str:
 
 
 class TerminalReplier:
-    def __init__(self, write: Callable[[str], None]) -> None:
+    def __init__(self, write: Callable[[str], None], files_dir: Path) -> None:
         self.write = write
+        self.files_dir = files_dir
         self._next_id = 0
 
     async def post(self, channel_id: str, reply: Reply, thread_ts: str | None = None) -> str:
@@ -52,6 +53,15 @@ class TerminalReplier:
 
     async def update(self, channel_id: str, message_id: str, reply: Reply) -> None:
         self.write(format_reply(reply))
+
+    async def upload(
+        self, channel_id: str, thread_ts: str | None, filename: str, content: bytes, title: str
+    ) -> None:
+        """A terminal cannot show a PNG: save it and say where."""
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        path = self.files_dir / filename
+        await asyncio.to_thread(path.write_bytes, content)
+        self.write(f"[{title}: {path}]")
 
 
 class LocalFileSource:
@@ -205,7 +215,9 @@ async def run_shell(
             CaseService(
                 backends.pool,
                 settings,
-                replier=TerminalReplier(lambda t: print(t, file=stdout, flush=True)),
+                replier=TerminalReplier(
+                    lambda t: print(t, file=stdout, flush=True), settings.data_dir / "files"
+                ),
                 files=LocalFileSource(),
             ),
             stdout,

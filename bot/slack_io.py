@@ -51,6 +51,17 @@ class SlackReplier:
     async def update(self, channel_id: str, message_id: str, reply: Reply) -> None:
         await self.client.chat_update(channel=channel_id, ts=message_id, **render(reply))
 
+    async def upload(
+        self, channel_id: str, thread_ts: str | None, filename: str, content: bytes, title: str
+    ) -> None:
+        await self.client.files_upload_v2(
+            channel=channel_id,
+            thread_ts=thread_ts,
+            content=content,
+            filename=filename,
+            title=title,
+        )
+
 
 class SlackThreadHistory:
     """Reads a thread back with conversations.replies (scopes channels/groups/im:history)."""

@@ -21,6 +21,12 @@ class Replier(Protocol):
         """Replace a message posted earlier."""
         ...
 
+    async def upload(
+        self, channel_id: str, thread_ts: str | None, filename: str, content: bytes, title: str
+    ) -> None:
+        """Share a file (a chart, a report) where people read the case."""
+        ...
+
 
 class ThreadHistory(Protocol):
     async def thread_messages(self, channel_id: str, thread_ts: str) -> list[ThreadMessage]:

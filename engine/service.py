@@ -7,6 +7,7 @@ trigger and replies go through `_post_once`, which updates the message it alread
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 
@@ -14,7 +15,9 @@ from psycopg_pool import AsyncConnectionPool
 
 from engine.config import Settings
 from engine.errors import AmbiguousCase, CaseNotFound, FaultMavenError
+from engine.evidence.charts import error_rate_chart
 from engine.evidence.redact import Redactor
+from engine.evidence.report import LogReport
 from engine.intake import EvidenceIntake
 from engine.investigate.answer import answer_question
 from engine.investigate.llm import LLM
@@ -222,6 +225,7 @@ class CaseService:
         accepted: list[str] = []
         rejected: list[str] = []
         details: list[str] = []
+        reports: list[LogReport] = []
         for file in files:
             try:
                 items = await self.intake.ingest(case, file)
@@ -235,6 +239,7 @@ class CaseService:
                 accepted.append(item.summary)
                 details.extend(evidence_details(item, limit=3))
                 if item.report is not None:
+                    reports.append(item.report)
                     details.extend(f"ℹ️ {item.name}: {note}" for note in item.report.notes)
         reply = EvidenceReply(
             case_id=case.id,
@@ -244,8 +249,28 @@ class CaseService:
             text="\n".join([*accepted, *(f"⚠️ {r}" for r in rejected), *details]),
         )
         await self._post_once(f"evidence:{key}", case.channel_id, reply, case.thread_ts, case.id)
+        await self._chart_once(case, reports, key=f"chart:{key}")
         await cases.touch(self.pool, case.id)
         return reply
+
+    async def _chart_once(self, case: Case, reports: list[LogReport], *, key: str) -> None:
+        """Upload an errors-per-minute chart of these files, once per trigger."""
+        if await replies.find(self.pool, key) is not None:
+            return
+        png = await asyncio.to_thread(error_rate_chart, reports)
+        if png is None:
+            return
+        names = ", ".join(r.name for r in reports if r.error_timeline)
+        await self.replier.upload(
+            case.channel_id,
+            case.thread_ts,
+            f"errors-case{case.id}.png",
+            png,
+            f"Errors per minute: {names}",
+        )
+        await replies.remember(
+            self.pool, key=key, case_id=case.id, channel_id=case.channel_id, message_ts="upload"
+        )
 
     # --- closing -----------------------------------------------------------------------
 

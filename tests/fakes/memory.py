@@ -22,9 +22,19 @@ class Posted:
         return self.updates[-1] if self.updates else self.reply
 
 
+@dataclass
+class Uploaded:
+    channel_id: str
+    thread_ts: str | None
+    filename: str
+    content: bytes
+    title: str
+
+
 class MemoryReplier:
     def __init__(self) -> None:
         self.posted: list[Posted] = []
+        self.uploads: list[Uploaded] = []
 
     async def post(self, channel_id: str, reply: Reply, thread_ts: str | None = None) -> str:
         ts = f"1800000000.{len(self.posted) + 1:06d}"  # never equal to a test thread ts
@@ -37,6 +47,11 @@ class MemoryReplier:
                 posted.updates.append(reply)
                 return
         raise AssertionError(f"update of a message never posted: {channel_id}/{message_id}")
+
+    async def upload(
+        self, channel_id: str, thread_ts: str | None, filename: str, content: bytes, title: str
+    ) -> None:
+        self.uploads.append(Uploaded(channel_id, thread_ts, filename, content, title))
 
     def in_thread(self, thread_ts: str) -> list[Posted]:
         return [p for p in self.posted if p.thread_ts == thread_ts]

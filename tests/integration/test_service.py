@@ -288,3 +288,24 @@ async def test_an_archive_upload_is_analysed_member_by_member(
     rows = await evidence_store.list_for_case(pool, case.id)
     assert len(rows) == 5  # the archive, its 3 members, the refused bomb
     assert files.fetches == ["F1", "F2"]  # the redelivery downloaded nothing
+
+
+async def test_an_error_rate_chart_is_uploaded_once_in_the_thread(
+    service: CaseService, replier: MemoryReplier, files: MemoryFiles
+) -> None:
+    await service.answer_mention(mention("x"), key="Ev1")
+    request = FilesRequest(
+        thread=THREAD,
+        ts="2.0",
+        user="U1",
+        files=[
+            files.add("F1", "checkout.log", checkout_log()),
+            files.add("F2", "ok.log", healthy_log()),
+        ],
+    )
+    await service.add_files(request, key="Ev2")
+    await service.add_files(request, key="Ev2")  # retry
+
+    [chart] = replier.uploads
+    assert chart.thread_ts == THREAD.thread_ts and chart.content.startswith(b"\x89PNG")
+    assert chart.title == "Errors per minute: checkout.log"

@@ -353,3 +353,15 @@ async def test_a_mention_mid_thread_reads_what_was_already_there(
         if m["text"].startswith("checkout.log:")
     ]
     assert len(summaries) == 1
+
+
+async def test_the_error_chart_lands_in_the_thread(slack: FakeSlack, start_bot: StartBot) -> None:
+    await start_bot()
+    thread = await open_case_by_mention(slack)
+    file = slack.add_file("checkout.log", checkout_log(), channel=CHANNEL, thread_ts=thread)
+
+    await slack.send_event(slack.file_share_event([file], channel=CHANNEL, thread_ts=thread))
+
+    upload = await slack.wait_for_upload(timeout=20)
+    assert upload.channel_id == CHANNEL and upload.thread_ts == thread
+    assert upload.content.startswith(b"\x89PNG") and "checkout.log" in upload.title
