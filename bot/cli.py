@@ -1,4 +1,4 @@
-"""The `faultmaven` command: run, shell, analyze, db."""
+"""The `faultmaven` command: run, shell, analyze, templates, db."""
 
 from __future__ import annotations
 
@@ -98,6 +98,47 @@ def analyze(
         typer.echo(json.dumps([r.model_dump(mode="json") for r in reports], indent=2))
     if failed:
         raise typer.Exit(1)
+
+
+@app.command()
+def templates(
+    file: Annotated[Path, typer.Argument(help="log file to mine")],
+    csv: Annotated[
+        bool, typer.Option("--csv", help="one row per record: line,template_id,template")
+    ] = False,
+    top: Annotated[int, typer.Option(help="templates listed without --csv")] = 20,
+) -> None:
+    """Group a log's records into templates, `<*>` where values go."""
+    import csv as csv_format
+
+    from engine.errors import EvidenceRejected
+    from engine.evidence.templates import mine_log
+
+    try:
+        if not file.is_file():
+            raise EvidenceRejected(f"No such file: {file}")
+        mined = mine_log(file.read_bytes())
+    except FaultMavenError as exc:
+        _fail(f"{file}: {exc.user_message}", 1)
+    if csv:
+        writer = csv_format.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(("line", "template_id", "template"))
+        writer.writerows(mined.rows())
+        return
+    records = len(mined.lines)
+    header = " ".join(mined.header) or "none found"
+    typer.echo(
+        f"{file}: {records:,} records, {len(mined.templates):,} templates (header: {header})"
+    )
+    typer.echo(f"{'records':>9} {'share':>6} {'id':>5}  template")
+    for t in mined.templates[:top]:
+        share = t.records / records
+        typer.echo(f"{t.records:>9,} {share:>6.1%} {t.template_id:>5}  {t.template[:200]}")
+    hidden = len(mined.templates) - top
+    if hidden > 0:
+        typer.echo(f"  ... {hidden:,} more (--top N, or --csv for every record)")
+    for note in mined.notes:
+        typer.echo(f"  note: {note}")
 
 
 @db_app.command("migrate")
