@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -25,13 +25,26 @@ MIN_LOG_SHARE = 0.1
 
 
 @dataclass(slots=True)
+class _Span:
+    """The earliest and latest time seen so far."""
+
+    first: datetime | None = None
+    last: datetime | None = None
+
+    def add(self, ts: datetime) -> None:
+        if self.first is None or ts < self.first:
+            self.first = ts
+        if self.last is None or ts > self.last:
+            self.last = ts
+
+
+@dataclass(slots=True)
 class _Group:
     example: str
     level: str
     first_line: int
     count: int = 0
-    first_seen: datetime | None = None
-    last_seen: datetime | None = None
+    seen: _Span = field(default_factory=_Span)
 
 
 class _Tally:
@@ -45,8 +58,7 @@ class _Tally:
         self.unparsed_lines = 0
         self.formats: Counter[str] = Counter()
         self.levels: Counter[str] = Counter()
-        self.first_ts: datetime | None = None
-        self.last_ts: datetime | None = None
+        self.span = _Span()
         self.groups: dict[str, _Group] = {}
         self.ungrouped_errors = 0
         self.minutes: Counter[datetime] = Counter()
@@ -57,10 +69,7 @@ class _Tally:
         self.formats[record.format] += 1
         ts, level = record.ts, record.level
         if ts is not None:
-            if self.first_ts is None or ts < self.first_ts:
-                self.first_ts = ts
-            if self.last_ts is None or ts > self.last_ts:
-                self.last_ts = ts
+            self.span.add(ts)
         if level is not None:
             self.levels[level] += 1
         if ts is not None or level is not None or record.format != TEXT:
@@ -91,10 +100,7 @@ class _Tally:
             group.count += 1
             group.level = most_severe(group.level, level)
             if ts is not None:
-                if group.first_seen is None or ts < group.first_seen:
-                    group.first_seen = ts
-                if group.last_seen is None or ts > group.last_seen:
-                    group.last_seen = ts
+                group.seen.add(ts)
         if ts is not None:
             self.minutes[ts.replace(second=0, microsecond=0)] += 1
             if self.first_error_ts is None or ts < self.first_error_ts:
@@ -109,8 +115,8 @@ def _error_groups(groups: dict[str, _Group]) -> list[ErrorGroup]:
             example=group.example,
             level=group.level,
             count=group.count,
-            first_seen=group.first_seen,
-            last_seen=group.last_seen,
+            first_seen=group.seen.first,
+            last_seen=group.seen.last,
             first_line=group.first_line,
         )
         for key, group in ranked[:MAX_GROUPS]
@@ -121,7 +127,7 @@ def _notes(tally: _Tally, kind: str, years: set[int], decode_notes: list[str]) -
     notes = list(decode_notes)
     if kind == "text":
         return notes
-    if tally.first_ts is None:
+    if tally.span.first is None:
         notes.append("no timestamps found, so there is no timeline")
     if years:
         shown = "–".join(str(year) for year in sorted({min(years), max(years)}))
@@ -173,8 +179,8 @@ def analyze_log(
         line_count=decoded.line_count,
         record_count=tally.records,
         formats=formats,
-        first_ts=tally.first_ts,
-        last_ts=tally.last_ts,
+        first_ts=tally.span.first,
+        last_ts=tally.span.last,
         level_counts={lvl: tally.levels[lvl] for lvl in SEVERITY_ORDER if lvl in tally.levels},
         error_groups=_error_groups(tally.groups),
         error_group_count=len(tally.groups),
