@@ -73,8 +73,8 @@ def analyze(
     as_json: Annotated[bool, typer.Option("--json", help="print the full reports as JSON")] = False,
 ) -> None:
     """Print the evidence report of local files."""
-    from engine.evidence.logs import analyze_log
-    from engine.evidence.summary import describe_groups, summarize
+    from engine.evidence.analyze import analyze as analyze_file
+    from engine.evidence.analyze import describe_report, report_notes, summarize_report
 
     reports = []
     failed = 0
@@ -82,17 +82,17 @@ def analyze(
         try:
             if not path.is_file():
                 raise FaultMavenError(f"No such file: {path}")
-            report = analyze_log(path.name, path.read_bytes())
+            report = analyze_file(path.name, path.read_bytes())
         except FaultMavenError as exc:
             failed += 1
             typer.echo(f"{path}: {exc.user_message}", err=True)
             continue
         reports.append(report)
         if not as_json:
-            typer.echo(summarize(report))
-            for line in describe_groups(report, limit=5):
+            typer.echo(summarize_report(report))
+            for line in describe_report(report, limit=5):
                 typer.echo(f"  {line}")
-            for note in report.notes:
+            for note in report_notes(report):
                 typer.echo(f"  note: {note}")
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in reports], indent=2))

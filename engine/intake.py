@@ -14,10 +14,9 @@ import hashlib
 from psycopg_pool import AsyncConnectionPool
 
 from engine.errors import FaultMavenError
+from engine.evidence.analyze import analyze, summarize_report
 from engine.evidence.archives import ArchiveLimits, archive_kind, expand
-from engine.evidence.logs import analyze_log
 from engine.evidence.redact import Redactor
-from engine.evidence.summary import summarize
 from engine.models import Case, Evidence, FileRef
 from engine.ports import FileSource
 from engine.store import evidence as evidence_store
@@ -88,7 +87,7 @@ class EvidenceIntake:
         try:
             # Parsing is CPU work; a thread keeps the worker's event loop (and heartbeats) alive.
             report = await asyncio.to_thread(
-                functools.partial(analyze_log, name, data, redactor=self.redactor)
+                functools.partial(analyze, name, data, redactor=self.redactor)
             )
         except FaultMavenError as exc:
             return await self._save(case, source_id, name, data, "unknown", exc.user_message)
@@ -102,7 +101,7 @@ class EvidenceIntake:
             sha256=hashlib.sha256(data).hexdigest(),
             content=data,
             status="analysed",
-            summary=summarize(report),
+            summary=summarize_report(report),
             report=report,
         )
         return item

@@ -15,6 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from engine.config import Settings
 from engine.errors import AmbiguousCase, CaseNotFound, FaultMavenError
+from engine.evidence.analyze import report_notes
 from engine.evidence.charts import error_rate_chart
 from engine.evidence.redact import Redactor
 from engine.evidence.report import LogReport
@@ -240,7 +241,7 @@ class CaseService:
                 details.extend(evidence_details(item, limit=3))
                 if item.report is not None:
                     reports.append(item.report)
-                    details.extend(f"ℹ️ {item.name}: {note}" for note in item.report.notes)
+                    details.extend(f"ℹ️ {item.name}: {note}" for note in report_notes(item.report))
         reply = EvidenceReply(
             case_id=case.id,
             accepted=accepted,

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from engine.evidence.analyze import describe_report
 from engine.evidence.redact import Redactor
-from engine.evidence.summary import describe_groups
 from engine.models import Case, Evidence, Message
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
@@ -37,7 +37,7 @@ def quote(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
 
 def evidence_details(item: Evidence, limit: int = MAX_GROUPS_PER_FILE) -> list[str]:
     """The top error groups of a file, one line each (empty for rejected or text files)."""
-    return describe_groups(item.report, limit) if item.report is not None else []
+    return describe_report(item.report, limit) if item.report is not None else []
 
 
 def build_messages(
