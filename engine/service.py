@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from psycopg_pool import AsyncConnectionPool
 
@@ -46,10 +46,12 @@ from engine.replies import (
 )
 from engine.store import cases, messages, replies
 from engine.store import evidence as evidence_store
+from engine.wording import plural
 
 log = logging.getLogger(__name__)
 
 DEFAULT_QUESTION = "What do you see so far, and what should we check next?"
+PROGRESS_MIN_BYTES = 5 * 1024 * 1024  # smaller single files are done before anyone reads a note
 THINKING = "Looking into it… (reading the thread and its evidence)"
 TITLE_CHARS = 80
 
@@ -227,7 +229,10 @@ class CaseService:
         rejected: list[str] = []
         details: list[str] = []
         reports: list[LogReport] = []
-        for file in files:
+        reply_key = f"evidence:{key}"
+        progress = self._progress(case, files, reply_key)
+        for done, file in enumerate(files):
+            await progress(done, file.name)
             try:
                 items = await self.intake.ingest(case, file)
             except FaultMavenError as exc:
@@ -249,10 +254,29 @@ class CaseService:
             details=details,
             text="\n".join([*accepted, *(f"⚠️ {r}" for r in rejected), *details]),
         )
-        await self._post_once(f"evidence:{key}", case.channel_id, reply, case.thread_ts, case.id)
+        await self._post_once(reply_key, case.channel_id, reply, case.thread_ts, case.id)
         await self._chart_once(case, reports, key=f"chart:{key}")
         await cases.touch(self.pool, case.id)
         return reply
+
+    def _progress(
+        self, case: Case, files: list[FileRef], reply_key: str
+    ) -> Callable[[int, str], Awaitable[None]]:
+        """For big or several uploads, a message that says what is being read, updated in
+        place and finally replaced by the results (the same reply key)."""
+        total = sum(f.size or 0 for f in files)
+        show = total >= PROGRESS_MIN_BYTES or len(files) > 1
+
+        async def report(done: int, current: str) -> None:
+            if not show:
+                return
+            size = f" ({total / 1048576:.1f} MB)" if total else ""
+            text = f"📥 Reading {plural(len(files), 'file')}{size}: {done} done, now {current}…"
+            await self._post_once(
+                reply_key, case.channel_id, NoticeReply(text=text), case.thread_ts, case.id
+            )
+
+        return report
 
     async def _chart_once(self, case: Case, reports: list[LogReport], *, key: str) -> None:
         """Upload an errors-per-minute chart of these files, once per trigger."""

@@ -365,3 +365,40 @@ async def test_the_error_chart_lands_in_the_thread(slack: FakeSlack, start_bot: 
     upload = await slack.wait_for_upload(timeout=20)
     assert upload.channel_id == CHANNEL and upload.thread_ts == thread
     assert upload.content.startswith(b"\x89PNG") and "checkout.log" in upload.title
+
+
+async def test_several_files_get_one_reply_with_progress_first(
+    slack: FakeSlack, start_bot: StartBot
+) -> None:
+    await start_bot()
+    thread = await open_case_by_mention(slack)
+    files = [
+        slack.add_file("checkout.log", checkout_log(), channel=CHANNEL, thread_ts=thread),
+        slack.add_file("payments.log", checkout_log(seed=3), channel=CHANNEL, thread_ts=thread),
+    ]
+
+    await slack.send_event(slack.file_share_event(files, channel=CHANNEL, thread_ts=thread))
+
+    progress = await slack.wait_for_call(
+        "chat.postMessage",
+        lambda c: (
+            c.ok and c.params.get("thread_ts") == thread and "Reading 2 files" in c.params["text"]
+        ),
+        timeout=20,
+    )
+    final = await slack.wait_for_call(
+        "chat.update",
+        lambda c: (
+            c.ok
+            and c.params["ts"] == progress.response["ts"]
+            and "payments.log:" in c.params["text"]
+        ),
+        timeout=20,
+    )
+    assert "checkout.log:" in final.params["text"]
+    evidence_posts = [
+        m
+        for m in slack.posted_messages(thread_ts=thread)
+        if "Reading" in m["text"] or ".log:" in m["text"]
+    ]
+    assert len(evidence_posts) == 1  # one message, updated in place
