@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from engine.evidence.report import LogReport
+from engine.evidence.analyze import EvidenceReport
 
 CaseStatus = Literal["open", "resolved", "closed"]
 Role = Literal["user", "assistant", "system"]
@@ -67,7 +67,7 @@ class Evidence(BaseModel):
     sha256: str | None
     status: EvidenceStatus
     summary: str
-    report: LogReport | None = None
+    report: EvidenceReport | None = None
     created_at: datetime
 
 

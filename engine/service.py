@@ -244,8 +244,9 @@ class CaseService:
                     continue
                 accepted.append(item.summary)
                 details.extend(evidence_details(item, limit=3))
-                if item.report is not None:
+                if isinstance(item.report, LogReport):
                     reports.append(item.report)
+                if item.report is not None:
                     details.extend(f"ℹ️ {item.name}: {note}" for note in report_notes(item.report))
         reply = EvidenceReply(
             case_id=case.id,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from engine.models import CaseStats
+if TYPE_CHECKING:  # models import the evidence modules, which use plural() from here
+    from engine.models import CaseStats
 
 
 def plural(n: int, noun: str) -> str:

@@ -1,33 +1,61 @@
 """One entry point for any evidence file: detect its kind, analyse it, put it into words.
 
-Every kind of evidence (logs today; metrics, traces and configs as they land) has an
-analyser, a one-line summary and a few detail lines. Callers (intake, prompts, the CLI)
-use only these three functions, so a new kind is one branch here.
+Every kind of evidence has an analyser, a one-line summary and a few detail lines. Callers
+(intake, prompts, the CLI) use only the functions here, so a new kind is one branch.
 """
 
 from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
 
 from engine.evidence.logs import analyze_log
 from engine.evidence.redact import Redactor
 from engine.evidence.report import LogReport
 from engine.evidence.summary import describe_groups, summarize
+from engine.evidence.traces import (
+    TraceReport,
+    analyze_traces,
+    describe_traces,
+    looks_like_traces,
+    summarize_traces,
+)
 
-EvidenceReport = LogReport
+EvidenceReport = Annotated[LogReport | TraceReport, Field(discriminator="kind")]
+AnyReport = LogReport | TraceReport
+
+SNIFF_BYTES = 64 * 1024  # detection reads the start of a file, never all of it
 
 
-def analyze(name: str, data: bytes, *, redactor: Redactor | None = None) -> EvidenceReport:
+def detect_kind(name: str, data: bytes) -> str:
+    """'traces' or 'log' (the default: logs and plain text), from content and name."""
+    sample = data[:SNIFF_BYTES].decode("utf-8", errors="replace")
+    # Order matters: a span table is numeric enough to pass for metrics, so traces go first.
+    if looks_like_traces(name, sample):
+        return "traces"
+    return "log"
+
+
+def analyze(name: str, data: bytes, *, redactor: Redactor | None = None) -> AnyReport:
     """The report of one (already unpacked) file; EvidenceRejected when it cannot be used."""
+    if detect_kind(name, data) == "traces":
+        return analyze_traces(name, data, redactor=redactor)
     return analyze_log(name, data, redactor=redactor)
 
 
-def summarize_report(report: EvidenceReport) -> str:
+def summarize_report(report: AnyReport) -> str:
+    if isinstance(report, TraceReport):
+        return summarize_traces(report)
     return summarize(report)
 
 
-def describe_report(report: EvidenceReport, limit: int = 5) -> list[str]:
-    """The few lines worth reading after the summary (top error groups, shifts, suspects...)."""
+def describe_report(report: AnyReport, limit: int = 5) -> list[str]:
+    """The few lines worth reading after the summary (top error groups, suspects...)."""
+    if isinstance(report, TraceReport):
+        return describe_traces(report, limit)
     return describe_groups(report, limit)
 
 
-def report_notes(report: EvidenceReport) -> list[str]:
+def report_notes(report: AnyReport) -> list[str]:
     return list(report.notes)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from engine.evidence.report import LogReport
+from engine.evidence.traces import TraceReport
 from engine.investigate.signatures import Signature, match
 from engine.models import Evidence, Message
 
@@ -49,7 +51,7 @@ def _hhmm(ts: datetime | None) -> str:
 def _collect_leads(evidence: list[Evidence], conversation: str) -> list[Lead]:
     leads: dict[str, Lead] = {}
     for item in evidence:
-        if item.report is None:
+        if not isinstance(item.report, LogReport):
             continue
         for group in item.report.error_groups:
             for sig in match(f"{group.example}\n{group.message}"):
@@ -74,7 +76,7 @@ def _collect_leads(evidence: list[Evidence], conversation: str) -> list[Lead]:
 def _first_error(evidence: list[Evidence]) -> tuple[Evidence, str, datetime | None] | None:
     best: tuple[Evidence, str, datetime | None] | None = None
     for item in evidence:
-        if item.report is None or not item.report.error_groups:
+        if not isinstance(item.report, LogReport) or not item.report.error_groups:
             continue
         group = min(
             item.report.error_groups,
@@ -85,6 +87,19 @@ def _first_error(evidence: list[Evidence]) -> tuple[Evidence, str, datetime | No
     return best
 
 
+def _trace_suspects(evidence: list[Evidence]) -> list[tuple[str, str, str]]:
+    """(service, reasons, file) of the traces' suspects, most likely first: the deepest
+    failing callee, which the traces analysis already ranks above the callers it takes down."""
+    ranked = [
+        (suspect.score, suspect.service, "; ".join(suspect.reasons[:2]), item.name)
+        for item in evidence
+        if isinstance(item.report, TraceReport)
+        for suspect in item.report.suspects
+    ]
+    ranked.sort(key=lambda s: -s[0])
+    return [(service, reasons, name) for _, service, reasons, name in ranked]
+
+
 def reason(question: str, history: list[Message], evidence: list[Evidence]) -> OfflineAnswer:
     analysed = [e for e in evidence if e.status == "analysed"]
     findings = [e.summary for e in analysed]
@@ -93,6 +108,7 @@ def reason(question: str, history: list[Message], evidence: list[Evidence]) -> O
 
     hypotheses: list[str] = []
     next_steps: list[str] = []
+    suspects = _trace_suspects(analysed)
     for lead in leads:
         support = (
             "; ".join(lead.citations[:2])
@@ -111,6 +127,9 @@ def reason(question: str, history: list[Message], evidence: list[Evidence]) -> O
         next_steps.append(
             f"Look at what changed just before {_hhmm(seen)} (deploys, config, traffic)"
         )
+    for service, reasons, source in suspects[:2]:
+        hypotheses.append(f"{service} is where the failures start — {reasons} (in {source})")
+        next_steps.append(f"Look at {service} first: its recent deploys, saturation and logs")
     if not analysed:
         next_steps.insert(
             0,

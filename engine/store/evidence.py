@@ -7,8 +7,8 @@ from typing import Any
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
+from pydantic import BaseModel
 
-from engine.evidence.report import LogReport
 from engine.models import Evidence
 
 _COLUMNS = (
@@ -37,7 +37,7 @@ async def save(
     content: bytes | None,
     status: str,
     summary: str,
-    report: LogReport | None,
+    report: BaseModel | None,
 ) -> tuple[Evidence, bool]:
     """Store evidence once per (case, source file); True when this call stored it."""
     params: dict[str, Any] = {

@@ -309,3 +309,22 @@ async def test_an_error_rate_chart_is_uploaded_once_in_the_thread(
     [chart] = replier.uploads
     assert chart.thread_ts == THREAD.thread_ts and chart.content.startswith(b"\x89PNG")
     assert chart.title == "Errors per minute: checkout.log"
+
+
+async def test_traces_are_analysed_and_the_deepest_failing_service_leads(
+    service: CaseService, files: MemoryFiles
+) -> None:
+    from tests.unit.test_evidence_traces import incident, jaeger
+
+    await service.answer_mention(mention("checkout errors"), key="Ev1")
+    spans = incident(client_spans=False, db_instrumented=True)
+    ref = files.add("F1", "trace.json", jaeger(spans))
+    reply = await service.add_files(
+        FilesRequest(thread=THREAD, ts="2.0", user="U1", files=[ref]), key="Ev2"
+    )
+    answer = await service.answer_mention(mention("where does it start?", ts="3.0"), key="Ev3")
+
+    assert reply is not None and reply.accepted[0].startswith("trace.json: ")
+    assert "traces" in reply.accepted[0] and "payments-db" in reply.accepted[0]
+    assert "payments-db is where the failures start" in answer.text
+    assert "(in trace.json)" in answer.text
