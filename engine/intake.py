@@ -16,6 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 from engine.errors import FaultMavenError
 from engine.evidence.analyze import analyze, summarize_report
 from engine.evidence.archives import ArchiveLimits, archive_kind, expand
+from engine.evidence.configs import ConfigReport, diff_configs
 from engine.evidence.redact import Redactor
 from engine.models import Case, Evidence, FileRef
 from engine.ports import FileSource
@@ -91,6 +92,8 @@ class EvidenceIntake:
             )
         except FaultMavenError as exc:
             return await self._save(case, source_id, name, data, "unknown", exc.user_message)
+        if isinstance(report, ConfigReport):
+            report = await self._with_changes(case, report, data)
         item, _ = await evidence_store.save(
             self.pool,
             case_id=case.id,
@@ -105,6 +108,14 @@ class EvidenceIntake:
             report=report,
         )
         return item
+
+    async def _with_changes(self, case: Case, report: ConfigReport, data: bytes) -> ConfigReport:
+        """A new version of a config the case already has: keep what changed between them."""
+        earlier = await evidence_store.latest_content(self.pool, case.id, report.name, "config")
+        if earlier is None:
+            return report
+        changes = await asyncio.to_thread(diff_configs, report.name, earlier, data, self.redactor)
+        return report.model_copy(update={"changes": changes})
 
     async def _save(
         self,

@@ -10,6 +10,15 @@ from typing import Annotated
 
 from pydantic import Field
 
+from engine.evidence.configs import (
+    ConfigReport,
+    analyze_config,
+    describe_config,
+    describe_diff,
+    looks_like_config,
+    summarize_config,
+    summarize_diff,
+)
 from engine.evidence.logs import analyze_log
 from engine.evidence.redact import Redactor
 from engine.evidence.report import LogReport
@@ -22,31 +31,41 @@ from engine.evidence.traces import (
     summarize_traces,
 )
 
-EvidenceReport = Annotated[LogReport | TraceReport, Field(discriminator="kind")]
-AnyReport = LogReport | TraceReport
+EvidenceReport = Annotated[LogReport | TraceReport | ConfigReport, Field(discriminator="kind")]
+AnyReport = LogReport | TraceReport | ConfigReport
 
 SNIFF_BYTES = 64 * 1024  # detection reads the start of a file, never all of it
 
 
 def detect_kind(name: str, data: bytes) -> str:
-    """'traces' or 'log' (the default: logs and plain text), from content and name."""
+    """'traces', 'config' or 'log' (the default: logs and text), from content and name."""
     sample = data[:SNIFF_BYTES].decode("utf-8", errors="replace")
     # Order matters: a span table is numeric enough to pass for metrics, so traces go first.
     if looks_like_traces(name, sample):
         return "traces"
+    if looks_like_config(name, sample):
+        return "config"
     return "log"
 
 
 def analyze(name: str, data: bytes, *, redactor: Redactor | None = None) -> AnyReport:
     """The report of one (already unpacked) file; EvidenceRejected when it cannot be used."""
-    if detect_kind(name, data) == "traces":
+    kind = detect_kind(name, data)
+    if kind == "traces":
         return analyze_traces(name, data, redactor=redactor)
+    if kind == "config":
+        return analyze_config(name, data, redactor=redactor)
     return analyze_log(name, data, redactor=redactor)
 
 
 def summarize_report(report: AnyReport) -> str:
     if isinstance(report, TraceReport):
         return summarize_traces(report)
+    if isinstance(report, ConfigReport):
+        text = summarize_config(report)
+        if report.changes is not None:
+            text += f"; since the earlier upload: {summarize_diff(report.changes)}"
+        return text
     return summarize(report)
 
 
@@ -54,6 +73,9 @@ def describe_report(report: AnyReport, limit: int = 5) -> list[str]:
     """The few lines worth reading after the summary (top error groups, suspects...)."""
     if isinstance(report, TraceReport):
         return describe_traces(report, limit)
+    if isinstance(report, ConfigReport):
+        changed = describe_diff(report.changes, limit) if report.changes is not None else []
+        return [*changed, *describe_config(report, limit)][:limit]
     return describe_groups(report, limit)
 
 

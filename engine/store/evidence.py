@@ -68,6 +68,21 @@ async def save(
     return existing, False
 
 
+async def latest_content(
+    pool: AsyncConnectionPool, case_id: int, name: str, kind: str
+) -> bytes | None:
+    """The bytes of the latest analysed upload of a file name in a case (for diffs)."""
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT content FROM evidence WHERE case_id = %(c)s AND name = %(n)s"
+            " AND kind = %(k)s AND status = 'analysed' AND content IS NOT NULL"
+            " ORDER BY id DESC LIMIT 1",
+            {"c": case_id, "n": name, "k": kind},
+        )
+        row = await cur.fetchone()
+        return bytes(row[0]) if row else None
+
+
 async def list_for_case(pool: AsyncConnectionPool, case_id: int) -> list[Evidence]:
     async with pool.connection() as conn, conn.cursor(row_factory=class_row(Evidence)) as cur:
         await cur.execute(

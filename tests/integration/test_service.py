@@ -328,3 +328,30 @@ async def test_traces_are_analysed_and_the_deepest_failing_service_leads(
     assert "traces" in reply.accepted[0] and "payments-db" in reply.accepted[0]
     assert "payments-db is where the failures start" in answer.text
     assert "(in trace.json)" in answer.text
+
+
+async def test_a_new_version_of_a_config_shows_what_changed(
+    service: CaseService, files: MemoryFiles
+) -> None:
+    from tests.unit.test_evidence_configs import NEW_DEPLOYMENT, OLD_DEPLOYMENT
+
+    await service.answer_mention(mention("checkout pods restarting"), key="Ev1")
+    first = files.add("F1", "deployment.yaml", OLD_DEPLOYMENT)
+    second = files.add("F2", "deployment.yaml", NEW_DEPLOYMENT)
+
+    before = await service.add_files(
+        FilesRequest(thread=THREAD, ts="2.0", user="U1", files=[first]), key="Ev2"
+    )
+    after = await service.add_files(
+        FilesRequest(thread=THREAD, ts="3.0", user="U1", files=[second]), key="Ev3"
+    )
+
+    assert before is not None and after is not None
+    assert before.accepted[0].startswith("deployment.yaml: Kubernetes YAML")
+    assert "since the earlier upload" not in before.accepted[0]
+    assert "since the earlier upload: deployment.yaml: 2 changes" in after.accepted[0]
+    assert "spec.replicas: 3 → 1" in after.details
+    assert (
+        "spec.template.spec.containers[app].image: acme/checkout:1.41 → acme/checkout:1.42"
+        in after.details
+    )
