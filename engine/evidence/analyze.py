@@ -20,6 +20,13 @@ from engine.evidence.configs import (
     summarize_diff,
 )
 from engine.evidence.logs import analyze_log
+from engine.evidence.metrics import (
+    MetricsReport,
+    analyze_metrics,
+    describe_series,
+    looks_like_metrics,
+    summarize_metrics,
+)
 from engine.evidence.redact import Redactor
 from engine.evidence.report import LogReport
 from engine.evidence.summary import describe_groups, summarize
@@ -31,18 +38,20 @@ from engine.evidence.traces import (
     summarize_traces,
 )
 
-EvidenceReport = Annotated[LogReport | TraceReport | ConfigReport, Field(discriminator="kind")]
-AnyReport = LogReport | TraceReport | ConfigReport
+AnyReport = LogReport | TraceReport | MetricsReport | ConfigReport
+EvidenceReport = Annotated[AnyReport, Field(discriminator="kind")]
 
 SNIFF_BYTES = 64 * 1024  # detection reads the start of a file, never all of it
 
 
 def detect_kind(name: str, data: bytes) -> str:
-    """'traces', 'config' or 'log' (the default: logs and text), from content and name."""
+    """'traces', 'metrics', 'config' or 'log' (the default: logs and text)."""
     sample = data[:SNIFF_BYTES].decode("utf-8", errors="replace")
     # Order matters: a span table is numeric enough to pass for metrics, so traces go first.
     if looks_like_traces(name, sample):
         return "traces"
+    if looks_like_metrics(name, sample):
+        return "metrics"
     if looks_like_config(name, sample):
         return "config"
     return "log"
@@ -53,6 +62,8 @@ def analyze(name: str, data: bytes, *, redactor: Redactor | None = None) -> AnyR
     kind = detect_kind(name, data)
     if kind == "traces":
         return analyze_traces(name, data, redactor=redactor)
+    if kind == "metrics":
+        return analyze_metrics(name, data)
     if kind == "config":
         return analyze_config(name, data, redactor=redactor)
     return analyze_log(name, data, redactor=redactor)
@@ -61,6 +72,8 @@ def analyze(name: str, data: bytes, *, redactor: Redactor | None = None) -> AnyR
 def summarize_report(report: AnyReport) -> str:
     if isinstance(report, TraceReport):
         return summarize_traces(report)
+    if isinstance(report, MetricsReport):
+        return summarize_metrics(report)
     if isinstance(report, ConfigReport):
         text = summarize_config(report)
         if report.changes is not None:
@@ -73,6 +86,8 @@ def describe_report(report: AnyReport, limit: int = 5) -> list[str]:
     """The few lines worth reading after the summary (top error groups, suspects...)."""
     if isinstance(report, TraceReport):
         return describe_traces(report, limit)
+    if isinstance(report, MetricsReport):
+        return describe_series(report, limit)
     if isinstance(report, ConfigReport):
         changed = describe_diff(report.changes, limit) if report.changes is not None else []
         return [*changed, *describe_config(report, limit)][:limit]

@@ -355,3 +355,32 @@ async def test_a_new_version_of_a_config_shows_what_changed(
         "spec.template.spec.containers[app].image: acme/checkout:1.41 → acme/checkout:1.42"
         in after.details
     )
+
+
+async def test_each_kind_of_file_goes_to_its_own_analysis(
+    service: CaseService, files: MemoryFiles
+) -> None:
+    """Metrics, a span table (also numeric CSV!), a config and a log, uploaded together."""
+    from tests.unit.test_evidence_configs import NEW_DEPLOYMENT
+    from tests.unit.test_evidence_metrics import latency_csv
+    from tests.unit.test_evidence_traces import incident, span_table
+
+    await service.answer_mention(mention("latency"), key="Ev1")
+    uploads = [
+        files.add("F1", "latency.csv", latency_csv().encode()),
+        files.add(
+            "F2", "spans.csv", span_table(incident(client_spans=False, db_instrumented=True))
+        ),
+        files.add("F3", "deployment.yaml", NEW_DEPLOYMENT),
+        files.add("F4", "checkout.log", checkout_log()),
+    ]
+    reply = await service.add_files(
+        FilesRequest(thread=THREAD, ts="2.0", user="U1", files=uploads), key="Ev2"
+    )
+
+    assert reply is not None and not reply.rejected
+    by_name = {line.split(":", 1)[0]: line for line in reply.accepted}
+    assert "p99_latency_ms rose 120→850 at 14:02 (level shift)" in by_name["latency.csv"]
+    assert "traces" in by_name["spans.csv"] and "payments-db" in by_name["spans.csv"]
+    assert "Kubernetes YAML" in by_name["deployment.yaml"]
+    assert "40 ERROR" in by_name["checkout.log"]
