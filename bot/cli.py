@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -67,22 +68,46 @@ def shell() -> None:
     asyncio.run(run_shell(settings))
 
 
+def _local_files(paths: list[Path]) -> Iterator[tuple[str, str, bytes | FaultMavenError]]:
+    """(shown path, evidence name, bytes or the reason it cannot be read) per file, with
+    archives opened into their members as uploads are."""
+    from engine.evidence.archives import archive_kind, expand
+
+    for path in paths:
+        if not path.is_file():
+            yield str(path), path.name, FaultMavenError(f"No such file: {path}")
+            continue
+        data = path.read_bytes()
+        if archive_kind(data) is None:
+            yield str(path), path.name, data
+            continue
+        try:
+            members = expand(path.name, data).members
+        except FaultMavenError as exc:
+            yield str(path), path.name, exc
+            continue
+        for member in members:
+            yield member.path, member.path, member.data
+
+
 @app.command()
 def analyze(
-    files: Annotated[list[Path], typer.Argument(help="log files to analyse")],
+    files: Annotated[
+        list[Path], typer.Argument(help="logs, metrics, traces, configs, or archives of them")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="print the full reports as JSON")] = False,
 ) -> None:
-    """Print the evidence report of local files."""
+    """Print the evidence report of local files (archives are opened member by member)."""
     from engine.evidence.analyze import analyze as analyze_file
     from engine.evidence.analyze import describe_report, report_notes, summarize_report
 
     reports = []
     failed = 0
-    for path in files:
+    for path, name, data in _local_files(files):
         try:
-            if not path.is_file():
-                raise FaultMavenError(f"No such file: {path}")
-            report = analyze_file(path.name, path.read_bytes())
+            if isinstance(data, FaultMavenError):
+                raise data
+            report = analyze_file(name, data)
         except FaultMavenError as exc:
             failed += 1
             typer.echo(f"{path}: {exc.user_message}", err=True)

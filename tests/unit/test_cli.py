@@ -74,3 +74,16 @@ def test_analyze_reports_bad_files_and_keeps_going(tmp_path: Path) -> None:
     assert "empty.log" in result.output and "empty" in result.output.lower()
     assert "No such file" in result.output
     assert "good.log: 458 lines" in result.output
+
+
+def test_analyze_opens_archives_like_uploads(tmp_path: Path) -> None:
+    import zipfile
+
+    bundle = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.writestr("logs/checkout.log", checkout_log())
+        archive.writestr("logs/empty.log", b"")
+    result = runner.invoke(app, ["analyze", str(bundle)])
+    assert result.exit_code == 1  # one member could not be used
+    assert "bundle.zip/logs/checkout.log: 458 lines" in result.output
+    assert "bundle.zip/logs/empty.log:" in result.output and "empty" in result.output
