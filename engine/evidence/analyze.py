@@ -41,7 +41,9 @@ from engine.evidence.traces import (
 AnyReport = LogReport | TraceReport | MetricsReport | ConfigReport
 EvidenceReport = Annotated[AnyReport, Field(discriminator="kind")]
 
-SNIFF_BYTES = 64 * 1024  # detection reads the start of a file, never all of it
+# Detection reads the start of a file, never all of it; 1 MB holds the header and first rows
+# of even a 10,000-column CSV.
+SNIFF_BYTES = 1024 * 1024
 
 
 def detect_kind(name: str, data: bytes) -> str:
