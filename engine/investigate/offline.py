@@ -17,6 +17,7 @@ from engine.models import Evidence, Message
 
 MAX_HYPOTHESES = 3
 MAX_CHECKS = 5
+SUSPECT_SHARE_OF_TOP = 0.5  # suspects scoring under half the top one are not leads
 
 
 @dataclass
@@ -97,7 +98,12 @@ def _trace_suspects(evidence: list[Evidence]) -> list[tuple[str, str, str]]:
         for suspect in item.report.suspects
     ]
     ranked.sort(key=lambda s: -s[0])
-    return [(service, reasons, name) for _, service, reasons, name in ranked]
+    if not ranked:
+        return []
+    # A caller whose errors all come from the top suspect scores far below it; naming it as
+    # "where failures start" would contradict its own reasons.
+    floor = SUSPECT_SHARE_OF_TOP * ranked[0][0]
+    return [(service, reasons, name) for score, service, reasons, name in ranked if score >= floor]
 
 
 def reason(question: str, history: list[Message], evidence: list[Evidence]) -> OfflineAnswer:

@@ -328,6 +328,8 @@ async def test_traces_are_analysed_and_the_deepest_failing_service_leads(
     assert "traces" in reply.accepted[0] and "payments-db" in reply.accepted[0]
     assert "payments-db is where the failures start" in answer.text
     assert "(in trace.json)" in answer.text
+    # Callers whose errors come from payments-db are not offered as where it starts.
+    assert "payments is where" not in answer.text and "checkout is where" not in answer.text
 
 
 async def test_a_new_version_of_a_config_shows_what_changed(
