@@ -3,10 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # models import the evidence modules, which use plural() from here
     from engine.models import CaseStats
+
+
+def clip(text: str, limit: int) -> str:
+    """One line, no backticks (they would end a code span in Slack), at most `limit` chars."""
+    text = " ".join(text.split()).replace("`", "'")
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def clock(dt: datetime, with_date: bool) -> str:
+    return dt.strftime("%Y-%m-%d %H:%M") if with_date else dt.strftime("%H:%M")
+
+
+def time_range(first: datetime, last: datetime, with_date: bool) -> str:
+    """'14:00–14:09 UTC', '2026-11-21 14:00–14:09 UTC', or both dates when days differ."""
+    if first.date() != last.date():
+        return f"{clock(first, True)}–{clock(last, True)} UTC"
+    start = clock(first, with_date)
+    if (first.hour, first.minute) == (last.hour, last.minute):
+        return f"{start} UTC"
+    return f"{start}–{clock(last, False)} UTC"
 
 
 def plural(n: int, noun: str) -> str:

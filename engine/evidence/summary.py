@@ -6,34 +6,15 @@ payments-db: connection pool exhausted`), 15 WARN; errors start 14:02, peak 14:0
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from engine.evidence.redact import describe_counts
 from engine.evidence.report import ErrorGroup, LogReport
-from engine.wording import plural
+from engine.wording import clip, clock, plural, time_range
 
 SHOWN_GROUPS = 3
 SUMMARY_MESSAGE_CHARS = 80
 DESCRIBE_MESSAGE_CHARS = 200
-
-
-def _clip(text: str, limit: int) -> str:
-    """One line, no backticks (they would end the code span in Slack), at most `limit` chars."""
-    text = " ".join(text.split()).replace("`", "'")
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _clock(dt: datetime, with_date: bool) -> str:
-    return dt.strftime("%Y-%m-%d %H:%M") if with_date else dt.strftime("%H:%M")
-
-
-def _time_range(first: datetime, last: datetime, with_date: bool) -> str:
-    if first.date() != last.date():
-        return f"{_clock(first, True)}–{_clock(last, True)} UTC"
-    start = _clock(first, with_date)
-    if (first.hour, first.minute) == (last.hour, last.minute):
-        return f"{start} UTC"
-    return f"{start}–{_clock(last, False)} UTC"
 
 
 def _errors(report: LogReport) -> str:
@@ -46,7 +27,7 @@ def _errors(report: LogReport) -> str:
     elif report.error_groups:
         distinct = max(report.error_group_count, len(report.error_groups))
         shown = ", ".join(
-            f"`{_clip(group.message, SUMMARY_MESSAGE_CHARS)}`"
+            f"`{clip(group.message, SUMMARY_MESSAGE_CHARS)}`"
             for group in report.error_groups[:SHOWN_GROUPS]
         )
         label = f"{distinct:,} distinct" + (", top" if distinct > SHOWN_GROUPS else "")
@@ -60,10 +41,10 @@ def _error_timing(report: LogReport, with_date: bool) -> str:
     first = report.first_error_ts
     if first is None:
         return ""
-    text = f"errors start {_clock(first, with_date)}"
+    text = f"errors start {clock(first, with_date)}"
     peak = report.busiest_error_minute
     if peak is not None and len(report.error_timeline) > 1:
-        text += f", peak {_clock(peak.minute, with_date)} ({peak.count:,}/min)"
+        text += f", peak {clock(peak.minute, with_date)} ({peak.count:,}/min)"
     return text
 
 
@@ -79,7 +60,7 @@ def summarize(report: LogReport, *, today: date | None = None) -> str:
     if first is not None and last is not None:
         spans_days = first.date() != last.date()
         with_date = today is not None and first.date() != today
-        parts.append(_time_range(first, last, with_date))
+        parts.append(time_range(first, last, with_date))
     else:
         parts.append("no timestamps")
     parts.append(_errors(report))
@@ -91,7 +72,7 @@ def summarize(report: LogReport, *, today: date | None = None) -> str:
 
 
 def _describe(group: ErrorGroup) -> str:
-    message = _clip(group.message, DESCRIBE_MESSAGE_CHARS)
+    message = clip(group.message, DESCRIBE_MESSAGE_CHARS)
     where = f"line {group.first_line:,}"
     if group.first_seen is not None:
         where = f"first {group.first_seen:%Y-%m-%d %H:%M:%S} UTC, {where}"
@@ -99,7 +80,7 @@ def _describe(group: ErrorGroup) -> str:
             where += f", last {group.last_seen:%Y-%m-%d %H:%M:%S} UTC"
     text = f"{group.count:,}× {group.level} `{message}` ({where})"
     if group.example != group.message:
-        text += f" e.g. `{_clip(group.example, DESCRIBE_MESSAGE_CHARS)}`"
+        text += f" e.g. `{clip(group.example, DESCRIBE_MESSAGE_CHARS)}`"
     return text
 
 

@@ -6,11 +6,11 @@ payments (40%, from payments-db); slowest path checkout→payments→payments-db
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from engine.evidence.redact import describe_counts
 from engine.evidence.traces_models import ServiceStats, TraceReport
-from engine.wording import plural
+from engine.wording import clip, plural, time_range
 
 SHOWN_SERVICES = 3
 SHOWN_SLOW_TRACES = 3
@@ -31,25 +31,6 @@ def say_ms(ms: float) -> str:
 
 def _percent(rate: float) -> str:
     return "<1%" if 0 < rate < 0.01 else f"{rate:.0%}"
-
-
-def _clip(text: str) -> str:
-    """One line, no backticks (they would end a code span in Slack), at most LABEL_CHARS."""
-    text = " ".join(text.split()).replace("`", "'")
-    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1].rstrip() + "…"
-
-
-def _clock(dt: datetime, with_date: bool) -> str:
-    return dt.strftime("%Y-%m-%d %H:%M") if with_date else dt.strftime("%H:%M")
-
-
-def _time_range(first: datetime, last: datetime, with_date: bool) -> str:
-    if first.date() != last.date():
-        return f"{_clock(first, True)}–{_clock(last, True)} UTC"
-    start = _clock(first, with_date)
-    if (first.hour, first.minute) == (last.hour, last.minute):
-        return f"{start} UTC"
-    return f"{start}–{_clock(last, False)} UTC"
 
 
 def _service_errors(service: ServiceStats) -> str:
@@ -90,7 +71,7 @@ def summarize_traces(report: TraceReport, *, today: date | None = None) -> str:
     parts = [plural(report.trace_count, "trace"), plural(report.span_count, "span")]
     first, last = report.first_ts, report.last_ts
     if first is not None and last is not None:
-        parts.append(_time_range(first, last, today is not None and first.date() != today))
+        parts.append(time_range(first, last, today is not None and first.date() != today))
     else:
         parts.append("no timestamps")
     text = f"{report.name}: {', '.join(parts)}; {_errors(report)}"
@@ -105,10 +86,11 @@ def describe_traces(report: TraceReport, limit: int = 5) -> list[str]:
         for suspect in report.suspects[:limit]
     ]
     for trace in report.slowest[: min(limit, SHOWN_SLOW_TRACES)]:
-        path = " → ".join(_clip(label) for label in trace.critical_path)
+        path = " → ".join(clip(label, LABEL_CHARS) for label in trace.critical_path)
         lines.append(
             f"slow trace {trace.trace_id}: {say_ms(trace.duration_ms)} via {path}; "
-            f"bottleneck {_clip(trace.bottleneck)} ({say_ms(trace.bottleneck_ms)} of its own)"
+            f"bottleneck {clip(trace.bottleneck, LABEL_CHARS)} "
+            f"({say_ms(trace.bottleneck_ms)} of its own)"
         )
     failing = [edge for edge in report.edges if edge.errors][:limit]
     lines += [
