@@ -92,18 +92,20 @@ def fake_llm(openai: FakeOpenAI, **extra: object) -> dict[str, object]:
 
 
 async def spawn(env: dict[str, str], role: str, cwd: Path) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        "--role",
-        role,
-        env=env,
-        cwd=cwd,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=(cwd / f"{role}.log").open("ab"),
-    )
+    """`faultmaven run --role ROLE` as a child process; its stderr goes to ROLE.log."""
+    with (cwd / f"{role}.log").open("ab") as log:  # the child keeps its own copy of the fd
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            "--role",
+            role,
+            env=env,
+            cwd=cwd,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=log,
+        )
 
 
 async def wait_exit(proc: asyncio.subprocess.Process, timeout: float = 30) -> int:
@@ -140,17 +142,18 @@ async def test_worker_killed_mid_job_is_retried_with_one_reply(
     assert len(openai.requests) == 2
 
 
-async def test_sigterm_finishes_the_running_job_and_closes_the_socket(
-    slack: FakeSlack, openai: FakeOpenAI, child_env: dict[str, str], tmp_path: Path, redis: object
-) -> None:
-    child_env["FAULTMAVEN_JOB_TIMEOUT_S"] = "30"
-    process = await spawn(child_env, "all", tmp_path)
+async def sigterm_mid_job(
+    slack: FakeSlack, openai: FakeOpenAI, env: dict[str, str], cwd: Path, *answers: Delay | Reply
+) -> str:
+    """Start `faultmaven run`, ask a question whose LLM call is under way, send SIGTERM, and
+    check the process exits 0. Returns the question's thread ts."""
+    process = await spawn(env, "all", cwd)
     try:
         await slack.wait_for_connections(n=1, timeout=30)
-        openai.script(Delay(2, then=Reply("answer finished during shutdown")))
+        openai.script(*answers)
         event = slack.mention_event("api latency", channel=CHANNEL)
         await slack.send_event(event)
-        await openai.wait_for_request(timeout=30)
+        await openai.wait_for_request(timeout=30)  # the job is inside the LLM call
 
         process.send_signal(signal.SIGTERM)
 
@@ -158,7 +161,17 @@ async def test_sigterm_finishes_the_running_job_and_closes_the_socket(
     finally:
         if process.returncode is None:
             process.kill()
-    await final_reply(slack, event["ts"], "answer finished during shutdown", timeout=5)
+    return str(event["ts"])
+
+
+async def test_sigterm_finishes_the_running_job_and_closes_the_socket(
+    slack: FakeSlack, openai: FakeOpenAI, child_env: dict[str, str], tmp_path: Path
+) -> None:
+    child_env["FAULTMAVEN_JOB_TIMEOUT_S"] = "30"
+    thread = await sigterm_mid_job(
+        slack, openai, child_env, tmp_path, Delay(2, then=Reply("answer finished during shutdown"))
+    )
+    await final_reply(slack, thread, "answer finished during shutdown", timeout=5)
     await slack.wait_for_no_connections(timeout=10)
 
 
@@ -171,20 +184,16 @@ async def test_sigterm_returns_a_long_job_to_the_queue(
 ) -> None:
     child_env["FAULTMAVEN_SHUTDOWN_GRACE_S"] = "1"
     child_env["FAULTMAVEN_JOB_TIMEOUT_S"] = "30"
-    process = await spawn(child_env, "all", tmp_path)
-    try:
-        await slack.wait_for_connections(n=1, timeout=30)
-        openai.script(Delay(120, then=Reply("never")), Reply("picked up by the next worker"))
-        event = slack.mention_event("queue depth rising", channel=CHANNEL)
-        await slack.send_event(event)
-        await openai.wait_for_request(timeout=30)
-        process.send_signal(signal.SIGTERM)
-        assert await wait_exit(process) == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-    [placeholder] = slack.posted_messages(thread_ts=event["ts"])
+    thread = await sigterm_mid_job(
+        slack,
+        openai,
+        child_env,
+        tmp_path,
+        Delay(120, then=Reply("never")),
+        Reply("picked up by the next worker"),
+    )
+    [placeholder] = slack.posted_messages(thread_ts=thread)
     assert "Looking into it" in placeholder["text"]
 
     await start_bot("worker", **fake_llm(openai))
-    await final_reply(slack, event["ts"], "picked up by the next worker", timeout=20)
+    await final_reply(slack, thread, "picked up by the next worker", timeout=20)
