@@ -314,7 +314,7 @@ async def test_an_error_rate_chart_is_uploaded_once_in_the_thread(
 async def test_traces_are_analysed_and_the_deepest_failing_service_leads(
     service: CaseService, files: MemoryFiles
 ) -> None:
-    from tests.unit.test_evidence_traces import incident, jaeger
+    from tests.samples.traces import incident, jaeger
 
     await service.answer_mention(mention("checkout errors"), key="Ev1")
     spans = incident(client_spans=False, db_instrumented=True)
@@ -335,7 +335,7 @@ async def test_traces_are_analysed_and_the_deepest_failing_service_leads(
 async def test_a_new_version_of_a_config_shows_what_changed(
     service: CaseService, files: MemoryFiles
 ) -> None:
-    from tests.unit.test_evidence_configs import NEW_DEPLOYMENT, OLD_DEPLOYMENT
+    from tests.samples.configs import NEW_DEPLOYMENT, OLD_DEPLOYMENT
 
     await service.answer_mention(mention("checkout pods restarting"), key="Ev1")
     first = files.add("F1", "deployment.yaml", OLD_DEPLOYMENT)
@@ -363,9 +363,9 @@ async def test_each_kind_of_file_goes_to_its_own_analysis(
     service: CaseService, files: MemoryFiles
 ) -> None:
     """Metrics, a span table (also numeric CSV!), a config and a log, uploaded together."""
-    from tests.unit.test_evidence_configs import NEW_DEPLOYMENT
-    from tests.unit.test_evidence_metrics import latency_csv
-    from tests.unit.test_evidence_traces import incident, span_table
+    from tests.samples.configs import NEW_DEPLOYMENT
+    from tests.samples.metrics import latency_csv
+    from tests.samples.traces import incident, span_table
 
     await service.answer_mention(mention("latency"), key="Ev1")
     uploads = [
