@@ -16,7 +16,6 @@ from typing import Any
 from arq import Retry
 from arq.typing import WorkerCoroutine
 from arq.worker import Function, func
-from pydantic import BaseModel
 
 from engine.errors import FaultMavenError
 from engine.models import (
@@ -99,14 +98,6 @@ JOBS: dict[str, WorkerCoroutine] = {
     "record_message": record_message,
     "add_files": add_files,
     "close_case": close_case,
-}
-
-JOB_REQUESTS: dict[str, type[BaseModel]] = {
-    "open_case": OpenCaseRequest,
-    "answer_mention": MentionRequest,
-    "record_message": MessageRequest,
-    "add_files": FilesRequest,
-    "close_case": CloseCaseRequest,
 }
 
 
