@@ -134,7 +134,8 @@ class Redactor:
             return Redacted(text, counts)
 
         def replace(match: re.Match[str]) -> str:
-            index = next(i for i, k in enumerate(self._kinds) if match.group(f"r{i}") is not None)
+            # The outer rN group closes last, so it is the last group matched: the rule.
+            index = int(str(match.lastgroup)[1:])
             kind = self._kinds[index]
             group = f"v{index}" if f"v{index}" in match.re.groupindex else f"r{index}"
             start, end = match.span(group)
