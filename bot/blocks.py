@@ -85,6 +85,12 @@ def render(reply: Reply) -> dict[str, Any]:
         blocks = _sections("\n".join(lines))
         if reply.details:
             blocks.append(_context(escape_mrkdwn("\n".join(reply.details))))
+        if reply.suspects:
+            ranked = [f"{i}. {line}" for i, line in enumerate(reply.suspects, 1)]
+            blocks.extend(_sections("\n".join(["*Suspects so far*", *ranked])))
+        if reply.timeline:
+            text = "\n".join(["*Timeline (UTC)*", *reply.timeline])
+            blocks.append(_context(escape_mrkdwn(text)))
     elif isinstance(reply, CaseOpenedReply | CaseClosedReply):
         blocks = [*_sections(reply.text)]
     elif isinstance(reply, NoticeReply):

@@ -9,12 +9,16 @@ import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from engine.config import Settings
 from engine.errors import FaultMavenError
+
+if TYPE_CHECKING:  # the CLI imports the heavy evidence modules only in the commands
+    from engine.evidence.suspects import Suspect
+    from engine.evidence.timeline import TimelineEvent
 
 app = typer.Typer(
     add_completion=False,
@@ -100,6 +104,8 @@ def analyze(
     """Print the evidence report of local files (archives are opened member by member)."""
     from engine.evidence.analyze import analyze as analyze_file
     from engine.evidence.analyze import describe_report, report_notes, summarize_report
+    from engine.evidence.suspects import rank_case_suspects
+    from engine.evidence.timeline import merged_timeline
 
     reports = []
     failed = 0
@@ -119,10 +125,35 @@ def analyze(
                 typer.echo(f"  {line}")
             for note in report_notes(report):
                 typer.echo(f"  note: {note}")
+    suspects = rank_case_suspects(reports)
+    timeline = merged_timeline(reports)
     if as_json:
-        typer.echo(json.dumps([r.model_dump(mode="json") for r in reports], indent=2))
+        combined = {
+            "reports": [r.model_dump(mode="json") for r in reports],
+            "suspects": [s.model_dump(mode="json") for s in suspects],
+            "timeline": [e.model_dump(mode="json") for e in timeline],
+        }
+        typer.echo(json.dumps(combined, indent=2))
+    else:
+        _echo_case_view(suspects, timeline)
     if failed:
         raise typer.Exit(1)
+
+
+def _echo_case_view(suspects: list[Suspect], timeline: list[TimelineEvent]) -> None:
+    """All files together: who is suspect, and what happened when."""
+    from engine.evidence.suspects import describe_suspect
+    from engine.evidence.timeline import describe_event
+
+    if suspects:
+        typer.echo("\nSuspects (all files):")
+        for rank, suspect in enumerate(suspects, 1):
+            typer.echo(f"  {rank}. {describe_suspect(suspect, reasons=4)}")
+    if timeline:
+        with_date = len({event.at.date() for event in timeline}) > 1
+        typer.echo("\nTimeline (UTC):")
+        for event in timeline:
+            typer.echo(f"  {describe_event(event, with_date)}")
 
 
 @app.command()

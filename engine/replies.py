@@ -37,6 +37,10 @@ class EvidenceReply(BaseModel):
     accepted: list[str] = Field(default_factory=list, description="one summary line per file")
     rejected: list[str] = Field(default_factory=list, description="one reason per refused file")
     details: list[str] = Field(default_factory=list, description="top error groups, one per line")
+    suspects: list[str] = Field(
+        default_factory=list, description="the case's suspects so far, all evidence combined"
+    )
+    timeline: list[str] = Field(default_factory=list, description="the case's merged timeline")
 
 
 class CaseClosedReply(BaseModel):

@@ -19,6 +19,8 @@ from engine.evidence.analyze import report_notes
 from engine.evidence.charts import error_rate_chart
 from engine.evidence.redact import Redactor
 from engine.evidence.report import LogReport
+from engine.evidence.suspects import describe_suspect, rank_case_suspects
+from engine.evidence.timeline import describe_event, merged_timeline
 from engine.intake import EvidenceIntake
 from engine.investigate.answer import answer_question
 from engine.investigate.llm import LLM
@@ -52,6 +54,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_QUESTION = "What do you see so far, and what should we check next?"
 PROGRESS_MIN_BYTES = 5 * 1024 * 1024  # smaller single files are done before anyone reads a note
+SHOWN_SUSPECTS = 3
+SHOWN_EVENTS = 6
 THINKING = "Looking into it… (reading the thread and its evidence)"
 TITLE_CHARS = 80
 
@@ -248,17 +252,40 @@ class CaseService:
                     reports.append(item.report)
                 if item.report is not None:
                     details.extend(f"ℹ️ {item.name}: {note}" for note in report_notes(item.report))
+        suspects, timeline = await self._case_view(case) if accepted else ([], [])
         reply = EvidenceReply(
             case_id=case.id,
             accepted=accepted,
             rejected=rejected,
             details=details,
-            text="\n".join([*accepted, *(f"⚠️ {r}" for r in rejected), *details]),
+            suspects=suspects,
+            timeline=timeline,
+            text="\n".join(
+                [
+                    *accepted,
+                    *(f"⚠️ {r}" for r in rejected),
+                    *details,
+                    *(f"Suspect: {s}" for s in suspects),
+                    *timeline,
+                ]
+            ),
         )
         await self._post_once(reply_key, case.channel_id, reply, case.thread_ts, case.id)
         await self._chart_once(case, reports, key=f"chart:{key}")
         await cases.touch(self.pool, case.id)
         return reply
+
+    async def _case_view(self, case: Case) -> tuple[list[str], list[str]]:
+        """Suspects and timeline lines of the whole case: every file so far, not only these."""
+        stored = await evidence_store.list_for_case(self.pool, case.id)
+        reports = [item.report for item in stored if item.report is not None]
+        suspects = rank_case_suspects(reports)[:SHOWN_SUSPECTS]
+        events = merged_timeline(reports, limit=SHOWN_EVENTS)
+        with_date = len({event.at.date() for event in events}) > 1
+        return (
+            [describe_suspect(s) for s in suspects],
+            [describe_event(e, with_date) for e in events],
+        )
 
     def _progress(
         self, case: Case, files: list[FileRef], reply_key: str

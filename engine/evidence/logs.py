@@ -8,12 +8,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from engine.evidence.anomalies import find_changes
 from engine.evidence.decode import decode_text
 from engine.evidence.levels import ERROR_LEVELS, SEVERITY_ORDER, most_severe
+from engine.evidence.log_patterns import PatternTally
 from engine.evidence.normalize import normalize_message
 from engine.evidence.records import TEXT, Record, iter_records
 from engine.evidence.redact import Redactor
 from engine.evidence.report import ErrorGroup, LogReport, MinuteCount
+from engine.evidence.timebuckets import BucketClock, Histogram
 
 MAX_GROUPS = 20
 # Messages with ids the normaliser misses could make every error distinct; past this many
@@ -63,6 +66,10 @@ class _Tally:
         self.ungrouped_errors = 0
         self.minutes: Counter[datetime] = Counter()
         self.first_error_ts: datetime | None = None
+        self.clock = BucketClock()
+        self.errors = Histogram(self.clock)
+        self.patterns = PatternTally(self.clock)
+        self._cleaned: dict[str, str] = {}
 
     def add(self, record: Record) -> None:
         self.records += 1
@@ -76,15 +83,35 @@ class _Tally:
             self.recognised += 1
         else:
             self.unparsed_lines += record.line_count
-        if level in ERROR_LEVELS:
-            self._add_error(record, level, ts)
+        bucket = None if ts is None else self.clock.index(ts)
+        is_error = level is not None and level in ERROR_LEVELS
+        if level is not None and is_error:
+            text = self._add_error(record, level, ts, bucket)
+        else:
+            text = record.message
+        component = record.component or record.host
+        self.patterns.add(record.line, text, level, ts, bucket, component, is_error)
+        if component is not None:
+            self.patterns.add_component(component, record.host, ts, bucket, is_error)
 
     def _clean(self, text: str) -> str:
         redacted = self.redactor.redact(text)
         self.masked.update(redacted.counts)
         return redacted.text
 
-    def _add_error(self, record: Record, level: str, ts: datetime | None) -> None:
+    def clean_kept(self, text: str, already_masked: bool) -> str:
+        """Mask a template or example the report keeps; each text is counted once."""
+        if already_masked:
+            return self.redactor.redact(text).text
+        cleaned = self._cleaned.get(text)
+        if cleaned is None:
+            cleaned = self._cleaned[text] = self._clean(text)
+        return cleaned
+
+    def _add_error(
+        self, record: Record, level: str, ts: datetime | None, bucket: int | None
+    ) -> str:
+        """Count an error record; returns its message, secrets masked."""
         # Error messages are what the report keeps and an LLM may read: mask secrets first,
         # before normalising (which would break a token's shape and let half of it through).
         message = self._clean(record.error_message())
@@ -103,8 +130,11 @@ class _Tally:
                 group.seen.add(ts)
         if ts is not None:
             self.minutes[ts.replace(second=0, microsecond=0)] += 1
+            if bucket is not None:
+                self.errors.add(bucket)
             if self.first_error_ts is None or ts < self.first_error_ts:
                 self.first_error_ts = ts
+        return message
 
 
 def _error_groups(groups: dict[str, _Group]) -> list[ErrorGroup]:
@@ -171,6 +201,7 @@ def analyze_log(
     formats = [fmt for fmt, _ in tally.formats.most_common() if fmt != TEXT] or [TEXT]
     timeline = [MinuteCount(minute=minute, count=n) for minute, n in sorted(tally.minutes.items())]
     busiest = max(timeline, key=lambda minute: minute.count) if timeline else None  # ties: earliest
+    changes = find_changes(tally.patterns, tally.errors, tally.clean_kept)
     return LogReport(
         kind=kind,
         name=name,
@@ -189,4 +220,10 @@ def analyze_log(
         error_timeline=timeline,
         notes=_notes(tally, kind, years, decoded.notes),
         redactions=dict(tally.masked),
+        template_count=changes.template_count,
+        templates=changes.templates,
+        components=changes.components,
+        incident_start=changes.window.start if changes.window else None,
+        incident_end=changes.window.end if changes.window else None,
+        anomalies=changes.anomalies,
     )

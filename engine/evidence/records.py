@@ -80,6 +80,8 @@ class Record:
     format: str
     continuation: list[str] = field(default_factory=list)
     group_key: str | None = None  # set when the message alone would group badly (HTTP status)
+    component: str | None = None  # the service / program that logged it, when the line says
+    host: str | None = None  # the pod / host it ran on, when the line says
     dropped_lines: int = 0
 
     @property
@@ -203,7 +205,9 @@ class _LineParser:
         body = rest[m.end() :]
         found = find_level(body)
         level = found[0] if found and found[1] <= 1 else None
-        return Record(lineno, ts, level, f"{m.group(2)}: {body.strip()}", "syslog")
+        record = Record(lineno, ts, level, f"{m.group(2)}: {body.strip()}", "syslog")
+        record.host, record.component = m.group(1), m.group(2)
+        return record
 
     def _plain(self, lineno: int, ts: datetime, rest: str) -> Record:
         found = find_level(rest)
@@ -265,6 +269,7 @@ def _structured(lineno: int, fields: structured.Fields, fmt: str) -> Record:
     stack = fields.stack
     record = Record(lineno, fields.ts, fields.level, fields.message, fmt, stack[:MAX_CONTINUATION])
     record.dropped_lines = max(0, len(stack) - MAX_CONTINUATION)
+    record.component, record.host = fields.component, fields.host
     return record
 
 

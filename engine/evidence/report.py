@@ -25,6 +25,47 @@ class MinuteCount(BaseModel):
     count: int
 
 
+class TemplateStats(BaseModel):
+    """One log template (records that differ only in values) with its counts."""
+
+    template: str = Field(description="the event with <*> where values go, secrets masked")
+    level: str | None = Field(default=None, description="the most severe level seen")
+    count: int
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    first_line: int
+    example: str = Field(description="the first record of the template, trimmed, masked")
+    component: str | None = Field(default=None, description="who logs it most")
+    in_window: int = Field(default=0, description="records inside the incident window")
+
+
+class LogAnomaly(BaseModel):
+    """Something that changed at a time: the error rate, or one template's rate."""
+
+    kind: Literal["error-rate", "new", "surge", "vanished"]
+    at: datetime
+    until: datetime | None = Field(default=None, description="None: lasts to the end of the log")
+    template: str | None = None
+    component: str | None = None
+    before_per_min: float
+    during_per_min: float
+    count: int = Field(description="records in the window (for 'vanished': before it)")
+    level: str | None = None
+
+
+class ComponentStats(BaseModel):
+    """A service, program, pod or host named in the records, against its own baseline."""
+
+    name: str
+    hosts: list[str] = Field(default_factory=list)
+    records: int
+    errors: int
+    first_error: datetime | None = None
+    errors_before_per_min: float = 0.0
+    errors_during_per_min: float = 0.0
+    onset: datetime | None = Field(default=None, description="when its own error rate rose")
+
+
 class LogReport(BaseModel):
     """Analysis of one log (or plain text) file."""
 
@@ -49,6 +90,16 @@ class LogReport(BaseModel):
     redactions: dict[str, int] = Field(
         default_factory=dict, description="secrets masked in the derived text, by kind"
     )
+    template_count: int = 0
+    templates: list[TemplateStats] = Field(
+        default_factory=list, description="error templates and changed templates first"
+    )
+    components: list[ComponentStats] = Field(default_factory=list)
+    incident_start: datetime | None = Field(
+        default=None, description="where the error rate rose against the file's own baseline"
+    )
+    incident_end: datetime | None = None
+    anomalies: list[LogAnomaly] = Field(default_factory=list)
 
     @property
     def error_count(self) -> int:

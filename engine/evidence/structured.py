@@ -41,14 +41,50 @@ _STACK_KEYS = (
     "error.stack_trace",
     "error.stack",
 )
+# Who logged the record. Service-like names first; pods and hosts are where it ran.
+_COMPONENT_KEYS = (
+    "service",
+    "service.name",
+    "service_name",
+    "serviceName",
+    "app",
+    "application",
+    "component",
+    "container_name",
+    "container",
+    "SYSLOG_IDENTIFIER",
+    "program",
+)
+_HOST_KEYS = (
+    "pod",
+    "pod_name",
+    "kubernetes.pod_name",
+    "k8s.pod.name",
+    "host",
+    "hostname",
+    "host.name",
+    "_HOSTNAME",
+    "instance",
+    "node",
+)
 # Docker / Kubernetes json-file driver: the container's own line sits, unparsed, in "log".
 _DOCKER_KEYS = frozenset({"log", "stream", "time", "attrs", "tag"})
 
 _KEY_SETS: dict[tuple[str, ...], frozenset[str]] = {
     keys: frozenset(keys)
-    for keys in (_TS_KEYS, _LEVEL_KEYS, _PRIORITY_KEYS, _MSG_KEYS, _ERROR_KEYS, _STACK_KEYS)
+    for keys in (
+        _TS_KEYS,
+        _LEVEL_KEYS,
+        _PRIORITY_KEYS,
+        _MSG_KEYS,
+        _ERROR_KEYS,
+        _STACK_KEYS,
+        _COMPONENT_KEYS,
+        _HOST_KEYS,
+    )
 }
 
+MAX_NAME_CHARS = 80  # a component name longer than this is not a name
 _LOGFMT_PAIR = re.compile(r'([\w.@/-]+)=("(?:[^"\\]|\\.)*"|[^\s"]*)')
 _LOGFMT_HINT = re.compile(r"(?:^|\s)(?:level|lvl|msg|severity)=")
 _UNESCAPE = re.compile(r"\\(.)")
@@ -59,6 +95,8 @@ class Fields(NamedTuple):
     level: str | None
     message: str
     stack: list[str]
+    component: str | None = None  # service / app / program that logged it
+    host: str | None = None  # pod / host / instance it ran on
 
 
 def _first(obj: dict[str, object], keys: tuple[str, ...]) -> object:
@@ -109,6 +147,18 @@ def _level(obj: dict[str, object]) -> str | None:
     return level_from_value(value, syslog_priority=True) if value is not None else None
 
 
+def _name(obj: dict[str, object], keys: tuple[str, ...], *nested: tuple[str, str]) -> str | None:
+    """A component or host name: flat keys first, then ECS / Kubernetes nesting."""
+    found = _first_text(obj, keys)
+    for outer, inner in nested:
+        if found:
+            break
+        value = _nested(obj, outer, inner)
+        if isinstance(value, str):
+            found = value
+    return found[:MAX_NAME_CHARS] or None
+
+
 def _combine(message: str, error: object, stack: list[str]) -> str:
     """'request failed' + error 'dial tcp: refused' -> 'request failed: dial tcp: refused'."""
     if not isinstance(error, str) or not error:
@@ -136,7 +186,9 @@ def from_json(obj: dict[str, object], year: int | None = None) -> Fields:
         stack.extend(trace.splitlines())
     elif isinstance(trace, list):
         stack.extend(str(frame) for frame in trace)
-    return Fields(_timestamp(obj, year), _level(obj), text.strip(), stack)
+    component = _name(obj, _COMPONENT_KEYS, ("service", "name"), ("kubernetes", "container_name"))
+    host = _name(obj, _HOST_KEYS, ("kubernetes", "pod_name"), ("host", "name"))
+    return Fields(_timestamp(obj, year), _level(obj), text.strip(), stack, component, host)
 
 
 def docker_inner(obj: dict[str, object]) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from engine.evidence.redact import describe_counts
-from engine.evidence.report import ErrorGroup, LogReport
+from engine.evidence.report import ErrorGroup, LogAnomaly, LogReport
 from engine.wording import clip, clock, plural, time_range
 
 SHOWN_GROUPS = 3
@@ -84,9 +84,40 @@ def _describe(group: ErrorGroup) -> str:
     return text
 
 
+def rate(per_min: float) -> str:
+    return f"{per_min:.1f}/min" if per_min < 10 else f"{per_min:,.0f}/min"
+
+
+def describe_anomaly(anomaly: LogAnomaly) -> str:
+    """What changed, without its time: 'new `could not get connection…` (payments, 375×)'."""
+    who = f"{anomaly.component}, " if anomaly.component else ""
+    text = f"`{clip(anomaly.template or '', SUMMARY_MESSAGE_CHARS)}`"
+    if anomaly.kind == "error-rate":
+        return f"error rate {rate(anomaly.before_per_min)} → {rate(anomaly.during_per_min)}"
+    if anomaly.kind == "new":
+        return f"new {text} ({who}{anomaly.count:,}×)"
+    if anomaly.kind == "surge":
+        change = f"{rate(anomaly.before_per_min)} → {rate(anomaly.during_per_min)}"
+        return f"surge of {text} ({who}{change})"
+    return f"stopped: {text} ({who}was {rate(anomaly.before_per_min)})"
+
+
+def describe_changes(report: LogReport, limit: int = 3) -> list[str]:
+    """The incident window of the file and what changed in it, strongest first."""
+    lines = []
+    for anomaly in report.anomalies[:limit]:
+        when = f"from {anomaly.at:%H:%M}"
+        if anomaly.until is not None:
+            when += f" to {anomaly.until:%H:%M}"
+        lines.append(f"{when}: {describe_anomaly(anomaly)}")
+    return lines
+
+
 def describe_groups(report: LogReport, limit: int = 5) -> list[str]:
-    """One line per top error group (count, level, message, when), most frequent first."""
-    lines = [_describe(group) for group in report.error_groups[:limit]]
+    """What changed (when the error rate rose), then one line per top error group (count,
+    level, message, when), most frequent first."""
+    changes = describe_changes(report, min(3, limit))
+    lines = [*changes, *(_describe(group) for group in report.error_groups[: limit - len(changes)])]
     more = max(report.error_group_count, len(report.error_groups)) - len(lines)
     if more > 0:
         lines.append(f"…and {plural(more, 'more distinct error')}")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from engine.evidence.report import LogReport
-from engine.evidence.traces import TraceReport
+from engine.evidence.suspects import Suspect, rank_case_suspects
 from engine.investigate.signatures import Signature, match
 from engine.models import Evidence, Message
 
@@ -88,22 +88,14 @@ def _first_error(evidence: list[Evidence]) -> tuple[Evidence, str, datetime | No
     return best
 
 
-def _trace_suspects(evidence: list[Evidence]) -> list[tuple[str, str, str]]:
-    """(service, reasons, file) of the traces' suspects, most likely first: the deepest
-    failing callee, which the traces analysis already ranks above the callers it takes down."""
-    ranked = [
-        (suspect.score, suspect.service, "; ".join(suspect.reasons[:2]), item.name)
-        for item in evidence
-        if isinstance(item.report, TraceReport)
-        for suspect in item.report.suspects
-    ]
-    ranked.sort(key=lambda s: -s[0])
+def _suspects(evidence: list[Evidence]) -> list[Suspect]:
+    """The case's suspects (all evidence combined), most likely first, without the ones far
+    below the top: a caller halved as a victim would contradict its own reasons."""
+    ranked = rank_case_suspects([e.report for e in evidence if e.report is not None])
     if not ranked:
         return []
-    # A caller whose errors all come from the top suspect scores far below it; naming it as
-    # "where failures start" would contradict its own reasons.
-    floor = SUSPECT_SHARE_OF_TOP * ranked[0][0]
-    return [(service, reasons, name) for score, service, reasons, name in ranked if score >= floor]
+    floor = SUSPECT_SHARE_OF_TOP * ranked[0].score
+    return [s for s in ranked if s.score >= floor]
 
 
 def reason(question: str, history: list[Message], evidence: list[Evidence]) -> OfflineAnswer:
@@ -114,7 +106,7 @@ def reason(question: str, history: list[Message], evidence: list[Evidence]) -> O
 
     hypotheses: list[str] = []
     next_steps: list[str] = []
-    suspects = _trace_suspects(analysed)
+    suspects = _suspects(analysed)
     for lead in leads:
         support = (
             "; ".join(lead.citations[:2])
@@ -133,9 +125,12 @@ def reason(question: str, history: list[Message], evidence: list[Evidence]) -> O
         next_steps.append(
             f"Look at what changed just before {_hhmm(seen)} (deploys, config, traffic)"
         )
-    for service, reasons, source in suspects[:2]:
-        hypotheses.append(f"{service} is where the failures start — {reasons} (in {source})")
-        next_steps.append(f"Look at {service} first: its recent deploys, saturation and logs")
+    for suspect in suspects[:2]:
+        reasons = "; ".join(suspect.reasons[:2])
+        hypotheses.append(f"{suspect.component} is where the failures start — {reasons}")
+        next_steps.append(
+            f"Look at {suspect.component} first: its recent deploys, saturation and logs"
+        )
     if not analysed:
         next_steps.insert(
             0,

@@ -327,7 +327,7 @@ async def test_traces_are_analysed_and_the_deepest_failing_service_leads(
     assert reply is not None and reply.accepted[0].startswith("trace.json: ")
     assert "traces" in reply.accepted[0] and "payments-db" in reply.accepted[0]
     assert "payments-db is where the failures start" in answer.text
-    assert "(in trace.json)" in answer.text
+    assert "(trace.json)" in answer.text
     # Callers whose errors come from payments-db are not offered as where it starts.
     assert "payments is where" not in answer.text and "checkout is where" not in answer.text
 
@@ -386,3 +386,30 @@ async def test_each_kind_of_file_goes_to_its_own_analysis(
     assert "traces" in by_name["spans.csv"] and "payments-db" in by_name["spans.csv"]
     assert "Kubernetes YAML" in by_name["deployment.yaml"]
     assert "40 ERROR" in by_name["checkout.log"]
+
+
+async def test_files_of_several_services_give_the_case_suspects_and_timeline(
+    service: CaseService, files: MemoryFiles
+) -> None:
+    from tests.samples.incident import json_lines, plain_log
+
+    await service.answer_mention(mention("checkout is failing"), key="Ev1")
+    refs = [
+        files.add("F1", "checkout.log", plain_log("checkout", offset_hours=2)),
+        files.add("F2", "search.log", plain_log("search")),
+    ]
+    first = await service.add_files(
+        FilesRequest(thread=THREAD, ts="2.0", user="U1", files=refs), key="Ev2"
+    )
+    later = files.add("F3", "payments.json", json_lines("payments"))
+    second = await service.add_files(
+        FilesRequest(thread=THREAD, ts="3.0", user="U1", files=[later]), key="Ev3"
+    )
+
+    assert first is not None and second is not None
+    assert first.suspects[0].startswith("checkout")  # all that is known so far
+    # The later file joins the earlier ones: payments leads, checkout is its victim.
+    assert second.suspects[0].startswith("payments (")
+    assert "likely a victim" in second.suspects[1]
+    assert any("14:05 error rate" in line and "checkout.log" in line for line in second.timeline)
+    assert not any(line.startswith("search") for line in second.suspects)

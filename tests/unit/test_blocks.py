@@ -68,8 +68,13 @@ def test_evidence_snapshot() -> None:
         ],
         rejected=["core.bin looks binary, not a text log."],
         details=["40× ERROR `timeout after <*>` (first 2026-11-21 14:02:36 UTC, line 133)"],
+        suspects=["payments (0.80): errors 0.0/min → 10/min from 14:05 (payments.json)"],
+        timeline=["14:05 error rate 0.0/min → 10/min (checkout.log)"],
     )
-    check_snapshot("evidence", render(reply))
+    rendered = render(reply)
+    check_snapshot("evidence", rendered)
+    texts = [b["text"]["text"] for b in rendered["blocks"] if b["type"] == "section"]
+    assert "*Suspects so far*\n1. payments (0.80)" in texts[-1]
 
 
 def test_case_list_and_home_snapshots() -> None:

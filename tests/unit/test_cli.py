@@ -58,7 +58,7 @@ def test_analyze_json_is_the_full_report(tmp_path: Path) -> None:
     log.write_bytes(checkout_log())
     result = runner.invoke(app, ["analyze", "--json", str(log)])
     assert result.exit_code == 0
-    [report] = json.loads(result.stdout)
+    [report] = json.loads(result.stdout)["reports"]
     assert report["level_counts"]["ERROR"] == 40
     assert report["error_groups"][0]["count"] == 40
     assert report["busiest_error_minute"]["minute"].startswith("2026-11-21T14:03")

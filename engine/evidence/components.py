@@ -1,0 +1,119 @@
+"""One name per component across evidence: pods, file names and metric labels reconciled.
+
+A log names "checkout-7d9f8c6b5-x2k4p", a trace "checkout", a file is "checkout.log.1" and a
+metric has job="checkout-service": all four are the component "checkout". Names are only
+normalised (case, pod suffixes, extensions, a trailing "-service"), never guessed, so two
+different components never become one.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Deployment pods: <name>-<replicaset hash>-<5 chars>; DaemonSet / Job pods: <name>-<5 chars>.
+_POD_SUFFIX = re.compile(r"-(?=[a-z0-9]*\d)[a-z0-9]{6,10}-[a-z0-9]{5}$|-(?=[a-z]*\d)[a-z0-9]{5}$")
+_SERVICE_SUFFIX = re.compile(r"[-_](?:service|svc)$")
+_EXTENSIONS = re.compile(
+    r"(?:\.(?:log|txt|json|jsonl|ndjson|out|err|csv|tsv|prom|yaml|yml|env|gz|zip|\d+))+$"
+)
+_DATE = re.compile(r"[-_.]?\d{4}-?\d{2}-?\d{2}(?:[-_T]?\d{2,6})?$")
+# File names that say nothing about who wrote them.
+_GENERIC = frozenset(
+    {
+        "app",
+        "application",
+        "server",
+        "service",
+        "output",
+        "stdout",
+        "stderr",
+        "console",
+        "messages",
+        "syslog",
+        "log",
+        "logs",
+        "all",
+        "combined",
+        "error",
+        "errors",
+        "access",
+        "debug",
+        "trace",
+        "traces",
+        "spans",
+        "metrics",
+        "export",
+        "events",
+        "config",
+        "values",
+        "deploy",
+        "deployment",
+        "manifest",
+        "data",
+        "dump",
+        "incident",
+    }
+)
+_LABELS = re.compile(
+    r"\b(?:service|service_name|job|app|application|component|container|pod|instance|host)"
+    r"=\"?([^,\"}]+)"
+)
+
+
+def canonical(name: str) -> str:
+    """The comparable form of a component name: 'Checkout-7d9f8c6b5-x2k4p' -> 'checkout'."""
+    text = name.strip().lower().replace("_", "-")
+    text = text.split(":", 1)[0]  # host:port
+    text = _POD_SUFFIX.sub("", text)
+    text = _SERVICE_SUFFIX.sub("", text)
+    return text
+
+
+def from_file_name(path: str) -> str | None:
+    """The component a file is named after, or None for 'app.log', 'export.csv'...
+
+    Kubernetes log files are '<pod>_<namespace>_<container>-<id>.log': the pod names it.
+    """
+    stem = path.rsplit("/", 1)[-1].lower()
+    stem = _EXTENSIONS.sub("", stem)
+    stem = stem.split("_", 1)[0] if stem.count("_") >= 2 else stem
+    stem = _DATE.sub("", stem)
+    stem = re.sub(r"[-_.](?:v?\d+|old|new|before|after|prev|current)$", "", stem)
+    if not stem or stem in _GENERIC or not any(c.isalpha() for c in stem):
+        return None
+    name = canonical(stem)
+    return None if name in _GENERIC else name
+
+
+def from_series(series_name: str, known: set[str]) -> str | None:
+    """The component a metric series is about: a label value, else a known component whose
+    name starts the metric name ('payments_db_pool_in_use' -> 'payments-db')."""
+    for value in _LABELS.findall(series_name):
+        name = canonical(value)
+        if name in known:
+            return name
+    metric = canonical(series_name.split("{", 1)[0])
+    matches = [k for k in known if metric == k or metric.startswith(k + "-")]
+    if matches:
+        return max(matches, key=len)
+    labels = _LABELS.findall(series_name)
+    return canonical(labels[0]) if labels else None
+
+
+def mentioned_in(text: str, known: set[str]) -> set[str]:
+    """Known components a message names, as whole words ('upstream payments returned 503')."""
+    lowered = text.lower().replace("_", "-")
+    found = set()
+    for name in known:
+        # Whole words: 'payments' is not named by 'payments-db' or 'paymentsvc'.
+        if len(name) >= 3 and re.search(rf"(?<![\w-]){re.escape(name)}(?!\w|-\w)", lowered):
+            found.add(name)
+    return found
+
+
+_HOST_PORT = re.compile(r"(?<![\w.-])([a-z][a-z0-9-]*[a-z0-9])(?:\.[a-z0-9.-]+)?:\d{2,5}\b")
+
+
+def hosts_in(text: str) -> set[str]:
+    """Components named as host:port in a message ('dial tcp payments-db:5432: refused')."""
+    return {canonical(m) for m in _HOST_PORT.findall(text.lower()) if m not in ("http", "https")}

@@ -1,0 +1,288 @@
+"""Suspects of a case: components ranked by how likely the trouble starts there, all evidence.
+
+Each file contributes signals about components (`components.canonical` names):
+- logs: a component's errors against its own baseline (the same file before the incident
+  window), error templates new in the window, and components that others' errors name
+  ("upstream payments returned 503", "dial tcp payments-db:5432") — a dependency;
+- traces: the trace suspects (which already prefer the deepest failing callee) and the call
+  graph's edges;
+- metrics: series with level shifts or spikes, by label or metric name;
+- configs: a changed version of a component's config.
+Signals add up per component. Then the dependency edges (from traces and from error texts)
+are used the way an SRE reads them: when a component and something it depends on (directly
+or further down) are both suspect, the caller is most likely a victim, so its weight is cut
+to about a third. Scores are 1 - e^-weight, 0..1, and every part of a score has a reason a
+person can check.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from engine.evidence.components import (
+    canonical,
+    from_file_name,
+    from_series,
+    hosts_in,
+    mentioned_in,
+)
+from engine.evidence.configs_models import ConfigReport
+from engine.evidence.metrics_models import MetricsReport
+from engine.evidence.report import LogReport
+from engine.evidence.summary import rate
+from engine.evidence.traces_models import TraceReport
+from engine.wording import clip
+
+AnyReport = LogReport | TraceReport | MetricsReport | ConfigReport
+
+MAX_SUSPECTS = 5
+MIN_SCORE = 0.15
+VICTIM_FACTOR = 0.35  # a caller whose dependency is suspect: mostly an echo of it
+MIN_SUSPECT_WEIGHT = 0.3  # a dependency this suspect makes its callers victims
+MAX_REASONS = 4
+_TEMPLATE_CHARS = 70
+_FAR_RATE = 0.1  # errors/min added to both sides of a ratio: 0 -> 0.3/min is not "infinite"
+
+
+class Suspect(BaseModel):
+    component: str
+    score: float = Field(description="0..1; higher means more likely where the trouble starts")
+    reasons: list[str] = Field(default_factory=list)
+    first_signal: datetime | None = Field(default=None, description="its earliest anomaly")
+    sources: list[str] = Field(default_factory=list, description="evidence it was seen in")
+
+
+@dataclass
+class _Evidence:
+    """What is known about one component so far."""
+
+    weight: float = 0.0
+    reasons: list[tuple[float, str]] = field(default_factory=list)
+    first: datetime | None = None
+    sources: set[str] = field(default_factory=set)
+
+    def add(self, weight: float, reason: str, source: str, at: datetime | None = None) -> None:
+        self.weight += weight
+        self.reasons.append((weight, reason))
+        self.sources.add(source)
+        if at is not None and (self.first is None or at < self.first):
+            self.first = at
+
+
+def _hhmm(ts: datetime | None) -> str:
+    return f"{ts:%H:%M}" if ts is not None else "?"
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.components: dict[str, _Evidence] = defaultdict(_Evidence)
+        self.depends_on: dict[str, set[str]] = defaultdict(set)  # caller -> callees
+        self.known: set[str] = set()
+
+    # --- logs ---------------------------------------------------------------------------
+
+    def log_names(self, report: LogReport) -> None:
+        self.known.update(canonical(c.name) for c in report.components)
+        own = from_file_name(report.name)
+        if own and not report.components:
+            self.known.add(own)
+
+    def log(self, report: LogReport) -> None:
+        own = from_file_name(report.name)
+        if report.components:
+            for stats in report.components:
+                self._log_component(
+                    report,
+                    canonical(stats.name),
+                    stats.errors_before_per_min,
+                    stats.errors_during_per_min,
+                    stats.onset or stats.first_error,
+                    stats.errors,
+                )
+        elif own is not None:
+            rate = next((a for a in report.anomalies if a.kind == "error-rate"), None)
+            self._log_component(
+                report,
+                own,
+                rate.before_per_min if rate else 0.0,
+                rate.during_per_min if rate else 0.0,
+                report.incident_start or report.first_error_ts,
+                report.error_count,
+            )
+        self._log_templates(report, own)
+
+    def _log_component(
+        self,
+        report: LogReport,
+        name: str,
+        before: float,
+        during: float,
+        onset: datetime | None,
+        errors: int,
+    ) -> None:
+        if report.incident_start is None:
+            if errors:  # errors with no change: steady noise, a weak lead at most
+                self.components[name].add(
+                    0.05, f"{errors:,} errors, steady ({report.name})", report.name
+                )
+            return
+        ratio = (during + _FAR_RATE) / (before + _FAR_RATE)
+        if ratio < 2 or during < 0.2:
+            return
+        weight = min(1.0, math.log10(ratio) / 2)
+        self.components[name].add(
+            weight,
+            f"errors {rate(before)} → {rate(during)} from {_hhmm(onset)} ({report.name})",
+            report.name,
+            onset,
+        )
+
+    def _log_templates(self, report: LogReport, own: str | None) -> None:
+        for anomaly in report.anomalies:
+            if anomaly.kind not in ("new", "surge") or anomaly.level not in ("ERROR", "FATAL"):
+                continue
+            text = anomaly.template or ""
+            author = canonical(anomaly.component) if anomaly.component else own
+            if author is not None:
+                self.components[author].add(
+                    0.25,
+                    f"{anomaly.kind} error from {_hhmm(anomaly.at)}: "
+                    f"`{clip(text, _TEMPLATE_CHARS)}`",
+                    report.name,
+                    anomaly.at,
+                )
+            for named in (mentioned_in(text, self.known) | hosts_in(text)) - {author}:
+                if author is not None:
+                    self.depends_on[author].add(named)
+                self.components[named].add(
+                    0.35,
+                    f"named in {anomaly.count:,} new errors of {author or report.name}: "
+                    f"`{clip(text, _TEMPLATE_CHARS)}`",
+                    report.name,
+                    anomaly.at,
+                )
+
+    # --- traces, metrics, configs ---------------------------------------------------------
+
+    def traces(self, report: TraceReport) -> None:
+        for edge in report.edges:
+            self.depends_on[canonical(edge.caller)].add(canonical(edge.callee))
+        for suspect in report.suspects:
+            reason = "; ".join(suspect.reasons[:2]) or "trace suspect"
+            self.components[canonical(suspect.service)].add(
+                suspect.score, f"traces: {reason} ({report.name})", report.name
+            )
+
+    def metrics(self, report: MetricsReport) -> None:
+        for series in report.series:
+            if not series.shifts and not series.spikes:
+                continue
+            name = from_series(series.name, self.known)
+            if name is None:
+                continue
+            if series.shifts:
+                shift = series.shifts[0]
+                what = (
+                    f"`{clip(series.name, 60)}` {shift.before:g} → {shift.after:g} "
+                    f"at {_hhmm(shift.at)}"
+                )
+                at = shift.at
+            else:
+                spike = series.spikes[0]
+                what = f"`{clip(series.name, 60)}` spiked to {spike.value:g} at {_hhmm(spike.at)}"
+                at = spike.at
+            self.components[name].add(0.2, f"metrics: {what} ({report.name})", report.name, at)
+
+    def config(self, report: ConfigReport) -> None:
+        if report.changes is None or not report.changes.changes:
+            return
+        names = {canonical(o.name) for o in report.objects}
+        own = from_file_name(report.name)
+        if not names and own is not None:
+            names.add(own)
+        first = report.changes.changes[0]
+        what = f"{first.path or first.object}: {first.before} → {first.after}"
+        for name in names:
+            self.components[name].add(
+                0.2, f"config changed ({clip(what, 80)}) ({report.name})", report.name
+            )
+
+    # --- ranking ----------------------------------------------------------------------------
+
+    def _downstream(self, name: str) -> set[str]:
+        """Everything `name` depends on, directly or through others."""
+        seen: set[str] = set()
+        todo = list(self.depends_on.get(name, ()))
+        while todo:
+            current = todo.pop()
+            if current in seen or current == name:
+                continue
+            seen.add(current)
+            todo.extend(self.depends_on.get(current, ()))
+        return seen
+
+    def rank(self) -> list[Suspect]:
+        raw = {name: ev.weight for name, ev in self.components.items()}
+        suspects = []
+        for name, ev in self.components.items():
+            weight = ev.weight
+            reasons = [text for _, text in sorted(ev.reasons, key=lambda r: -r[0])]
+            deeper = sorted(
+                d for d in self._downstream(name) if raw.get(d, 0) >= MIN_SUSPECT_WEIGHT
+            )
+            if deeper and weight > 0:
+                weight *= VICTIM_FACTOR
+                reasons.insert(0, f"depends on {', '.join(deeper)}, also suspect: likely a victim")
+            score = round(1 - math.exp(-weight), 3)
+            if score < MIN_SCORE:
+                continue
+            suspects.append(
+                Suspect(
+                    component=name,
+                    score=score,
+                    reasons=reasons[:MAX_REASONS],
+                    first_signal=ev.first,
+                    sources=sorted(ev.sources),
+                )
+            )
+        # Ties: the earlier signal first (trouble starts before its echoes).
+        suspects.sort(
+            key=lambda s: (
+                -s.score,
+                s.first_signal.timestamp() if s.first_signal else math.inf,
+                s.component,
+            )
+        )
+        return suspects[:MAX_SUSPECTS]
+
+
+def describe_suspect(suspect: Suspect, reasons: int = 2) -> str:
+    """'payments (0.80): errors 0.0/min → 15/min from 14:05 (checkout.log); …'"""
+    why = "; ".join(suspect.reasons[:reasons])
+    return f"{suspect.component} ({suspect.score:.2f}): {why}"
+
+
+def rank_case_suspects(reports: list[AnyReport]) -> list[Suspect]:
+    """The case's suspects, best first (at most MAX_SUSPECTS, none below MIN_SCORE)."""
+    collector = _Collector()
+    logs = [r for r in reports if isinstance(r, LogReport) and r.kind == "log"]
+    for log in logs:
+        collector.log_names(log)
+    for report in reports:
+        if isinstance(report, TraceReport):
+            collector.known.update(canonical(s.service) for s in report.services)
+    for log in logs:
+        collector.log(log)
+    for report in reports:
+        if isinstance(report, TraceReport):
+            collector.traces(report)
+        elif isinstance(report, MetricsReport):
+            collector.metrics(report)
+        elif isinstance(report, ConfigReport):
+            collector.config(report)
+    return collector.rank()

@@ -1,0 +1,101 @@
+"""Counts over time in a bounded number of buckets, for logs of any length, streamed.
+
+Every histogram of one file shares a `BucketClock`. Buckets start 10 s wide and double
+whenever the file's time span would need more than MAX_BUCKETS of them, so a one-hour log
+gets 20 s buckets and a month-long one a few hours' worth, and memory stays bounded per
+histogram. Buckets are aligned on the epoch, so a bucket of width 2w is exactly two buckets
+of width w: a histogram filled before the clock widened is merged, never re-read.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+MAX_BUCKETS = 240
+FIRST_WIDTH_S = 10
+
+
+class BucketClock:
+    """The bucket width of one file, widened as its time span grows."""
+
+    __slots__ = ("_last_seconds", "_last_ts", "first", "last", "width")
+
+    def __init__(self) -> None:
+        self.width = FIRST_WIDTH_S
+        self.first: int | None = None  # epoch seconds
+        self.last: int | None = None
+        self._last_ts: datetime | None = None
+        self._last_seconds = 0
+
+    def index(self, ts: datetime) -> int:
+        """The bucket of `ts` at the current width, widening the clock first if needed."""
+        if ts is self._last_ts or ts == self._last_ts:  # neighbouring records share a time
+            seconds = self._last_seconds
+        else:
+            seconds = self._last_seconds = int(ts.timestamp())
+            self._last_ts = ts
+        if self.first is None or seconds < self.first:
+            self.first = seconds
+        if self.last is None or seconds > self.last:
+            self.last = seconds
+        assert self.first is not None and self.last is not None
+        while (self.last // self.width) - (self.first // self.width) >= MAX_BUCKETS:
+            self.width *= 2
+        return seconds // self.width
+
+    def start_of(self, index: int) -> datetime:
+        return datetime.fromtimestamp(index * self.width, UTC)
+
+    def span(self) -> range:
+        """Bucket indexes from the first to the last time seen (empty when none)."""
+        if self.first is None or self.last is None:
+            return range(0)
+        return range(self.first // self.width, self.last // self.width + 1)
+
+    @property
+    def step(self) -> timedelta:
+        return timedelta(seconds=self.width)
+
+
+class Histogram:
+    """Counts per bucket of a shared clock; catches up with the clock's width lazily."""
+
+    __slots__ = ("clock", "counts", "width")
+
+    def __init__(self, clock: BucketClock) -> None:
+        self.clock = clock
+        self.width = clock.width
+        self.counts: Counter[int] = Counter()
+
+    def add(self, index: int) -> None:
+        """Count one event in bucket `index`, from `clock.index(ts)` just before."""
+        if self.width != self.clock.width:
+            self._widen()
+        self.counts[index] += 1
+
+    def _widen(self) -> None:
+        factor = self.clock.width // self.width
+        merged: Counter[int] = Counter()
+        for index, count in self.counts.items():
+            merged[index // factor] += count
+        self.counts, self.width = merged, self.clock.width
+
+    def merge(self, other: Histogram) -> None:
+        """Add `other`'s counts (same clock) to these."""
+        for histogram in (self, other):
+            if histogram.width != self.clock.width:
+                histogram._widen()
+        self.counts.update(other.counts)
+
+    def total(self, buckets: range) -> int:
+        """Events in the buckets `buckets` of the clock's current width."""
+        if self.width != self.clock.width:
+            self._widen()
+        return sum(count for index, count in self.counts.items() if index in buckets)
+
+    def dense(self) -> list[int]:
+        """One count per bucket of the clock's whole span, zeros included."""
+        if self.width != self.clock.width:
+            self._widen()
+        return [self.counts.get(index, 0) for index in self.clock.span()]

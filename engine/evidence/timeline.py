@@ -1,0 +1,98 @@
+"""One timeline for a case: what happened when, across every file, in UTC.
+
+Every report's times are already UTC (each parser reconciles its own clock formats: zones,
+epochs, syslog without a year), so merging is sorting. Each file adds the moments a person
+would put on an incident timeline: the first error, where the error rate rose (and fell),
+templates that appeared or stopped, metric shifts and spikes, and the span of the traces.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from engine.evidence.configs_models import ConfigReport
+from engine.evidence.metrics_models import MetricsReport
+from engine.evidence.report import ErrorGroup, LogReport
+from engine.evidence.summary import describe_anomaly
+from engine.evidence.traces_models import TraceReport
+from engine.wording import clip, clock
+
+AnyReport = LogReport | TraceReport | MetricsReport | ConfigReport
+
+MAX_EVENTS = 15
+_TEXT_CHARS = 80
+
+
+class TimelineEvent(BaseModel):
+    at: datetime
+    source: str  # the evidence file
+    what: str
+
+
+def _first_seen(group: ErrorGroup) -> datetime:
+    assert group.first_seen is not None
+    return group.first_seen
+
+
+def _log_events(report: LogReport) -> list[TimelineEvent]:
+    events = []
+    if report.first_error_ts is not None and report.error_groups:
+        timed = [g for g in report.error_groups if g.first_seen is not None]
+        first = min(timed, key=_first_seen) if timed else report.error_groups[0]
+        what = f"first error: `{clip(first.message, _TEXT_CHARS)}`"
+        events.append(TimelineEvent(at=report.first_error_ts, source=report.name, what=what))
+    for anomaly in report.anomalies:
+        events.append(
+            TimelineEvent(at=anomaly.at, source=report.name, what=describe_anomaly(anomaly))
+        )
+        if anomaly.kind == "error-rate" and anomaly.until is not None:
+            events.append(
+                TimelineEvent(at=anomaly.until, source=report.name, what="error rate back down")
+            )
+    return events
+
+
+def _metric_events(report: MetricsReport) -> list[TimelineEvent]:
+    events = []
+    for series in report.series:
+        name = clip(series.name, 60)
+        for shift in series.shifts:
+            if shift.at is not None:
+                what = f"`{name}` {shift.before:g} → {shift.after:g}"
+                events.append(TimelineEvent(at=shift.at, source=report.name, what=what))
+        for spike in series.spikes:
+            if spike.at is not None:
+                what = f"`{name}` spike to {spike.value:g} (baseline {spike.baseline:g})"
+                events.append(TimelineEvent(at=spike.at, source=report.name, what=what))
+    return events
+
+
+def _trace_events(report: TraceReport) -> list[TimelineEvent]:
+    if report.first_ts is None or not report.error_count:
+        return []
+    failing = sorted((s for s in report.services if s.errors), key=lambda s: -s.errors)
+    names = ", ".join(s.service for s in failing[:3])
+    what = f"traces start; failing spans in {names}"
+    return [TimelineEvent(at=report.first_ts, source=report.name, what=what)]
+
+
+def describe_event(event: TimelineEvent, with_date: bool = False) -> str:
+    """'14:05 error rate 0.1/min → 30/min (checkout.log)'."""
+    return f"{clock(event.at, with_date)} {event.what} ({event.source})"
+
+
+def merged_timeline(reports: list[AnyReport], limit: int = MAX_EVENTS) -> list[TimelineEvent]:
+    """The case's events in time order; the earliest `limit` of the notable ones."""
+    events: list[TimelineEvent] = []
+    for report in reports:
+        if isinstance(report, LogReport):
+            events.extend(_log_events(report))
+        elif isinstance(report, MetricsReport):
+            events.extend(_metric_events(report))
+        elif isinstance(report, TraceReport):
+            events.extend(_trace_events(report))
+    unique = {(e.at, e.source, e.what): e for e in events}
+    ordered = sorted(unique.values(), key=lambda e: (e.at, e.source, e.what))
+    return ordered[:limit]

@@ -1,0 +1,74 @@
+"""Suspects and the timeline of a whole case: every file combined, clocks reconciled."""
+
+from __future__ import annotations
+
+from engine.evidence.analyze import analyze
+from engine.evidence.components import canonical, from_file_name, hosts_in, mentioned_in
+from engine.evidence.suspects import rank_case_suspects
+from engine.evidence.timeline import merged_timeline
+from tests.samples import healthy_log
+from tests.samples.incident import INCIDENT, json_lines, plain_log
+from tests.samples.traces import incident, jaeger
+
+
+def test_component_names_are_reconciled() -> None:
+    assert canonical("Checkout-7d9f8c6b5-x2k4p") == "checkout"
+    assert canonical("payments_service") == "payments"
+    assert canonical("payments-db:5432") == "payments-db"
+    assert from_file_name("logs.zip/app/payments-db.log.1") == "payments-db"
+    assert from_file_name("checkout-7d9f8c6b5-x2k4p_default_checkout-abc.log") == "checkout"
+    assert from_file_name("app.log") is None and from_file_name("metrics.csv") is None
+
+
+def test_names_in_messages_are_whole_words() -> None:
+    known = {"payments", "payments-db", "checkout"}
+    assert mentioned_in("pool payments-db exhausted", known) == {"payments-db"}
+    assert mentioned_in("upstream payments returned 503", known) == {"payments"}
+    assert hosts_in("dial tcp payments-db:5432: connection refused") == {"payments-db"}
+
+
+def test_the_service_whose_own_errors_start_it_leads_and_callers_are_victims() -> None:
+    reports = [
+        analyze("checkout.log", plain_log("checkout", offset_hours=2)),
+        analyze("payments.json", json_lines("payments")),
+        analyze("search.log", plain_log("search", offset_hours=-5)),
+    ]
+    suspects = rank_case_suspects(reports)
+    assert [s.component for s in suspects] == ["payments", "checkout"]
+    payments, checkout = suspects
+    assert payments.first_signal == INCIDENT
+    assert any("named in" in r and "checkout" in r for r in payments.reasons)
+    assert "likely a victim" in checkout.reasons[0]
+    assert checkout.score < payments.score / 1.5
+
+
+def test_noise_that_was_always_there_is_not_a_suspect() -> None:
+    suspects = rank_case_suspects([analyze("search.log", plain_log("search"))])
+    assert suspects == []
+
+
+def test_a_healthy_case_has_no_suspects() -> None:
+    assert rank_case_suspects([analyze("web.log", healthy_log(400))]) == []
+
+
+def test_traces_and_logs_agree_on_the_deepest_failing_service() -> None:
+    trace = analyze("trace.json", jaeger(incident(client_spans=False, db_instrumented=True)))
+    log = analyze("checkout.log", plain_log("checkout"))
+    suspects = rank_case_suspects([trace, log])
+    assert suspects[0].component == "payments-db"
+    assert {"trace.json"} <= set(suspects[0].sources)
+
+
+def test_the_timeline_merges_files_written_in_different_clocks() -> None:
+    reports = [
+        analyze("checkout.log", plain_log("checkout", offset_hours=2)),  # +02:00
+        analyze("payments.json", json_lines("payments")),  # epoch milliseconds
+        analyze("search.log", plain_log("search", offset_hours=-5)),  # -05:00
+    ]
+    events = merged_timeline(reports)
+    assert events == sorted(events, key=lambda e: e.at)
+    rises = [e for e in events if e.what.startswith("error rate")]
+    assert {e.source for e in rises} == {"checkout.log", "payments.json"}
+    assert {e.at for e in rises} == {INCIDENT}
+    assert events[0].source == "search.log" and events[0].what.startswith("first error")
+    assert any(e.what.startswith("stopped: `payment <*> authorized") for e in events)
