@@ -9,7 +9,7 @@ import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 
@@ -72,21 +72,25 @@ def shell() -> None:
     asyncio.run(run_shell(settings))
 
 
-def _local_files(paths: list[Path]) -> Iterator[tuple[str, str, bytes | FaultMavenError]]:
-    """(shown path, evidence name, bytes or the reason it cannot be read) per file, with
-    archives opened into their members as uploads are."""
+def _local_files(
+    paths: list[Path],
+) -> Iterator[tuple[str, str, bytes | BinaryIO | FaultMavenError]]:
+    """(shown path, evidence name, contents or the reason it cannot be read) per file, with
+    archives opened into their members as uploads are. A plain file comes as an open
+    stream, so a huge log is read a chunk at a time."""
     from engine.evidence.archives import archive_kind, expand
 
     for path in paths:
         if not path.is_file():
             yield str(path), path.name, FaultMavenError(f"No such file: {path}")
             continue
-        data = path.read_bytes()
-        if archive_kind(data) is None:
-            yield str(path), path.name, data
-            continue
+        with path.open("rb") as stream:
+            if archive_kind(stream.read(512)) is None:  # a tar header is 512 bytes
+                stream.seek(0)
+                yield str(path), path.name, stream
+                continue
         try:
-            members = expand(path.name, data).members
+            members = expand(path.name, path.read_bytes()).members
         except FaultMavenError as exc:
             yield str(path), path.name, exc
             continue

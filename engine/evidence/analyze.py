@@ -6,7 +6,7 @@ Every kind of evidence has an analyser, a one-line summary and a few detail line
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 from pydantic import Field
 
@@ -59,16 +59,26 @@ def detect_kind(name: str, data: bytes) -> str:
     return "log"
 
 
-def analyze(name: str, data: bytes, *, redactor: Redactor | None = None) -> AnyReport:
-    """The report of one (already unpacked) file; EvidenceRejected when it cannot be used."""
-    kind = detect_kind(name, data)
+def analyze(name: str, source: bytes | BinaryIO, *, redactor: Redactor | None = None) -> AnyReport:
+    """The report of one (already unpacked) file; EvidenceRejected when it cannot be used.
+
+    `source` may be a binary stream (an open file): logs are then read a chunk at a time,
+    so a log of any size fits in memory; other kinds are read whole, as their parsers need.
+    """
+    if isinstance(source, bytes):
+        head = source[:SNIFF_BYTES]
+    else:
+        head = source.read(SNIFF_BYTES)
+        source.seek(0)
+    kind = detect_kind(name, head)
+    if kind == "log":
+        return analyze_log(name, source, redactor=redactor)
+    data = source if isinstance(source, bytes) else source.read()
     if kind == "traces":
         return analyze_traces(name, data, redactor=redactor)
     if kind == "metrics":
         return analyze_metrics(name, data)
-    if kind == "config":
-        return analyze_config(name, data, redactor=redactor)
-    return analyze_log(name, data, redactor=redactor)
+    return analyze_config(name, data, redactor=redactor)
 
 
 def summarize_report(report: AnyReport) -> str:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
+import io
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from engine.evidence.anomalies import find_changes
-from engine.evidence.decode import decode_text
+from engine.evidence.decode import decode_stream
 from engine.evidence.levels import ERROR_LEVELS, SEVERITY_ORDER, most_severe
 from engine.evidence.log_patterns import PatternTally
 from engine.evidence.normalize import normalize_message
@@ -179,18 +179,21 @@ def _notes(tally: _Tally, kind: str, years: set[int], decode_notes: list[str]) -
 
 def analyze_log(
     name: str,
-    data: bytes,
+    source: bytes | BinaryIO,
     *,
     reference_year: int | None = None,
     redactor: Redactor | None = None,
 ) -> LogReport:
     """Analyze one uploaded file; raises EvidenceRejected when it is empty or binary.
 
+    `source` is the file's bytes or a binary stream of it; a stream is read once, a chunk
+    at a time, so a log of any size needs memory only for what the report keeps.
+
     `reference_year` is the year for timestamps that carry none (syslog); by default the
     current year, or the previous one for dates that would otherwise lie in the future.
     Secrets are masked in every string the report keeps (`redactor`, default settings).
     """
-    decoded = decode_text(data)
+    decoded = decode_stream(io.BytesIO(source) if isinstance(source, bytes) else source)
     tally = _Tally(redactor or Redactor())
     years: set[int] = set()
     for record in iter_records(decoded.lines(), reference_year=reference_year, years_assumed=years):
@@ -205,8 +208,8 @@ def analyze_log(
     return LogReport(
         kind=kind,
         name=name,
-        size_bytes=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        size_bytes=decoded.size_bytes,
+        sha256=decoded.sha256,
         line_count=decoded.line_count,
         record_count=tally.records,
         formats=formats,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import gzip
 
 import pytest
@@ -72,3 +73,19 @@ def test_last_line_without_newline_counts() -> None:
     decoded = decode_text(b"a\nb")
     assert decoded.line_count == 2
     assert list(decoded.lines()) == ["a", "b"]
+
+
+def test_notes_about_one_thing_are_singular() -> None:
+    rotated = b"\x00" + b"2026-11-21 14:02:03 INFO back after rotation\n"
+    assert decode_text(rotated).notes == ["1 leading NUL byte was skipped"]
+    utf16 = codecs.BOM_UTF16_LE + "ok\n".encode("utf-16-le") + b"!"  # a cut-off character
+    assert decode_text(utf16).notes == ["1 character was not valid UTF-16-LE and was shown as �"]
+
+
+def test_bad_bytes_are_judged_on_the_first_64_kb() -> None:
+    """Mostly-invalid bytes at the start refuse the file; the same bytes later are noted."""
+    junk = bytes(range(0x80, 0x100)) * 300
+    with pytest.raises(EvidenceRejected, match="not valid UTF-8"):
+        decode_text(junk + b"ok\n" * 40_000)
+    decoded = decode_text(b"ok\n" * 40_000 + junk)
+    assert decoded.notes == [f"{len(junk):,} bytes were not valid UTF-8 and were shown as �"]

@@ -1,0 +1,77 @@
+"""A 1 GB log through `faultmaven analyze`: throughput and peak memory of the whole command.
+
+Run: .venv/bin/python tests/bench/bench_big_log.py [GB] [--keep PATH]
+The log is generated to a temporary file first (not timed): an app log with stack traces
+whose payments-db errors become ten times as frequent for the last quarter of the lines.
+The command runs as a child process, so its peak RSS is its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.bench.logs import iter_log_lines  # noqa: E402
+
+BATCH = 10_000
+
+
+def write_log(path: Path, target_bytes: int) -> int:
+    """Lines written; the incident starts at about three quarters of the file."""
+    average = 98  # bytes per line of this generator, measured
+    lines = 0
+    written = 0
+    with path.open("w", encoding="utf-8") as out:
+        source = iter_log_lines(seed=1, incident_after=int(0.75 * target_bytes / average))
+        while written < target_bytes:
+            batch = [next(source) for _ in range(BATCH)]
+            text = "\n".join(batch) + "\n"
+            out.write(text)
+            written += len(text)
+            lines += len(batch)
+    return lines
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    keep = None
+    if "--keep" in args:
+        keep = Path(args[args.index("--keep") + 1])
+        del args[args.index("--keep") : args.index("--keep") + 2]
+    gigabytes = float(args[0]) if args else 1.0
+    directory = tempfile.mkdtemp(prefix="fm-bench-")
+    path = keep or Path(directory) / "big.log"
+    if not path.exists():
+        print(f"generating {gigabytes:g} GB log at {path}…", flush=True)
+        lines = write_log(path, int(gigabytes * 1e9))
+    else:
+        lines = sum(1 for _ in path.open("rb"))
+    size = path.stat().st_size
+    command = [str(ROOT / ".venv/bin/faultmaven"), "analyze", "--json", str(path)]
+    started = time.perf_counter()
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    elapsed = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    [report] = json.loads(out)["reports"]
+    print(
+        f"{size / 1e9:.2f} GB, {lines:,} lines: {elapsed:.0f} s, {lines / elapsed:,.0f} lines/s, "
+        f"{size / 1e6 / elapsed:.1f} MB/s, peak RSS {peak_mb:.0f} MB; "
+        f"{report['error_group_count']} error groups, {report['template_count']} templates, "
+        f"incident from {report['incident_start']}"
+    )
+    if keep is None:
+        os.remove(path)
+        os.rmdir(directory)
+
+
+if __name__ == "__main__":
+    main()
