@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import io
+import itertools
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO, Literal
 
 from engine.evidence.anomalies import find_changes
+from engine.evidence.csv_logs import csv_log_dialect
 from engine.evidence.decode import decode_stream
 from engine.evidence.levels import ERROR_LEVELS, SEVERITY_ORDER, most_severe
 from engine.evidence.log_patterns import PatternTally
 from engine.evidence.normalize import normalize_message
-from engine.evidence.records import TEXT, Record, iter_records
+from engine.evidence.records import TEXT, Record, iter_csv_records, iter_records
 from engine.evidence.redact import Redactor
 from engine.evidence.report import ErrorGroup, LogReport, MinuteCount
+from engine.evidence.text_kind import MAX_HEADINGS, heading, language_of
 from engine.evidence.timebuckets import BucketClock, Histogram
 
 MAX_GROUPS = 20
@@ -25,6 +29,7 @@ MAX_TRACKED_GROUPS = 10_000
 EXAMPLE_CHARS = 500
 # Below this share of records with a timestamp, level or structure, the file is prose.
 MIN_LOG_SHARE = 0.1
+HEAD_LINES = 20
 
 
 @dataclass(slots=True)
@@ -70,6 +75,8 @@ class _Tally:
         self.errors = Histogram(self.clock)
         self.patterns = PatternTally(self.clock)
         self._cleaned: dict[str, str] = {}
+        self.head: list[str] = []  # the first lines, to tell a text file's language
+        self.headings: list[str] = []
 
     def add(self, record: Record) -> None:
         self.records += 1
@@ -83,6 +90,7 @@ class _Tally:
             self.recognised += 1
         else:
             self.unparsed_lines += record.line_count
+            self._add_text(record)
         bucket = None if ts is None else self.clock.index(ts)
         is_error = level is not None and level in ERROR_LEVELS
         if level is not None and is_error:
@@ -93,6 +101,14 @@ class _Tally:
         self.patterns.add(record.line, text, level, ts, bucket, component, is_error)
         if component is not None:
             self.patterns.add_component(component, record.host, ts, bucket, is_error)
+
+    def _add_text(self, record: Record) -> None:
+        """Prose or code: keep what tells its language and its outline."""
+        if len(self.head) < HEAD_LINES:
+            self.head.append(record.message)
+        title = heading(record.message)
+        if title is not None and len(self.headings) < MAX_HEADINGS:
+            self.headings.append(self._clean(title))
 
     def _clean(self, text: str) -> str:
         redacted = self.redactor.redact(text)
@@ -177,6 +193,18 @@ def _notes(tally: _Tally, kind: str, years: set[int], decode_notes: list[str]) -
     return notes
 
 
+def _records(lines: Iterator[str], reference_year: int | None, years: set[int]) -> Iterator[Record]:
+    """Records of a log, or of a CSV export of one (told by its header line)."""
+    first = next(lines, None)
+    if first is None:
+        return iter(())
+    rest = itertools.chain([first], lines)
+    delimiter = csv_log_dialect(first)
+    if delimiter is not None:
+        return iter_csv_records(rest, delimiter, reference_year=reference_year, years_assumed=years)
+    return iter_records(rest, reference_year=reference_year, years_assumed=years)
+
+
 def analyze_log(
     name: str,
     source: bytes | BinaryIO,
@@ -196,12 +224,14 @@ def analyze_log(
     decoded = decode_stream(io.BytesIO(source) if isinstance(source, bytes) else source)
     tally = _Tally(redactor or Redactor())
     years: set[int] = set()
-    for record in iter_records(decoded.lines(), reference_year=reference_year, years_assumed=years):
+    for record in _records(decoded.lines(), reference_year, years):
         tally.add(record)
     kind: Literal["log", "text"] = (
         "log" if tally.recognised >= MIN_LOG_SHARE * tally.records else "text"
     )
     formats = [fmt for fmt, _ in tally.formats.most_common() if fmt != TEXT] or [TEXT]
+    language = language_of(name, "\n".join(tally.head)) if kind == "text" else None
+    headings = tally.headings if kind == "text" and language in (None, "Markdown") else []
     timeline = [MinuteCount(minute=minute, count=n) for minute, n in sorted(tally.minutes.items())]
     busiest = max(timeline, key=lambda minute: minute.count) if timeline else None  # ties: earliest
     changes = find_changes(tally.patterns, tally.errors, tally.clean_kept)
@@ -223,6 +253,8 @@ def analyze_log(
         error_timeline=timeline,
         notes=_notes(tally, kind, years, decoded.notes),
         redactions=dict(tally.masked),
+        language=language,
+        headings=headings,
         template_count=changes.template_count,
         templates=changes.templates,
         components=changes.components,

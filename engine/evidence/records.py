@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from engine.evidence import structured
+from engine.evidence.csv_logs import iter_csv_rows
 from engine.evidence.levels import (
     ERROR,
     FATAL,
@@ -325,3 +326,23 @@ def iter_records(
             current = Record(lineno, ts, level, text.strip(), TEXT)
     if current is not None:
         yield _finish(current)
+
+
+def iter_csv_records(
+    lines: Iterable[str],
+    delimiter: str,
+    *,
+    reference_year: int | None = None,
+    years_assumed: set[int] | None = None,
+) -> Iterator[Record]:
+    """Records of a CSV log export (`csv_logs`), numbered by the line each row starts on."""
+    parser = _LineParser(reference_year, years_assumed)
+    for row in iter_csv_rows(lines, delimiter, reference_year):
+        if row.fields is not None:
+            yield _finish(_structured(row.line, row.fields, "csv"))
+            continue
+        parsed = parser.parse(row.raw or "", row.line)
+        if isinstance(parsed, Record):
+            yield _finish(parsed)
+        elif parsed[0] is not Kind.BLANK:
+            yield _finish(Record(row.line, parsed[2], None, parsed[1].strip(), TEXT))

@@ -90,6 +90,10 @@ class LogReport(BaseModel):
     redactions: dict[str, int] = Field(
         default_factory=dict, description="secrets masked in the derived text, by kind"
     )
+    language: str | None = Field(
+        default=None, description="for text: 'Markdown', 'Python', 'shell'... when it is known"
+    )
+    headings: list[str] = Field(default_factory=list, description="for Markdown: its outline")
     template_count: int = 0
     templates: list[TemplateStats] = Field(
         default_factory=list, description="error templates and changed templates first"

@@ -27,6 +27,8 @@ _TS_KEYS = (
     "timeMillis",
     "__REALTIME_TIMESTAMP",
 )
+# Column names that hold the time in CSV exports.
+TIME_COLUMNS = frozenset({k.lower() for k in _TS_KEYS} | {"_time", "time_utc", "date_time"})
 _LEVEL_KEYS = ("level", "severity", "lvl", "loglevel", "log_level", "levelname", "log.level", "@l")
 _PRIORITY_KEYS = ("PRIORITY", "priority")  # journald: syslog priority 0-7
 _MSG_KEYS = ("msg", "message", "@m", "@mt", "MESSAGE", "event", "text", "log")

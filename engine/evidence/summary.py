@@ -13,6 +13,7 @@ from engine.evidence.report import ErrorGroup, LogAnomaly, LogReport
 from engine.wording import clip, clock, plural, time_range
 
 SHOWN_GROUPS = 3
+SHOWN_HEADINGS = 4
 SUMMARY_MESSAGE_CHARS = 80
 DESCRIBE_MESSAGE_CHARS = 200
 
@@ -48,12 +49,26 @@ def _error_timing(report: LogReport, with_date: bool) -> str:
     return text
 
 
+def _summarize_text(report: LogReport, lines: str) -> str:
+    if report.language is None:
+        text = f"{report.name}: {lines} of text (no log timestamps or levels found)"
+    elif report.language == "Markdown":
+        text = f"{report.name}: {lines} of Markdown"
+    else:
+        text = f"{report.name}: {lines} of {report.language} code"
+    if report.headings:
+        outline = " › ".join(clip(h, 40) for h in report.headings[:SHOWN_HEADINGS])
+        more = len(report.headings) - SHOWN_HEADINGS
+        text += f" (headings: {outline}{f' and {more} more' if more > 0 else ''})"
+    return text
+
+
 def summarize(report: LogReport, *, today: date | None = None) -> str:
     """One short line about the file. The date is shown when the log spans several days,
     or when `today` is given and the log is from another day."""
     lines = plural(report.line_count, "line")
     if report.kind == "text":
-        return f"{report.name}: {lines} of text (no log timestamps or levels found)"
+        return _summarize_text(report, lines)
     first, last = report.first_ts, report.last_ts
     parts = [lines]
     spans_days = False
