@@ -1,0 +1,1 @@
+"""Incident scenarios for measuring the investigation engine (see README.md)."""
