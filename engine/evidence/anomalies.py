@@ -238,6 +238,7 @@ def _components(patterns: PatternTally, window: Window | None) -> list[Component
                 errors_before_per_min=round(before, 3),
                 errors_during_per_min=round(during, 3),
                 onset=patterns.clock.start_of(span.start + own.start) if own else None,
+                error_peers=dict(tally.peers.most_common(5)),
             )
         )
     stats.sort(key=lambda c: (-c.errors_during_per_min, -c.errors, c.name))

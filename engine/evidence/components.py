@@ -54,6 +54,9 @@ _GENERIC = frozenset(
         "incident",
     }
 )
+_EXPORT_WORDS = frozenset(
+    {"pod", "pods", "log", "logs", "container", "containers", "export", "dump", "output", "all"}
+)
 _LABELS = re.compile(
     r"\b(?:service|service_name|job|app|application|component|container|pod|instance|host)"
     r"=\"?([^,\"}]+)"
@@ -79,6 +82,11 @@ def from_file_name(path: str) -> str | None:
     stem = stem.split("_", 1)[0] if stem.count("_") >= 2 else stem
     stem = _DATE.sub("", stem)
     stem = re.sub(r"[-_.](?:v?\d+|old|new|before|after|prev|current)$", "", stem)
+    # 'pod-logs-b', 'checkout-pods': words about the export, not the component.
+    words = [w for w in re.split(r"[-_.]", stem) if w and w not in _EXPORT_WORDS]
+    while words and len(words[-1]) == 1:  # 'pod-a', 'node-1'
+        words.pop()
+    stem = "-".join(words)
     if not stem or stem in _GENERIC or not any(c.isalpha() for c in stem):
         return None
     name = canonical(stem)

@@ -20,6 +20,7 @@ from engine.evidence.timebuckets import BucketClock, Histogram
 MAX_TEMPLATES = 2_000
 MAX_COMPONENTS = 200
 MAX_HOSTS = 5  # per component, as examples
+MAX_PEERS = 20  # per component
 EXAMPLE_CHARS = 300
 MINED_CHARS = 2_000  # a template is an event's words; a 50 MB line is not mined whole
 
@@ -59,6 +60,7 @@ class ComponentTally:
     errors: int = 0
     first_error: datetime | None = None
     hosts: set[str] = field(default_factory=set)
+    peers: Counter[str] = field(default_factory=Counter)  # where its failing requests went
 
 
 def _severest(a: str | None, b: str | None) -> str | None:
@@ -82,6 +84,7 @@ class PatternTally:
         self.templates: dict[int, TemplateTally] = {}
         self.components: dict[str, ComponentTally] = {}
         self.untracked = 0  # records whose template came after MAX_TEMPLATES
+        self.error_peers: Counter[str] = Counter()  # of all error records, component or not
 
     def add(
         self,
@@ -125,6 +128,7 @@ class PatternTally:
         ts: datetime | None,
         bucket: int | None,
         is_error: bool,
+        peer: str | None = None,
     ) -> None:
         tally = self.components.get(name)
         if tally is None:
@@ -136,6 +140,8 @@ class PatternTally:
             tally.hosts.add(host)
         if is_error:
             tally.errors += 1
+            if peer is not None and (peer in tally.peers or len(tally.peers) < MAX_PEERS):
+                tally.peers[peer] += 1
             if ts is not None and bucket is not None:
                 tally.errors_histogram.add(bucket)
                 if tally.first_error is None or ts < tally.first_error:

@@ -14,7 +14,7 @@ from engine.evidence.anomalies import find_changes
 from engine.evidence.csv_logs import csv_log_dialect
 from engine.evidence.decode import decode_stream
 from engine.evidence.levels import ERROR_LEVELS, SEVERITY_ORDER, most_severe
-from engine.evidence.log_patterns import PatternTally
+from engine.evidence.log_patterns import MAX_PEERS, PatternTally
 from engine.evidence.normalize import normalize_message
 from engine.evidence.records import TEXT, Record, iter_csv_records, iter_records
 from engine.evidence.redact import Redactor
@@ -30,6 +30,7 @@ EXAMPLE_CHARS = 500
 # Below this share of records with a timestamp, level or structure, the file is prose.
 MIN_LOG_SHARE = 0.1
 HEAD_LINES = 20
+MAX_SHOWN_PEERS = 5
 
 
 @dataclass(slots=True)
@@ -100,7 +101,9 @@ class _Tally:
         component = record.component or record.host
         self.patterns.add(record.line, text, level, ts, bucket, component, is_error)
         if component is not None:
-            self.patterns.add_component(component, record.host, ts, bucket, is_error)
+            self.patterns.add_component(component, record.host, ts, bucket, is_error, record.peer)
+        if is_error and record.peer is not None and len(self.patterns.error_peers) < MAX_PEERS:
+            self.patterns.error_peers[record.peer] += 1
 
     def _add_text(self, record: Record) -> None:
         """Prose or code: keep what tells its language and its outline."""
@@ -253,6 +256,7 @@ def analyze_log(
         error_timeline=timeline,
         notes=_notes(tally, kind, years, decoded.notes),
         redactions=dict(tally.masked),
+        error_peers=dict(tally.patterns.error_peers.most_common(MAX_SHOWN_PEERS)),
         language=language,
         headings=headings,
         template_count=changes.template_count,

@@ -60,6 +60,9 @@ _MSG_PREFIX = re.compile(
     r"[\s:|\]>-]*(?:\d+\s+---\s+)?(?:\[[^\]]*\]\s*)*(?:\d+#\d+:\s*(?:\*\d+\s+)?)?"
     r"(?:(?:[\w$/-]+(?:\.[\w$/-]+)+|root|__main__)(?:\s+-\s+|\s*:\s+|:(?=\S)))?"
 )
+# Spring Boot 3.2+: "INFO 1 --- [checkout] [nio-8080-exec-7] c.a.Class : msg" names the app
+# before the thread (older versions have only the thread).
+_SPRING_APP = re.compile(r"\s+\d+\s+---\s+\[\s*([\w.-]+)\]\s+\[")
 _GLOG_LEVELS = {"I": "INFO", "W": WARN, "E": ERROR, "F": FATAL}
 _MAX_PREFIX_WORDS = 4  # more words before a level token means it is prose, not a header
 
@@ -83,6 +86,7 @@ class Record:
     group_key: str | None = None  # set when the message alone would group badly (HTTP status)
     component: str | None = None  # the service / program that logged it, when the line says
     host: str | None = None  # the pod / host it ran on, when the line says
+    peer: str | None = None  # the service its request went to, when the line says
     dropped_lines: int = 0
 
     @property
@@ -215,7 +219,11 @@ class _LineParser:
         if found is not None:
             level, start, end = found
             if start == 0 or len(rest[:start].split()) <= _MAX_PREFIX_WORDS:
-                return Record(lineno, ts, level, _strip_prefix(rest[end:]), "plain")
+                record = Record(lineno, ts, level, _strip_prefix(rest[end:]), "plain")
+                spring = _SPRING_APP.match(rest, end)
+                if spring:
+                    record.component = spring.group(1)
+                return record
         syslog = _SYSLOG_PID_REST.match(rest)  # ISO-dated syslog: "... host proc[123]: msg"
         if syslog:
             return self._syslog(lineno, ts, syslog, rest)
@@ -270,7 +278,7 @@ def _structured(lineno: int, fields: structured.Fields, fmt: str) -> Record:
     stack = fields.stack
     record = Record(lineno, fields.ts, fields.level, fields.message, fmt, stack[:MAX_CONTINUATION])
     record.dropped_lines = max(0, len(stack) - MAX_CONTINUATION)
-    record.component, record.host = fields.component, fields.host
+    record.component, record.host, record.peer = fields.component, fields.host, fields.peer
     return record
 
 

@@ -64,6 +64,9 @@ class ComponentStats(BaseModel):
     errors_before_per_min: float = 0.0
     errors_during_per_min: float = 0.0
     onset: datetime | None = Field(default=None, description="when its own error rate rose")
+    error_peers: dict[str, int] = Field(
+        default_factory=dict, description="services its failing requests went to (upstream=...)"
+    )
 
 
 class LogReport(BaseModel):
@@ -89,6 +92,9 @@ class LogReport(BaseModel):
     notes: list[str] = Field(default_factory=list)
     redactions: dict[str, int] = Field(
         default_factory=dict, description="secrets masked in the derived text, by kind"
+    )
+    error_peers: dict[str, int] = Field(
+        default_factory=dict, description="services the failing requests went to, all errors"
     )
     language: str | None = Field(
         default=None, description="for text: 'Markdown', 'Python', 'shell'... when it is known"

@@ -69,6 +69,19 @@ _HOST_KEYS = (
     "instance",
     "node",
 )
+# The service a record's request went to: a caller's error names its dependency here.
+_PEER_KEYS = (
+    "upstream",
+    "upstream_service",
+    "peer.service",
+    "peer_service",
+    "target_service",
+    "dependency",
+    "callee",
+    "backend",
+    "remote_service",
+    "downstream",
+)
 # Docker / Kubernetes json-file driver: the container's own line sits, unparsed, in "log".
 _DOCKER_KEYS = frozenset({"log", "stream", "time", "attrs", "tag"})
 
@@ -83,6 +96,7 @@ _KEY_SETS: dict[tuple[str, ...], frozenset[str]] = {
         _STACK_KEYS,
         _COMPONENT_KEYS,
         _HOST_KEYS,
+        _PEER_KEYS,
     )
 }
 
@@ -99,6 +113,7 @@ class Fields(NamedTuple):
     stack: list[str]
     component: str | None = None  # service / app / program that logged it
     host: str | None = None  # pod / host / instance it ran on
+    peer: str | None = None  # the service its request went to (upstream=, peer.service=)
 
 
 def _first(obj: dict[str, object], keys: tuple[str, ...]) -> object:
@@ -190,7 +205,8 @@ def from_json(obj: dict[str, object], year: int | None = None) -> Fields:
         stack.extend(str(frame) for frame in trace)
     component = _name(obj, _COMPONENT_KEYS, ("service", "name"), ("kubernetes", "container_name"))
     host = _name(obj, _HOST_KEYS, ("kubernetes", "pod_name"), ("host", "name"))
-    return Fields(_timestamp(obj, year), _level(obj), text.strip(), stack, component, host)
+    peer = _name(obj, _PEER_KEYS, ("peer", "service"))
+    return Fields(_timestamp(obj, year), _level(obj), text.strip(), stack, component, host, peer)
 
 
 def docker_inner(obj: dict[str, object]) -> str | None:

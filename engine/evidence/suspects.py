@@ -45,6 +45,7 @@ MIN_SCORE = 0.15
 VICTIM_FACTOR = 0.35  # a caller whose dependency is suspect: mostly an echo of it
 MIN_SUSPECT_WEIGHT = 0.3  # a dependency this suspect makes its callers victims
 MAX_REASONS = 4
+PEER_SHARE = 0.2  # of a component's errors that must name one upstream to blame it
 _TEMPLATE_CHARS = 70
 _FAR_RATE = 0.1  # errors/min added to both sides of a ratio: 0 -> 0.3/min is not "infinite"
 
@@ -96,6 +97,7 @@ class _Collector:
         own = from_file_name(report.name)
         if report.components:
             for stats in report.components:
+                self._peers(report, canonical(stats.name), stats.error_peers, stats.errors)
                 self._log_component(
                     report,
                     canonical(stats.name),
@@ -105,6 +107,7 @@ class _Collector:
                     stats.errors,
                 )
         elif own is not None:
+            self._peers(report, own, report.error_peers, report.error_count)
             rate = next((a for a in report.anomalies if a.kind == "error-rate"), None)
             self._log_component(
                 report,
@@ -115,6 +118,23 @@ class _Collector:
                 report.error_count,
             )
         self._log_templates(report, own)
+
+    def _peers(self, report: LogReport, name: str, peers: dict[str, int], errors: int) -> None:
+        """Where a component's failing requests went (upstream=cart): its dependencies."""
+        if report.incident_start is None or not errors:
+            return
+        for peer, count in peers.items():
+            callee = canonical(peer)
+            if callee == name or count < PEER_SHARE * errors:
+                continue
+            self.depends_on[name].add(callee)
+            # When all of a caller's failures go to one place, that place is the lead.
+            self.components[callee].add(
+                0.3 + 0.5 * min(1.0, count / errors),
+                f"the upstream of {count:,} failing requests of {name} ({report.name})",
+                report.name,
+                report.incident_start,
+            )
 
     def _log_component(
         self,

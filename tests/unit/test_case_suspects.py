@@ -72,3 +72,36 @@ def test_the_timeline_merges_files_written_in_different_clocks() -> None:
     assert {e.at for e in rises} == {INCIDENT}
     assert events[0].source == "search.log" and events[0].what.startswith("first error")
     assert any(e.what.startswith("stopped: `payment <*> authorized") for e in events)
+
+
+def test_the_upstream_of_failing_requests_is_a_dependency() -> None:
+    """A gateway's 'upstream returned error' with upstream=cart blames cart, not itself."""
+    lines = []
+    for second in range(0, 3600, 5):
+        minute, sec = divmod(second, 60)
+        stamp = f"2026-11-21T13:{minute:02d}:{sec:02d}Z" if minute < 60 else ""
+        broken = minute >= 40
+        level, msg = ("error", "upstream returned error") if broken else ("info", "request ok")
+        lines.append(f'ts={stamp} level={level} service=api-gateway msg="{msg}" upstream=cart')
+    gateway = analyze("gateway.log", "\n".join(lines).encode())
+    [stats] = gateway.components  # type: ignore[union-attr]
+    assert stats.error_peers == {"cart": 240}
+    suspects = rank_case_suspects([gateway])
+    assert suspects[0].component == "cart"
+    assert "upstream of 240 failing requests of api-gateway" in suspects[0].reasons[0]
+    assert "likely a victim" in suspects[1].reasons[0]
+
+
+def test_spring_boot_names_its_application() -> None:
+    line = (
+        "2026-11-03T14:34:43.973+01:00 ERROR 1 --- [checkout] [nio-8080-exec-7] "
+        "c.s.checkout.Api : charge failed"
+    )
+    report = analyze("pod-logs-b.log", line.encode())
+    assert [c.name for c in report.components] == ["checkout"]  # type: ignore[union-attr]
+
+
+def test_export_words_in_file_names_are_not_components() -> None:
+    assert from_file_name("pod-logs-b.log") is None
+    assert from_file_name("checkout-pods.log") == "checkout"
+    assert from_file_name("pod-a.jsonl") is None

@@ -1,0 +1,80 @@
+"""How often the case suspects name the root cause, over the scenario suite (offline).
+
+Run: .venv/bin/python tests/bench/bench_scenarios.py [-v]
+Each scenario's files go through the evidence pipeline as uploads do (only file names and
+bytes: the folder name gives the answer away), then `rank_case_suspects` over all of them.
+A suspect is right when its name is one of the answer key's accepted names (after the same
+normalisation the engine uses); healthy scenarios are right when nothing is suspected.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from engine.errors import FaultMavenError  # noqa: E402
+from engine.evidence.analyze import AnyReport, analyze  # noqa: E402
+from engine.evidence.components import canonical  # noqa: E402
+from engine.evidence.suspects import Suspect, rank_case_suspects  # noqa: E402
+from tests.scenarios.suite import Scenario, load_scenarios  # noqa: E402
+
+
+@dataclass
+class Outcome:
+    scenario: Scenario
+    suspects: list[Suspect]
+    rank: int | None  # 1-based rank of the first right suspect
+    blamed_forbidden: bool  # the top suspect is a component the key says is innocent
+
+
+def judge(scenario: Scenario) -> Outcome:
+    reports: list[AnyReport] = []
+    for path in scenario.files:
+        try:
+            reports.append(analyze(path.name, path.read_bytes()))
+        except FaultMavenError:
+            continue
+    suspects = rank_case_suspects(reports)
+    accepted = {canonical(name) for name in scenario.answer.acceptable_components}
+    forbidden = {canonical(name) for name in scenario.answer.forbidden}
+    names = [canonical(s.component) for s in suspects]
+    rank = next((i for i, name in enumerate(names, 1) if name in accepted), None)
+    return Outcome(scenario, suspects, rank, bool(names) and names[0] in forbidden)
+
+
+def main() -> None:
+    verbose = "-v" in sys.argv
+    outcomes = [judge(s) for s in load_scenarios()]
+    incidents = [o for o in outcomes if not o.scenario.answer.healthy]
+    healthy = [o for o in outcomes if o.scenario.answer.healthy]
+    for o in outcomes:
+        top = ", ".join(f"{s.component} {s.score:.2f}" for s in o.suspects[:3]) or "(none)"
+        if o.scenario.answer.healthy:
+            verdict = "ok" if not o.suspects else "FALSE ALARM"
+        else:
+            verdict = f"rank {o.rank}" if o.rank else "MISSED"
+            verdict += " (blames an innocent)" if o.blamed_forbidden else ""
+        expected = o.scenario.answer.root_cause.component or "-"
+        print(f"{o.scenario.name:32} {expected:18} {verdict:28} {top}")
+        if verbose:
+            for s in o.suspects[:3]:
+                for reason in s.reasons:
+                    print(f"    {s.component}: {reason}")
+    top1 = sum(1 for o in incidents if o.rank == 1)
+    top3 = sum(1 for o in incidents if o.rank is not None and o.rank <= 3)
+    innocent = sum(1 for o in incidents if o.blamed_forbidden)
+    quiet = sum(1 for o in healthy if not o.suspects)
+    print(
+        f"\nsuspects: top-1 {top1}/{len(incidents)} ({top1 / len(incidents):.0%}), "
+        f"top-3 {top3}/{len(incidents)} ({top3 / len(incidents):.0%}), "
+        f"innocent blamed first {innocent}/{len(incidents)}; "
+        f"healthy cases with no suspect {quiet}/{len(healthy)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
