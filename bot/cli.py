@@ -17,6 +17,7 @@ from engine.config import Settings
 from engine.errors import FaultMavenError
 
 if TYPE_CHECKING:  # the CLI imports the heavy evidence modules only in the commands
+    from engine.evidence.configs import ConfigReport
     from engine.evidence.suspects import Suspect
     from engine.evidence.timeline import TimelineEvent
 
@@ -108,16 +109,20 @@ def analyze(
     """Print the evidence report of local files (archives are opened member by member)."""
     from engine.evidence.analyze import analyze as analyze_file
     from engine.evidence.analyze import describe_report, report_notes, summarize_report
+    from engine.evidence.configs import ConfigReport
     from engine.evidence.suspects import rank_case_suspects
     from engine.evidence.timeline import merged_timeline
 
     reports = []
+    configs: list[tuple[ConfigReport, bytes]] = []  # earlier versions, for diffs
     failed = 0
     for path, name, data in _local_files(files):
         try:
             if isinstance(data, FaultMavenError):
                 raise data
             report = analyze_file(name, data)
+            if isinstance(report, ConfigReport):
+                report = _with_earlier_version(report, data, configs)
         except FaultMavenError as exc:
             failed += 1
             typer.echo(f"{path}: {exc.user_message}", err=True)
@@ -142,6 +147,25 @@ def analyze(
         _echo_case_view(suspects, timeline)
     if failed:
         raise typer.Exit(1)
+
+
+def _with_earlier_version(
+    report: ConfigReport, data: bytes | BinaryIO, configs: list[tuple[ConfigReport, bytes]]
+) -> ConfigReport:
+    """Diff a config against an earlier version given on the same command line."""
+    from engine.evidence.config_versions import is_version_of
+    from engine.evidence.configs import diff_configs
+
+    if not isinstance(data, bytes):
+        data.seek(0)
+        data = data.read()
+    earlier = next((old for old in reversed(configs) if is_version_of(report, old[0])), None)
+    configs.append((report, data))
+    if earlier is None:
+        return report
+    changes = diff_configs(report.name, earlier[1], data)
+    changes = changes.model_copy(update={"previous": earlier[0].name})
+    return report.model_copy(update={"changes": changes})
 
 
 def _echo_case_view(suspects: list[Suspect], timeline: list[TimelineEvent]) -> None:

@@ -16,6 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 from engine.errors import FaultMavenError
 from engine.evidence.analyze import analyze, summarize_report
 from engine.evidence.archives import ArchiveLimits, archive_kind, expand
+from engine.evidence.config_versions import is_version_of
 from engine.evidence.configs import ConfigReport, diff_configs
 from engine.evidence.redact import Redactor
 from engine.models import Case, Evidence, FileRef
@@ -93,7 +94,7 @@ class EvidenceIntake:
         except FaultMavenError as exc:
             return await self._save(case, source_id, name, data, "unknown", exc.user_message)
         if isinstance(report, ConfigReport):
-            report = await self._with_changes(case, report, data)
+            report = await self._with_changes(case, source_id, report, data)
         item, _ = await evidence_store.save(
             self.pool,
             case_id=case.id,
@@ -109,12 +110,27 @@ class EvidenceIntake:
         )
         return item
 
-    async def _with_changes(self, case: Case, report: ConfigReport, data: bytes) -> ConfigReport:
-        """A new version of a config the case already has: keep what changed between them."""
-        earlier = await evidence_store.latest_content(self.pool, case.id, report.name, "config")
-        if earlier is None:
+    async def _with_changes(
+        self, case: Case, source_id: str, report: ConfigReport, data: bytes
+    ) -> ConfigReport:
+        """A new version of a config the case already has (same name, same name but for a
+        version word, or the same Kubernetes objects): keep what changed between them."""
+        stored = await evidence_store.list_for_case(self.pool, case.id)
+        earlier = next(
+            (
+                item
+                for item in reversed(stored)
+                if item.source_id != source_id
+                and isinstance(item.report, ConfigReport)
+                and is_version_of(report, item.report)
+            ),
+            None,
+        )
+        old = None if earlier is None else await evidence_store.content_of(self.pool, earlier.id)
+        if earlier is None or old is None:
             return report
-        changes = await asyncio.to_thread(diff_configs, report.name, earlier, data, self.redactor)
+        changes = await asyncio.to_thread(diff_configs, report.name, old, data, self.redactor)
+        changes = changes.model_copy(update={"previous": earlier.name})
         return report.model_copy(update={"changes": changes})
 
     async def _save(

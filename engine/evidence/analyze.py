@@ -89,7 +89,9 @@ def summarize_report(report: AnyReport) -> str:
     if isinstance(report, ConfigReport):
         text = summarize_config(report)
         if report.changes is not None:
-            text += f"; since the earlier upload: {summarize_diff(report.changes)}"
+            previous = report.changes.previous
+            since = previous if previous and previous != report.name else "the earlier upload"
+            text += f"; since {since}: {summarize_diff(report.changes)}"
         return text
     return summarize(report)
 

@@ -75,6 +75,7 @@ class ConfigChange(BaseModel):
 
 class ConfigDiff(BaseModel):
     name: str
+    previous: str | None = Field(default=None, description="the earlier version's file name")
     format: ConfigFormat
     changes: list[ConfigChange] = Field(default_factory=list)
     more: int = Field(default=0, description="changes left out of `changes`")

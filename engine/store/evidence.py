@@ -68,16 +68,12 @@ async def save(
     return existing, False
 
 
-async def latest_content(
-    pool: AsyncConnectionPool, case_id: int, name: str, kind: str
-) -> bytes | None:
-    """The bytes of the latest analysed upload of a file name in a case (for diffs)."""
+async def content_of(pool: AsyncConnectionPool, evidence_id: int) -> bytes | None:
+    """The uploaded bytes of one evidence row (for diffs between versions)."""
     async with pool.connection() as conn:
         cur = await conn.execute(
-            "SELECT content FROM evidence WHERE case_id = %(c)s AND name = %(n)s"
-            " AND kind = %(k)s AND status = 'analysed' AND content IS NOT NULL"
-            " ORDER BY id DESC LIMIT 1",
-            {"c": case_id, "n": name, "k": kind},
+            "SELECT content FROM evidence WHERE id = %(i)s AND content IS NOT NULL",
+            {"i": evidence_id},
         )
         row = await cur.fetchone()
         return bytes(row[0]) if row else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from engine.evidence.configs import describe_diff, diff_configs, summarize_diff
 from tests.samples.configs import DEPLOYMENT, NEW_DEPLOYMENT, OLD_DEPLOYMENT
 
@@ -61,3 +63,37 @@ def test_diff_caps_changes_and_reports_unparseable_versions() -> None:
         "after: YAML error at line 1, column 5: mapping values are not allowed here"
     ]
     assert summarize_diff(broken).startswith("values.yaml: cannot compare, after: YAML error")
+
+
+def test_versions_are_found_under_different_names() -> None:
+    from engine.evidence.config_versions import base_name, is_version_of
+    from engine.evidence.configs import analyze_config
+
+    assert base_name("deploy-v2.yaml") == base_name("deploy-v1.yaml") == "deploy.yaml"
+    assert base_name("values.old.yaml") == "values.yaml"
+    manifest = (
+        b"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: cart\nspec:\n  replicas: 2\n"
+    )
+    first = analyze_config("deploy-v1.yaml", manifest)
+    second = analyze_config("cart-after.yaml", manifest.replace(b"2", b"3"))
+    other = analyze_config("payments.yaml", manifest.replace(b"cart", b"payments"))
+    assert is_version_of(second, first)  # same Deployment, other name
+    assert not is_version_of(other, first)
+
+
+def test_the_cli_diffs_two_versions_given_together(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    v1, v2 = tmp_path / "deploy-v1.yaml", tmp_path / "deploy-v2.yaml"
+    v1.write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: cart\nspec:\n  replicas: 2\n"
+    )
+    v2.write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: cart\nspec:\n  replicas: 1\n"
+    )
+    result = CliRunner().invoke(app, ["analyze", str(v1), str(v2)])
+    assert result.exit_code == 0
+    assert "since deploy-v1.yaml:" in result.output
+    assert "spec.replicas: 2 → 1" in result.output
