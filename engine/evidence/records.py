@@ -21,6 +21,7 @@ from engine.evidence.csv_logs import iter_csv_rows
 from engine.evidence.levels import (
     ERROR,
     FATAL,
+    INFO,
     WARN,
     find_level,
     level_at_start,
@@ -63,6 +64,7 @@ _MSG_PREFIX = re.compile(
 # Spring Boot 3.2+: "INFO 1 --- [checkout] [nio-8080-exec-7] c.a.Class : msg" names the app
 # before the thread (older versions have only the thread).
 _SPRING_APP = re.compile(r"\s+\d+\s+---\s+\[\s*([\w.-]+)\]\s+\[")
+_K8S_EVENT = re.compile(r"\s+(Warning|Normal)\s+([A-Z]\w+)\s+([\w.-]+/[\w.-]+)\s+(?:\d+\s+)?(.*)")
 _GLOG_LEVELS = {"I": "INFO", "W": WARN, "E": ERROR, "F": FATAL}
 _MAX_PREFIX_WORDS = 4  # more words before a level token means it is prose, not a header
 
@@ -207,14 +209,35 @@ class _LineParser:
         return self._plain(lineno, ts, rest)
 
     def _syslog(self, lineno: int, ts: datetime, m: re.Match[str], rest: str) -> Record:
-        body = rest[m.end() :]
+        body = rest[m.end() :].strip()
         found = find_level(body)
-        level = found[0] if found and found[1] <= 1 else None
-        record = Record(lineno, ts, level, f"{m.group(2)}: {body.strip()}", "syslog")
-        record.host, record.component = m.group(1), m.group(2)
+        level = None
+        if found and found[1] <= 1:
+            level = found[0]
+        elif found and body[found[2] : found[2] + 1] == ":":
+            # An upper-case level with a colon after a prefix, as PostgreSQL writes it:
+            # "[57-1] user=app,db=payments FATAL:  password authentication failed": the
+            # message is what follows the level.
+            level, body = found[0], body[found[2] + 1 :].strip()
+        record = Record(lineno, ts, level, f"{m.group(2)}: {body}", "syslog")
+        # The host is the component: a syslog stream mixes many programs of one machine, and
+        # "postgres" or "nginx" names a kind of daemon, not which one.
+        record.host = m.group(1)
         return record
 
     def _plain(self, lineno: int, ts: datetime, rest: str) -> Record:
+        event = _K8S_EVENT.match(rest)
+        if event:  # kubectl get events: TYPE REASON OBJECT [COUNT] MESSAGE
+            kind, reason, obj, message = event.group(1, 2, 3, 4)
+            record = Record(
+                lineno,
+                ts,
+                WARN if kind == "Warning" else INFO,
+                f"{reason}: {message}",
+                "k8s-events",
+            )
+            record.host = obj.rsplit("/", 1)[-1]
+            return record
         found = find_level(rest)
         if found is not None:
             level, start, end = found

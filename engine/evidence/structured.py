@@ -26,10 +26,23 @@ _TS_KEYS = (
     "eventTime",
     "timeMillis",
     "__REALTIME_TIMESTAMP",
+    "lastTimestamp",  # Kubernetes events
+    "firstTimestamp",
 )
 # Column names that hold the time in CSV exports.
 TIME_COLUMNS = frozenset({k.lower() for k in _TS_KEYS} | {"_time", "time_utc", "date_time"})
-_LEVEL_KEYS = ("level", "severity", "lvl", "loglevel", "log_level", "levelname", "log.level", "@l")
+# "type" last: Kubernetes events say Warning / Normal there.
+_LEVEL_KEYS = (
+    "level",
+    "severity",
+    "lvl",
+    "loglevel",
+    "log_level",
+    "levelname",
+    "log.level",
+    "@l",
+    "type",
+)
 _PRIORITY_KEYS = ("PRIORITY", "priority")  # journald: syslog priority 0-7
 _MSG_KEYS = ("msg", "message", "@m", "@mt", "MESSAGE", "event", "text", "log")
 _ERROR_KEYS = ("error", "err", "error.message", "exception.message")
@@ -204,7 +217,9 @@ def from_json(obj: dict[str, object], year: int | None = None) -> Fields:
     elif isinstance(trace, list):
         stack.extend(str(frame) for frame in trace)
     component = _name(obj, _COMPONENT_KEYS, ("service", "name"), ("kubernetes", "container_name"))
-    host = _name(obj, _HOST_KEYS, ("kubernetes", "pod_name"), ("host", "name"))
+    host = _name(
+        obj, _HOST_KEYS, ("kubernetes", "pod_name"), ("host", "name"), ("involvedObject", "name")
+    )
     peer = _name(obj, _PEER_KEYS, ("peer", "service"))
     return Fields(_timestamp(obj, year), _level(obj), text.strip(), stack, component, host, peer)
 

@@ -75,7 +75,7 @@ def test_records_keep_who_logged_them() -> None:
     found = [(r.component, r.host) for r in iter_records(lines, reference_year=2026)]
     assert found == [
         ("payments", "node-1"),
-        ("postgres", "db-01"),
+        (None, "db-01"),
         ("checkout", "checkout-7d9f8c6b5-x2k4p"),
     ]
 

@@ -200,3 +200,36 @@ def test_more_header_styles() -> None:
         ("plain", "ERROR", "connect() failed (111: Connection refused)"),
     ]
     assert all(r.ts is not None and r.ts.minute == 2 for r in records(text))
+
+
+def test_postgres_via_syslog_has_its_level_after_the_prefix() -> None:
+    from engine.evidence.records import iter_records
+
+    line = (
+        "Oct 19 06:00:42 payments-db-1 postgres[50443]: [57-1] user=payments_app,db=payments,"
+        'client=10.244.1.31 FATAL:  password authentication failed for user "payments_app"'
+    )
+    [record] = iter_records([line], reference_year=2026)
+    assert record.level == "FATAL" and record.host == "payments-db-1"
+    assert record.message == 'postgres: password authentication failed for user "payments_app"'
+
+
+def test_kubernetes_events_have_levels_and_objects() -> None:
+    from engine.evidence.records import iter_records
+
+    table = [
+        "LAST SEEN              TYPE      REASON      OBJECT           COUNT   MESSAGE",
+        "2026-09-17T19:05:28Z   Warning   BackOff     pod/cart-7c9d-x2   4    Back-off restarting",
+    ]
+    exporter = (
+        '{"reason":"Unhealthy","message":"Liveness probe failed","type":"Warning",'
+        '"lastTimestamp":"2026-11-12T10:39:32Z",'
+        '"involvedObject":{"kind":"Pod","name":"cart-7c9d-x2"}}'
+    )
+    records = list(iter_records([*table, exporter]))
+    by_level = [(r.level, r.host, r.message) for r in records if r.level]
+    assert by_level == [
+        ("WARN", "cart-7c9d-x2", "BackOff: Back-off restarting"),
+        ("WARN", "cart-7c9d-x2", "Liveness probe failed"),
+    ]
+    assert records[-1].ts is not None
