@@ -17,9 +17,11 @@ from engine.config import Settings
 from engine.errors import FaultMavenError
 
 if TYPE_CHECKING:  # the CLI imports the heavy evidence modules only in the commands
+    from engine.evidence.analyze import AnyReport
     from engine.evidence.configs import ConfigReport
     from engine.evidence.suspects import Suspect
     from engine.evidence.timeline import TimelineEvent
+    from engine.investigate.result import Investigation
 
 app = typer.Typer(
     add_completion=False,
@@ -99,21 +101,13 @@ def _local_files(
             yield member.path, member.path, member.data
 
 
-@app.command()
-def analyze(
-    files: Annotated[
-        list[Path], typer.Argument(help="logs, metrics, traces, configs, or archives of them")
-    ],
-    as_json: Annotated[bool, typer.Option("--json", help="print the full reports as JSON")] = False,
-) -> None:
-    """Print the evidence report of local files (archives are opened member by member)."""
+def _analyse_files(files: list[Path], *, echo: bool) -> tuple[list[AnyReport], int]:
+    """(reports, files that failed) of local files, each printed when `echo`."""
     from engine.evidence.analyze import analyze as analyze_file
     from engine.evidence.analyze import describe_report, report_notes, summarize_report
     from engine.evidence.configs import ConfigReport
-    from engine.evidence.suspects import rank_case_suspects
-    from engine.evidence.timeline import merged_timeline
 
-    reports = []
+    reports: list[AnyReport] = []
     configs: list[tuple[ConfigReport, bytes]] = []  # earlier versions, for diffs
     failed = 0
     for path, name, data in _local_files(files):
@@ -128,12 +122,27 @@ def analyze(
             typer.echo(f"{path}: {exc.user_message}", err=True)
             continue
         reports.append(report)
-        if not as_json:
+        if echo:
             typer.echo(summarize_report(report))
             for line in describe_report(report, limit=5):
                 typer.echo(f"  {line}")
             for note in report_notes(report):
                 typer.echo(f"  note: {note}")
+    return reports, failed
+
+
+@app.command()
+def analyze(
+    files: Annotated[
+        list[Path], typer.Argument(help="logs, metrics, traces, configs, or archives of them")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="print the full reports as JSON")] = False,
+) -> None:
+    """Print the evidence report of local files (archives are opened member by member)."""
+    from engine.evidence.suspects import rank_case_suspects
+    from engine.evidence.timeline import merged_timeline
+
+    reports, failed = _analyse_files(files, echo=not as_json)
     suspects = rank_case_suspects(reports)
     timeline = merged_timeline(reports)
     if as_json:
@@ -147,6 +156,49 @@ def analyze(
         _echo_case_view(suspects, timeline)
     if failed:
         raise typer.Exit(1)
+
+
+@app.command()
+def investigate(
+    files: Annotated[list[Path], typer.Argument(help="evidence, as if uploaded to a new case")],
+    question: Annotated[
+        str, typer.Option("-q", "--question", help="what you would ask in the thread")
+    ] = "What is going on?",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the structured result as JSON")
+    ] = False,
+) -> None:
+    """Run one investigation on local files (offline reasoner) and print the result."""
+    from engine.investigate.reasoner import investigate_offline
+
+    reports, failed = _analyse_files(files, echo=False)
+    result = investigate_offline(question, [], reports)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        _echo_investigation(result)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _echo_investigation(result: Investigation) -> None:
+    from engine.evidence.suspects import describe_suspect
+
+    typer.echo(f"{result.working_conclusion}\n")
+    if result.hypotheses:
+        typer.echo("Hypotheses:")
+        for rank, hypothesis in enumerate(result.hypotheses, 1):
+            typer.echo(f"  {rank}. [{hypothesis.confidence:.0%}] {hypothesis.statement}")
+            for citation in hypothesis.supporting[:2]:
+                typer.echo(f"       {citation.source}: {citation.text}")
+    if result.suspects:
+        typer.echo("Suspects:")
+        for rank, suspect in enumerate(result.suspects, 1):
+            typer.echo(f"  {rank}. {describe_suspect(suspect)}")
+    if result.next_steps:
+        typer.echo("Next steps:")
+        for step in result.next_steps:
+            typer.echo(f"  - {step}")
 
 
 def _with_earlier_version(

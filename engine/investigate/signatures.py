@@ -30,7 +30,8 @@ SIGNATURES: tuple[Signature, ...] = (
         "The database connection pool is exhausted (too many concurrent or leaked connections)",
         r"pool (is )?(exhausted|timeout|full)|too many (clients|connections)"
         r"|remaining connection slots"
-        r"|could not (get|obtain|acquire) (a )?(jdbc )?connection|connection pool",
+        r"|could not (get|obtain|acquire) (a )?(jdbc )?connection|connection pool"
+        r"|connection is not available, request timed out",  # HikariCP's own words
         "Count active connections on the database (Postgres: `SELECT state, count(*) FROM "
         "pg_stat_activity GROUP BY state;`)",
         "Look for slow queries or transactions left open (`idle in transaction`)",

@@ -20,6 +20,8 @@ from engine.errors import FaultMavenError  # noqa: E402
 from engine.evidence.analyze import AnyReport, analyze  # noqa: E402
 from engine.evidence.components import canonical  # noqa: E402
 from engine.evidence.suspects import Suspect, rank_case_suspects  # noqa: E402
+from engine.investigate.reasoner import investigate_offline  # noqa: E402
+from engine.investigate.result import Hypothesis  # noqa: E402
 from tests.scenarios.suite import Scenario, load_scenarios  # noqa: E402
 
 
@@ -29,6 +31,8 @@ class Outcome:
     suspects: list[Suspect]
     rank: int | None  # 1-based rank of the first right suspect
     blamed_forbidden: bool  # the top suspect is a component the key says is innocent
+    hypotheses: list[Hypothesis]
+    hypothesis_rank: int | None  # 1-based rank of the first hypothesis of the right kind
 
 
 def judge(scenario: Scenario) -> Outcome:
@@ -39,11 +43,29 @@ def judge(scenario: Scenario) -> Outcome:
         except FaultMavenError:
             continue
     suspects = rank_case_suspects(reports)
+    result = investigate_offline(scenario.answer.question, [], reports)
+    key = scenario.answer.root_cause
+    hypothesis_rank = next(
+        (
+            i
+            for i, h in enumerate(result.hypotheses, 1)
+            if h.signature is not None
+            and (h.signature == key.signature or h.category == key.category)
+        ),
+        None,
+    )
     accepted = {canonical(name) for name in scenario.answer.acceptable_components}
     forbidden = {canonical(name) for name in scenario.answer.forbidden}
     names = [canonical(s.component) for s in suspects]
     rank = next((i for i, name in enumerate(names, 1) if name in accepted), None)
-    return Outcome(scenario, suspects, rank, bool(names) and names[0] in forbidden)
+    return Outcome(
+        scenario,
+        suspects,
+        rank,
+        bool(names) and names[0] in forbidden,
+        result.hypotheses,
+        hypothesis_rank,
+    )
 
 
 def main() -> None:
@@ -60,6 +82,11 @@ def main() -> None:
             verdict += " (blames an innocent)" if o.blamed_forbidden else ""
         expected = o.scenario.answer.root_cause.component or "-"
         print(f"{o.scenario.name:32} {expected:18} {verdict:28} {top}")
+        if not o.scenario.answer.healthy:
+            kind = o.scenario.answer.root_cause.signature or "-"
+            found = f"rank {o.hypothesis_rank}" if o.hypothesis_rank else "MISSED"
+            first = o.hypotheses[0].id if o.hypotheses else "(none)"
+            print(f"{'':32} {kind:18} {found:28} {first}")
         if verbose:
             for s in o.suspects[:3]:
                 for reason in s.reasons:
@@ -68,8 +95,14 @@ def main() -> None:
     top3 = sum(1 for o in incidents if o.rank is not None and o.rank <= 3)
     innocent = sum(1 for o in incidents if o.blamed_forbidden)
     quiet = sum(1 for o in healthy if not o.suspects)
+    h1 = sum(1 for o in incidents if o.hypothesis_rank == 1)
+    h3 = sum(1 for o in incidents if o.hypothesis_rank is not None and o.hypothesis_rank <= 3)
     print(
-        f"\nsuspects: top-1 {top1}/{len(incidents)} ({top1 / len(incidents):.0%}), "
+        f"\nhypotheses (signature or category): top-1 {h1}/{len(incidents)} "
+        f"({h1 / len(incidents):.0%}), top-3 {h3}/{len(incidents)} ({h3 / len(incidents):.0%})"
+    )
+    print(
+        f"suspects: top-1 {top1}/{len(incidents)} ({top1 / len(incidents):.0%}), "
         f"top-3 {top3}/{len(incidents)} ({top3 / len(incidents):.0%}), "
         f"innocent blamed first {innocent}/{len(incidents)}; "
         f"healthy cases with no suspect {quiet}/{len(healthy)}"

@@ -1,0 +1,63 @@
+"""The structured result of one investigation turn, with or without an LLM.
+
+Every turn produces an `Investigation`: the phase, a working conclusion, ranked suspects and
+hypotheses with the evidence for and against them, next steps and commands. The offline
+reasoner fills it from the evidence; an LLM turn must return the same shape.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from engine.evidence.suspects import Suspect
+from engine.evidence.timeline import TimelineEvent
+
+ResponseType = Literal[
+    "answer", "plan", "clarification", "needs_more_data", "solution", "escalation"
+]
+Phase = Literal["consulting", "diagnosing", "analyzing", "resolved"]
+HypothesisStatus = Literal["proposed", "testing", "confirmed", "ruled_out"]
+
+
+class Citation(BaseModel):
+    """A piece of evidence: which file, where, when, and what it says."""
+
+    source: str
+    text: str
+    line: int | None = None
+    at: datetime | None = None
+
+
+class Hypothesis(BaseModel):
+    id: str = Field(description="stable across turns: the signature and the component")
+    statement: str
+    category: str | None = Field(default=None, description="e.g. resource-exhaustion, network")
+    signature: str | None = Field(default=None, description="failure signature id")
+    component: str | None = None
+    confidence: float = Field(ge=0.0, le=1.0)
+    status: HypothesisStatus = "proposed"
+    supporting: list[Citation] = Field(default_factory=list)
+    contradicting: list[Citation] = Field(default_factory=list)
+    checks: list[str] = Field(default_factory=list, description="how to confirm or rule out")
+
+
+class TurnUsage(BaseModel):
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class Investigation(BaseModel):
+    response_type: ResponseType
+    phase: Phase
+    working_conclusion: str
+    confidence: float = Field(ge=0.0, le=1.0)
+    suspects: list[Suspect] = Field(default_factory=list)
+    hypotheses: list[Hypothesis] = Field(default_factory=list)
+    next_steps: list[str] = Field(default_factory=list)
+    commands: list[str] = Field(default_factory=list, description="diagnostic commands to run")
+    timeline: list[TimelineEvent] = Field(default_factory=list)
+    usage: list[TurnUsage] = Field(default_factory=list, description="LLM tokens per call")
