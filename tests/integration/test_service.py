@@ -413,3 +413,8 @@ async def test_files_of_several_services_give_the_case_suspects_and_timeline(
     assert "likely a victim" in second.suspects[1]
     assert any("14:05 error rate" in line and "checkout.log" in line for line in second.timeline)
     assert not any(line.startswith("search") for line in second.suspects)
+    # The answer leads with the suspect's own failure, not the victim's 503s.
+    answer = await service.answer_mention(mention("where does it start?", ts="4.0"), key="Ev4")
+    first_line = answer.text.splitlines()[0]
+    assert first_line.startswith("*Most likely:* The database connection pool is exhausted")
+    assert "in payments" in first_line
