@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from engine.evidence.log_patterns import PatternTally, TemplateTally
 from engine.evidence.rate_changes import MIN_G, RateWindow, find_rate_window, g_statistic
@@ -82,15 +83,20 @@ def _template_anomaly(
     before = tally.histogram.total(window.before)
     during = inside / max(window.inside_minutes, 1e-9)
     baseline = outside / max(window.outside_minutes, 1e-9)
-    common = {
-        "at": window.start,
-        "until": window.end,
-        "template": text,
-        "component": component,
-        "before_per_min": round(baseline, 3),
-        "during_per_min": round(during, 3),
-        "level": tally.level,
-    }
+
+    def found(kind: Literal["new", "surge", "vanished"], count: int) -> LogAnomaly:
+        return LogAnomaly(
+            kind=kind,
+            count=count,
+            at=window.start,
+            until=window.end,
+            template=text,
+            component=component,
+            before_per_min=round(baseline, 3),
+            during_per_min=round(during, 3),
+            level=tally.level,
+        )
+
     strength = g_statistic(
         inside, len(window.buckets), outside, len(window.span) - len(window.buckets)
     )
@@ -99,21 +105,21 @@ def _template_anomaly(
         and inside >= MIN_NEW
         and window.minutes(len(window.before)) >= MIN_BASELINE_MINUTES
     ):
-        return LogAnomaly(kind="new", count=inside, **common)  # type: ignore[arg-type]
+        return found("new", inside)
     if (
         outside
         and inside >= MIN_SURGE_EVENTS
         and during >= MIN_SURGE * baseline
         and strength >= MIN_G
     ):
-        return LogAnomaly(kind="surge", count=inside, **common)  # type: ignore[arg-type]
+        return found("surge", inside)
     if (
         inside == 0
         and before > 0
         and baseline * window.inside_minutes >= MIN_VANISHED_EXPECTED
         and strength >= MIN_G
     ):
-        return LogAnomaly(kind="vanished", count=before, **common)  # type: ignore[arg-type]
+        return found("vanished", before)
     return None
 
 
