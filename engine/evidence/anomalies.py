@@ -145,20 +145,20 @@ def find_changes(
 ) -> LogChanges:
     """Anomalies, the templates worth showing and per-component stats of one file.
 
-    `clean(text, is_error)` masks secrets in the text kept (error text was masked before
-    mining, so it is not counted twice)."""
+    `clean(text, already_masked)` masks secrets in the text kept; error text was masked
+    before mining, so its secrets are not counted twice."""
     window = incident_window(patterns.clock, errors)
-    templates = patterns.final_templates()
+    # Masked once, here: every later step compares and keeps the masked text.
+    templates = [
+        (clean(text, tally.errors > 0), tally) for text, tally in patterns.final_templates()
+    ]
     anomalies: list[LogAnomaly] = []
     in_window: dict[int, int] = {}
     if window is not None:
         anomalies.append(_error_rate(window, errors))
         for text, tally in templates:
             in_window[id(tally)] = tally.histogram.total(window.buckets)
-            top = tally.components.most_common(1)
-            found = _template_anomaly(
-                window, clean(text, tally.errors > 0), tally, top[0][0] if top else None
-            )
+            found = _template_anomaly(window, text, tally, _top_component(tally))
             if found is not None:
                 anomalies.append(found)
     anomalies.sort(key=_rank)
@@ -171,6 +171,12 @@ def find_changes(
         _components(patterns, window),
         len(templates),
     )
+
+
+def _top_component(tally: TemplateTally) -> str | None:
+    """The component that logs the template most."""
+    top = tally.components.most_common(1)
+    return top[0][0] if top else None
 
 
 def _error_rate(window: Window, errors: Histogram) -> LogAnomaly:
@@ -195,27 +201,22 @@ def _kept_templates(
 ) -> list[TemplateStats]:
     def order(item: tuple[str, TemplateTally]) -> tuple[int, int, int]:
         text, tally = item
-        return (
-            0 if tally.errors else 1,
-            0 if clean(text, bool(tally.errors)) in changed else 1,
-            -tally.count,
-        )
+        return (0 if tally.errors else 1, 0 if text in changed else 1, -tally.count)
 
     ranked = sorted(templates, key=order)[:MAX_TEMPLATES_KEPT]
     kept = []
     for text, tally in ranked:
-        top = tally.components.most_common(1)
         kept.append(
             TemplateStats(
-                template=clean(text, tally.errors > 0),
+                template=text,
                 level=tally.level,
                 count=tally.count,
-                first_seen=tally.first_seen,
-                last_seen=tally.last_seen,
+                first_seen=tally.seen.first,
+                last_seen=tally.seen.last,
                 first_line=tally.first_line,
                 # Masked but not counted: the template already counted the same secret.
                 example=clean(tally.example, True),
-                component=top[0][0] if top else None,
+                component=_top_component(tally),
                 in_window=in_window.get(id(tally), 0),
             )
         )

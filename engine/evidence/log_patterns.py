@@ -15,7 +15,7 @@ from datetime import datetime
 from engine.evidence.levels import most_severe
 from engine.evidence.template_miner import TemplateMiner
 from engine.evidence.template_tokens import shape_of
-from engine.evidence.timebuckets import BucketClock, Histogram
+from engine.evidence.timebuckets import BucketClock, Histogram, Span
 
 MAX_TEMPLATES = 2_000
 MAX_COMPONENTS = 200
@@ -33,8 +33,7 @@ class TemplateTally:
     level: str | None = None
     count: int = 0
     errors: int = 0
-    first_seen: datetime | None = None
-    last_seen: datetime | None = None
+    seen: Span = field(default_factory=Span)
     components: Counter[str] = field(default_factory=Counter)
 
     def absorb(self, other: TemplateTally) -> None:
@@ -44,11 +43,7 @@ class TemplateTally:
         self.level = _severest(self.level, other.level)
         if other.first_line < self.first_line:
             self.first_line, self.example = other.first_line, other.example
-        self.first_seen = _earliest(self.first_seen, other.first_seen)
-        if other.last_seen is not None and (
-            self.last_seen is None or other.last_seen > self.last_seen
-        ):
-            self.last_seen = other.last_seen
+        self.seen.merge(other.seen)
         self.histogram.merge(other.histogram)
         self.components.update(other.components)
 
@@ -67,12 +62,6 @@ def _severest(a: str | None, b: str | None) -> str | None:
     if a is None or b is None:
         return a or b
     return most_severe(a, b)
-
-
-def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
-    if a is None or b is None:
-        return a or b
-    return min(a, b)
 
 
 class PatternTally:
@@ -114,10 +103,7 @@ class PatternTally:
             tally.errors += 1
         if ts is not None and bucket is not None:
             tally.histogram.add(bucket)
-            if tally.first_seen is None or ts < tally.first_seen:
-                tally.first_seen = ts
-            if tally.last_seen is None or ts > tally.last_seen:
-                tally.last_seen = ts
+            tally.seen.add(ts)
         if component is not None:
             tally.components[component] += 1
 

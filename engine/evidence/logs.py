@@ -20,7 +20,7 @@ from engine.evidence.records import TEXT, Record, iter_csv_records, iter_records
 from engine.evidence.redact import Redactor
 from engine.evidence.report import ErrorGroup, LogReport, MinuteCount
 from engine.evidence.text_kind import MAX_HEADINGS, heading, language_of
-from engine.evidence.timebuckets import BucketClock, Histogram
+from engine.evidence.timebuckets import BucketClock, Histogram, Span
 
 MAX_GROUPS = 20
 # Messages with ids the normaliser misses could make every error distinct; past this many
@@ -34,26 +34,12 @@ MAX_SHOWN_PEERS = 5
 
 
 @dataclass(slots=True)
-class _Span:
-    """The earliest and latest time seen so far."""
-
-    first: datetime | None = None
-    last: datetime | None = None
-
-    def add(self, ts: datetime) -> None:
-        if self.first is None or ts < self.first:
-            self.first = ts
-        if self.last is None or ts > self.last:
-            self.last = ts
-
-
-@dataclass(slots=True)
 class _Group:
     example: str
     level: str
     first_line: int
     count: int = 0
-    seen: _Span = field(default_factory=_Span)
+    seen: Span = field(default_factory=Span)
 
 
 class _Tally:
@@ -67,7 +53,7 @@ class _Tally:
         self.unparsed_lines = 0
         self.formats: Counter[str] = Counter()
         self.levels: Counter[str] = Counter()
-        self.span = _Span()
+        self.span = Span()
         self.groups: dict[str, _Group] = {}
         self.ungrouped_errors = 0
         self.minutes: Counter[datetime] = Counter()

@@ -10,10 +10,30 @@ of width w: a histogram filled before the clock widened is merged, never re-read
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 MAX_BUCKETS = 240
 FIRST_WIDTH_S = 10
+
+
+@dataclass(slots=True)
+class Span:
+    """The earliest and latest time seen so far."""
+
+    first: datetime | None = None
+    last: datetime | None = None
+
+    def add(self, ts: datetime) -> None:
+        if self.first is None or ts < self.first:
+            self.first = ts
+        if self.last is None or ts > self.last:
+            self.last = ts
+
+    def merge(self, other: Span) -> None:
+        for ts in (other.first, other.last):
+            if ts is not None:
+                self.add(ts)
 
 
 class BucketClock:
