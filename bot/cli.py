@@ -205,8 +205,7 @@ def _with_earlier_version(
     report: ConfigReport, data: bytes | BinaryIO, configs: list[tuple[ConfigReport, bytes]]
 ) -> ConfigReport:
     """Diff a config against an earlier version given on the same command line."""
-    from engine.evidence.config_versions import is_version_of
-    from engine.evidence.configs import diff_configs
+    from engine.evidence.config_versions import is_version_of, with_changes
 
     if not isinstance(data, bytes):
         data.seek(0)
@@ -215,9 +214,7 @@ def _with_earlier_version(
     configs.append((report, data))
     if earlier is None:
         return report
-    changes = diff_configs(report.name, earlier[1], data)
-    changes = changes.model_copy(update={"previous": earlier[0].name})
-    return report.model_copy(update={"changes": changes})
+    return with_changes(report, data, earlier[0], earlier[1])
 
 
 def _echo_case_view(suspects: list[Suspect], timeline: list[TimelineEvent]) -> None:

@@ -16,8 +16,8 @@ from psycopg_pool import AsyncConnectionPool
 from engine.errors import FaultMavenError
 from engine.evidence.analyze import analyze, summarize_report
 from engine.evidence.archives import ArchiveLimits, archive_kind, expand
-from engine.evidence.config_versions import is_version_of
-from engine.evidence.configs import ConfigReport, diff_configs
+from engine.evidence.config_versions import is_version_of, with_changes
+from engine.evidence.configs import ConfigReport
 from engine.evidence.redact import Redactor
 from engine.models import Case, Evidence, FileRef
 from engine.ports import FileSource
@@ -116,22 +116,19 @@ class EvidenceIntake:
         """A new version of a config the case already has (same name, same name but for a
         version word, or the same Kubernetes objects): keep what changed between them."""
         stored = await evidence_store.list_for_case(self.pool, case.id)
-        earlier = next(
-            (
-                item
-                for item in reversed(stored)
-                if item.source_id != source_id
-                and isinstance(item.report, ConfigReport)
-                and is_version_of(report, item.report)
-            ),
-            None,
-        )
-        old = None if earlier is None else await evidence_store.content_of(self.pool, earlier.id)
-        if earlier is None or old is None:
+        versions = [
+            (item.id, item.report)
+            for item in stored
+            if item.source_id != source_id and isinstance(item.report, ConfigReport)
+        ]
+        earlier = next(((i, r) for i, r in reversed(versions) if is_version_of(report, r)), None)
+        if earlier is None:
             return report
-        changes = await asyncio.to_thread(diff_configs, report.name, old, data, self.redactor)
-        changes = changes.model_copy(update={"previous": earlier.name})
-        return report.model_copy(update={"changes": changes})
+        evidence_id, prior = earlier
+        old = await evidence_store.content_of(self.pool, evidence_id)
+        if old is None:
+            return report
+        return await asyncio.to_thread(with_changes, report, data, prior, old, self.redactor)
 
     async def _save(
         self,

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 
+from engine.evidence.configs import diff_configs
 from engine.evidence.configs_models import ConfigReport
+from engine.evidence.redact import Redactor
 
 _VERSION_WORDS = re.compile(
     r"[-_.](?:v?\d+(?:\.\d+)*|old|new|before|after|prev|previous|current|orig|original|"
@@ -42,3 +44,16 @@ def is_version_of(report: ConfigReport, earlier: ConfigReport) -> bool:
     if mine and theirs:
         return bool(mine & theirs)
     return base_name(report.name) == base_name(earlier.name)
+
+
+def with_changes(
+    report: ConfigReport,
+    data: bytes,
+    earlier: ConfigReport,
+    earlier_data: bytes,
+    redactor: Redactor | None = None,
+) -> ConfigReport:
+    """`report` with what changed since `earlier` (the bytes of each version given)."""
+    changes = diff_configs(report.name, earlier_data, data, redactor)
+    changes = changes.model_copy(update={"previous": earlier.name})
+    return report.model_copy(update={"changes": changes})
