@@ -96,16 +96,15 @@ def from_file_name(path: str) -> str | None:
 def from_series(series_name: str, known: set[str]) -> str | None:
     """The component a metric series is about: a label value, else a known component whose
     name starts the metric name ('payments_db_pool_in_use' -> 'payments-db')."""
-    for value in _LABELS.findall(series_name):
-        name = canonical(value)
+    labels = [canonical(value) for value in _LABELS.findall(series_name)]
+    for name in labels:
         if name in known:
             return name
     metric = canonical(series_name.split("{", 1)[0])
     matches = [k for k in known if metric == k or metric.startswith(k + "-")]
     if matches:
         return max(matches, key=len)
-    labels = _LABELS.findall(series_name)
-    return canonical(labels[0]) if labels else None
+    return labels[0] if labels else None
 
 
 def mentioned_in(text: str, known: set[str]) -> set[str]:

@@ -36,7 +36,7 @@ from engine.evidence.metrics_models import MetricsReport
 from engine.evidence.report import LogReport
 from engine.evidence.summary import rate
 from engine.evidence.traces_models import TraceReport
-from engine.wording import clip
+from engine.wording import clip, clock
 
 AnyReport = LogReport | TraceReport | MetricsReport | ConfigReport
 
@@ -76,7 +76,7 @@ class _Evidence:
 
 
 def _hhmm(ts: datetime | None) -> str:
-    return f"{ts:%H:%M}" if ts is not None else "?"
+    return clock(ts, with_date=False) if ts is not None else "?"
 
 
 class _Collector:
