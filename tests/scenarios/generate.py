@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from tests.scenarios import catalog_failures, catalog_more, catalog_tricky
+from tests.scenarios import catalog_exhaustion, catalog_more, catalog_network, catalog_tricky
 from tests.scenarios.kit import Case
 from tests.scenarios.render import iso
 
@@ -46,7 +46,7 @@ SIGNATURES = {
 
 def builders() -> dict[str, Builder]:
     found: dict[str, Builder] = {}
-    for module in (catalog_failures, catalog_more, catalog_tricky):
+    for module in (catalog_exhaustion, catalog_network, catalog_more, catalog_tricky):
         for name, builder in module.SCENARIOS.items():
             assert name not in found, f"duplicate scenario {name}"
             found[name] = builder
