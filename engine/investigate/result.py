@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from engine.evidence.suspects import Suspect
 from engine.evidence.timeline import TimelineEvent
@@ -61,3 +61,52 @@ class Investigation(BaseModel):
     commands: list[str] = Field(default_factory=list, description="diagnostic commands to run")
     timeline: list[TimelineEvent] = Field(default_factory=list)
     usage: list[TurnUsage] = Field(default_factory=list, description="LLM tokens per call")
+
+
+def _as_fraction(value: object) -> object:
+    """Models sometimes write 85 or "85%" for 0.85; read them as the fraction they meant."""
+    if isinstance(value, str):
+        text = value.strip().rstrip("%").strip()
+        try:
+            value = float(text)
+        except ValueError:
+            return value
+    if isinstance(value, int | float) and 1.0 < value <= 100.0:
+        return value / 100.0
+    return value
+
+
+class LLMHypothesis(BaseModel):
+    """A hypothesis as an LLM states it; `id` repeats an existing hypothesis' id to update it."""
+
+    id: str | None = Field(default=None, description="an existing hypothesis id, or null if new")
+    statement: str
+    component: str | None = None
+    category: str | None = None
+    confidence: float = Field(ge=0.0, le=1.0)
+    status: HypothesisStatus = "proposed"
+    supporting: list[Citation] = Field(default_factory=list)
+    contradicting: list[Citation] = Field(default_factory=list)
+    checks: list[str] = Field(default_factory=list)
+
+    @field_validator("confidence", mode="before")
+    @classmethod
+    def _fraction(cls, value: object) -> object:
+        return _as_fraction(value)
+
+
+class LLMTurn(BaseModel):
+    """What an LLM returns each turn: the JSON object its prompt asks for."""
+
+    response_type: ResponseType
+    answer: str = Field(description="the reply to post in the thread, short Slack mrkdwn")
+    working_conclusion: str
+    confidence: float = Field(ge=0.0, le=1.0)
+    hypotheses: list[LLMHypothesis] = Field(default_factory=list)
+    next_steps: list[str] = Field(default_factory=list)
+    commands: list[str] = Field(default_factory=list, description="diagnostic commands to run")
+
+    @field_validator("confidence", mode="before")
+    @classmethod
+    def _fraction(cls, value: object) -> object:
+        return _as_fraction(value)
