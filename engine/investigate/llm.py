@@ -2,19 +2,30 @@
 
 Models are tried in order (LLM_MODEL, then LLM_FALLBACK_MODELS), each with a timeout and
 litellm's own retries. When all fail the caller falls back to the offline reasoner.
+
+`complete_structured` returns a validated pydantic model: the schema goes into the prompt, JSON
+mode is requested where the provider has it, and a reply that does not parse gets one repair
+turn on the same model before the next model is tried.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib
+import json
 import logging
+import math
 import os
-from typing import Any
+import re
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
 from engine.config import Settings
+from engine.investigate.json_reply import ReplyError, parse_reply
+from engine.investigate.result import TurnUsage
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +40,41 @@ class LLMResult(BaseModel):
     completion_tokens: int = 0
 
 
+T = TypeVar("T", bound=BaseModel)
+
+# How a model is asked for JSON: a schema it enforces, JSON mode, or the prompt alone.
+JsonMode = Literal["json_schema", "json_object", "prompt"]
+
+REPAIR_PROMPT = (
+    "Your reply could not be used: {reason}. "
+    "Reply again with only the JSON object that matches the schema."
+)
+
+
+@dataclass(frozen=True)
+class StructuredResult(Generic[T]):
+    value: T
+    model: str
+    #: One entry per completion received (repairs and retries included), across all models.
+    usage: list[TurnUsage] = field(default_factory=list)
+    #: True when the value came from the repair turn.
+    repaired: bool = False
+
+
 class LLMUnavailable(Exception):
     """Every configured model failed (or none is configured); `reasons` says why, per model."""
 
-    def __init__(self, reasons: list[str]) -> None:
+    def __init__(self, reasons: list[str], usage: list[TurnUsage] | None = None) -> None:
         super().__init__("; ".join(reasons) or "no LLM configured")
         self.reasons = reasons
+        #: Tokens spent on the failed attempts (structured calls only).
+        self.usage = usage or []
+
+
+class _InvalidOutput(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def _short_error(exc: BaseException) -> str:
@@ -58,6 +98,7 @@ class LLM:
         self.api_key = api_key
         self.timeout_s = timeout_s
         self.retries = retries
+        self._json_modes: dict[str, JsonMode] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LLM:
@@ -83,20 +124,13 @@ class LLM:
         """Return the first successful completion; raise LLMUnavailable when none succeeds."""
         if not self.models:
             raise LLMUnavailable([])
-        import litellm  # slow import (~2 s); only paid when an LLM is configured
-
-        litellm.suppress_debug_info = True
+        litellm = _litellm()
         reasons: list[str] = []
         for model in self.models:
-            # max_retries goes to the provider SDK (it honours Retry-After); litellm's own
-            # num_retries would stack a second retry loop on top (2N+1 requests for N).
-            kwargs: dict[str, Any] = {"timeout": self.timeout_s, "max_retries": self.retries}
-            if self.api_base:
-                kwargs["api_base"] = self.api_base
-            if self.api_key:
-                kwargs["api_key"] = self.api_key
             try:
-                response = await litellm.acompletion(model=model, messages=messages, **kwargs)
+                response = await litellm.acompletion(
+                    model=model, messages=messages, **self._call_kwargs()
+                )
                 text = response.choices[0].message.content
                 if not isinstance(text, str) or not text.strip():
                     raise ValueError("the model returned an empty answer")
@@ -112,3 +146,180 @@ class LLM:
                 completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
             )
         raise LLMUnavailable(reasons)
+
+    def _call_kwargs(self) -> dict[str, Any]:
+        # max_retries goes to the provider SDK (it honours Retry-After); litellm's own
+        # num_retries would stack a second retry loop on top (2N+1 requests for N).
+        kwargs: dict[str, Any] = {"timeout": self.timeout_s, "max_retries": self.retries}
+        if self.api_base:
+            kwargs["api_base"] = self.api_base
+        if self.api_key:
+            kwargs["api_key"] = self.api_key
+        return kwargs
+
+    async def complete_structured(
+        self, messages: list[dict[str, str]], response_model: type[T]
+    ) -> StructuredResult[T]:
+        """The first model's reply that validates as `response_model`.
+
+        Each model gets one repair turn for a reply that does not parse or validate; provider
+        errors and a failed repair move on to the next model. LLMUnavailable when none works.
+        """
+        if not self.models:
+            raise LLMUnavailable([])
+        litellm = _litellm()
+        schema = response_model.model_json_schema()
+        prompt = with_schema(messages, schema)
+        reasons: list[str] = []
+        usage: list[TurnUsage] = []
+        for model in self.models:
+            try:
+                value, repaired = await self._structured_from(
+                    litellm, model, prompt, response_model, schema, usage
+                )
+            except _InvalidOutput as exc:
+                log.warning("LLM %s gave invalid structured output: %s", model, exc.reason)
+                reasons.append(f"{model}: invalid structured output: {exc.reason}")
+                continue
+            except Exception as exc:  # any provider failure moves on to the next model
+                log.warning("LLM %s failed: %s", model, _short_error(exc))
+                reasons.append(f"{model}: {_short_error(exc)}")
+                continue
+            return StructuredResult(value=value, model=model, usage=usage, repaired=repaired)
+        raise LLMUnavailable(reasons, usage=usage)
+
+    async def _structured_from(
+        self,
+        litellm: ModuleType,
+        model: str,
+        prompt: list[dict[str, str]],
+        response_model: type[T],
+        schema: dict[str, Any],
+        usage: list[TurnUsage],
+    ) -> tuple[T, bool]:
+        name = response_model.__name__
+        text = await self._ask_json(litellm, model, prompt, name, schema, usage)
+        try:
+            return parse_reply(text, response_model), False
+        except ReplyError as exc:
+            log.info("LLM %s reply unusable (%s); asking once more", model, exc.reason)
+            repair = list(prompt)
+            if text.strip():  # some providers refuse an empty assistant turn
+                repair.append({"role": "assistant", "content": text})
+            repair.append({"role": "user", "content": REPAIR_PROMPT.format(reason=exc.reason)})
+        text = await self._ask_json(litellm, model, repair, name, schema, usage)
+        try:
+            return parse_reply(text, response_model), True
+        except ReplyError as exc:
+            raise _InvalidOutput(exc.reason) from exc
+
+    async def _ask_json(
+        self,
+        litellm: ModuleType,
+        model: str,
+        messages: list[dict[str, str]],
+        name: str,
+        schema: dict[str, Any],
+        usage: list[TurnUsage],
+    ) -> str:
+        """One completion in the model's JSON mode; without it if the provider rejects it."""
+        kwargs = self._call_kwargs()
+        response_format = _response_format(self._json_mode(litellm, model), name, schema)
+        if response_format is not None:
+            kwargs["response_format"] = response_format
+        try:
+            response = await litellm.acompletion(model=model, messages=messages, **kwargs)
+        except Exception as exc:
+            if response_format is None or not _rejects_response_format(exc):
+                raise
+            log.warning("LLM %s rejects response_format; using the prompt alone", model)
+            self._json_modes[model] = "prompt"
+            del kwargs["response_format"]
+            response = await litellm.acompletion(model=model, messages=messages, **kwargs)
+        usage.append(_turn_usage(model, response))
+        content = response.choices[0].message.content
+        return content if isinstance(content, str) else ""
+
+    def _json_mode(self, litellm: ModuleType, model: str) -> JsonMode:
+        """Decided once per model from litellm's capability tables (which raise on unknowns)."""
+        cached = self._json_modes.get(model)
+        if cached is not None:
+            return cached
+        mode: JsonMode = "prompt"
+        try:
+            if litellm.supports_response_schema(model=model):
+                mode = "json_schema"
+            else:
+                _, provider, _, _ = litellm.get_llm_provider(model, api_base=self.api_base)
+                params = litellm.get_supported_openai_params(
+                    model=model, custom_llm_provider=provider
+                )
+                if params and "response_format" in params:
+                    mode = "json_object"
+        except Exception as exc:
+            log.debug("no JSON mode known for %s: %s", model, _short_error(exc))
+        self._json_modes[model] = mode
+        return mode
+
+    def count_tokens(self, messages: list[dict[str, str]]) -> int:
+        """Prompt tokens by the first model's tokenizer; an estimate without one."""
+        if not self.models:
+            return estimate_tokens(messages)
+        try:
+            return int(_litellm().token_counter(model=self.models[0], messages=messages))
+        except Exception as exc:
+            log.debug("token_counter failed for %s: %s", self.models[0], _short_error(exc))
+            return estimate_tokens(messages)
+
+
+def _litellm() -> ModuleType:
+    import litellm  # slow import (~2 s); only paid when an LLM is configured
+
+    litellm.suppress_debug_info = True
+    return litellm
+
+
+def estimate_tokens(messages: list[dict[str, str]]) -> int:
+    """About 4 characters a token plus a few per message, as OpenAI counts chat framing."""
+    return sum(math.ceil(len(m.get("content") or "") / 4) + 4 for m in messages) + 3
+
+
+def with_schema(messages: list[dict[str, str]], schema: dict[str, Any]) -> list[dict[str, str]]:
+    """`messages` with the schema instruction after the first system message (or first)."""
+    instruction = {
+        "role": "system",
+        "content": "Reply with one JSON object only (no prose, no code fences) that matches "
+        "this JSON schema:\n" + json.dumps(schema, separators=(",", ":")),
+    }
+    at = next((i + 1 for i, m in enumerate(messages) if m.get("role") == "system"), 0)
+    return [*messages[:at], instruction, *messages[at:]]
+
+
+def _response_format(mode: JsonMode, name: str, schema: dict[str, Any]) -> dict[str, Any] | None:
+    if mode == "json_schema":
+        # OpenAI wants ^[a-zA-Z0-9_-]{1,64}$; strict mode would reject optional fields.
+        safe = re.sub(r"[^A-Za-z0-9_-]", "_", name)[:64] or "reply"
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": safe, "schema": schema, "strict": False},
+        }
+    if mode == "json_object":
+        return {"type": "json_object"}
+    return None
+
+
+def _rejects_response_format(exc: BaseException) -> bool:
+    """A 400 that names response_format or JSON: the provider lacks JSON mode after all."""
+    if getattr(exc, "status_code", None) != 400:
+        return False
+    text = str(exc).lower()
+    return "response_format" in text or "json" in text
+
+
+def _turn_usage(model: str, response: Any) -> TurnUsage:
+    usage = getattr(response, "usage", None)
+    return TurnUsage(
+        model=model,
+        prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+        completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+    )

@@ -97,6 +97,12 @@ class RecordedRequest:
     def stream(self) -> bool:
         return bool(self.body.get("stream"))
 
+    @property
+    def response_format(self) -> dict[str, Any] | None:
+        """The request's ``response_format`` (JSON mode / schema), or None when not sent."""
+        value = self.body.get("response_format")
+        return value if isinstance(value, dict) else None
+
     def __str__(self) -> str:
         last = self.messages[-1].get("content") if self.messages else None
         return f"model={self.model!r} stream={self.stream} last={str(last)[:60]!r} -> {self.step}"
