@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import BotDeps
-from bot.listeners import commands, events, home
+from bot.listeners import actions, commands, events, home
 from engine.errors import FaultMavenError
 
 log = logging.getLogger(__name__)
@@ -43,4 +43,5 @@ def build_app(deps: BotDeps, client: AsyncWebClient) -> AsyncApp:
     events.register(app)
     commands.register(app)
     home.register(app)
+    actions.register(app)
     return app

@@ -5,13 +5,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.ids import ActionId, hypothesis_value
 from engine import wording
+from engine.case_summary import PHASE_LABELS, describe_line
 from engine.models import CaseStats
 from engine.replies import (
     AnswerReply,
     CaseClosedReply,
     CaseOpenedReply,
+    CaseSummaryReply,
     EvidenceReply,
+    HypothesisLine,
     NoticeReply,
     Reply,
 )
@@ -91,11 +95,66 @@ def render(reply: Reply) -> dict[str, Any]:
         if reply.timeline:
             text = "\n".join(["*Timeline (UTC)*", *reply.timeline])
             blocks.append(_context(escape_mrkdwn(text)))
+    elif isinstance(reply, CaseSummaryReply):
+        blocks = summary_blocks(reply)
     elif isinstance(reply, CaseOpenedReply | CaseClosedReply):
         blocks = [*_sections(reply.text)]
     elif isinstance(reply, NoticeReply):
         blocks = _sections(("⚠️ " if reply.is_error else "") + reply.text)
     return {"text": escape_mrkdwn(reply.text)[:SECTION_LIMIT], "blocks": blocks[:50]}
+
+
+def _button(text: str, action: ActionId, value: str, style: str | None = None) -> Block:
+    button: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text},
+        "action_id": action.value,
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def _hypothesis_blocks(case_id: int, rank: int, line: HypothesisLine) -> list[Block]:
+    text = f"*{rank}.* {escape_mrkdwn(describe_line(line))}"
+    if line.evidence:
+        text += f"\n_{escape_mrkdwn(line.evidence)}_"
+    blocks = [_section(text[:SECTION_LIMIT])]
+    if line.status in ("proposed", "testing"):  # decided ones need no buttons
+        value = hypothesis_value(case_id, line.key)
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"hypothesis-{rank}",
+                "elements": [
+                    _button("Confirm", ActionId.CONFIRM_HYPOTHESIS, value, "primary"),
+                    _button("Rule out", ActionId.RULE_OUT_HYPOTHESIS, value),
+                ],
+            }
+        )
+    return blocks
+
+
+def summary_blocks(reply: CaseSummaryReply) -> list[Block]:
+    """The case summary: phase, conclusion, hypotheses with Confirm / Rule out, next steps."""
+    title = escape_mrkdwn(f"Case #{reply.case_id}: {reply.title}")
+    blocks: list[Block] = [
+        _section(f"*{title}* · {PHASE_LABELS.get(reply.phase, reply.phase)}"),
+        _section(
+            f"*Working conclusion:* {escape_mrkdwn(reply.working_conclusion)}"[:SECTION_LIMIT]
+        ),
+    ]
+    for rank, line in enumerate(reply.hypotheses, 1):
+        blocks.extend(_hypothesis_blocks(reply.case_id, rank, line))
+    if reply.next_steps:
+        steps = "\n".join(f"• {step}" for step in reply.next_steps)
+        blocks.extend(_sections(f"*Next steps*\n{steps}"))
+    footer = [f"⏳ {reply.status}"] if reply.status else []
+    footer += [reply.footer] if reply.footer else []
+    if footer:
+        blocks.append(_context(*(escape_mrkdwn(f) for f in footer)))
+    return blocks
 
 
 def user_ref(user_id: str) -> str:

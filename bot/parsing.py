@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
+from bot.ids import VALUE_SEPARATOR, ActionId
 from engine.models import (
+    FeedbackRequest,
     FileRef,
     FilesRequest,
     MentionRequest,
@@ -161,3 +163,23 @@ def open_request(command: dict[str, Any], title: str) -> OpenCaseRequest:
         user=command["user_id"],
         title=title,
     )
+
+
+def feedback_request(body: dict[str, Any]) -> FeedbackRequest | None:
+    """A Confirm / Rule out click on a hypothesis; None for a value we did not send."""
+    action = (body.get("actions") or [{}])[0]
+    case_part, _, key = str(action.get("value") or "").partition(VALUE_SEPARATOR)
+    if not case_part.isdigit() or not key:
+        return None
+    kind: Literal["confirm", "rule_out"] = (
+        "confirm" if action.get("action_id") == ActionId.CONFIRM_HYPOTHESIS else "rule_out"
+    )
+    return FeedbackRequest(
+        case_id=int(case_part), hypothesis_key=key, kind=kind, user=body["user"]["id"]
+    )
+
+
+def action_key(body: dict[str, Any]) -> str:
+    """One job per click, even when Slack delivers it twice."""
+    action = (body.get("actions") or [{}])[0]
+    return f"action:{body['user']['id']}:{action.get('action_ts') or body.get('trigger_id')}"

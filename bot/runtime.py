@@ -24,6 +24,7 @@ from bot.blocks import user_ref
 from bot.deps import BotDeps
 from bot.slack_io import SlackFileSource, SlackReplier, SlackThreadHistory, web_client
 from engine import jobs
+from engine.coalesce import CaseRuns
 from engine.config import Settings
 from engine.embedded import EmbeddedServices
 from engine.errors import ConfigurationError
@@ -140,6 +141,7 @@ class SlackProcess:
             files=files,
             user_ref=user_ref,
             history=SlackThreadHistory(client),
+            runs=CaseRuns(backends.redis, lock_ttl_s=settings.run_lock_ttl_s),
         )
         worker_task: asyncio.Task[None] | None = None
         try:

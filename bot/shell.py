@@ -13,12 +13,20 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Literal, TextIO
 
 from engine.config import Settings
 from engine.errors import DownloadFailed, EvidenceRejected, FaultMavenError
-from engine.models import Case, CloseCaseRequest, FileRef, FilesRequest, MentionRequest, ThreadRef
-from engine.replies import AnswerReply, Reply
+from engine.models import (
+    Case,
+    CloseCaseRequest,
+    FeedbackRequest,
+    FileRef,
+    FilesRequest,
+    MentionRequest,
+    ThreadRef,
+)
+from engine.replies import AnswerReply, CaseSummaryReply, Reply
 from engine.service import CaseService
 from engine.wording import case_line
 
@@ -28,15 +36,23 @@ USER = "you"
 HELP = """Commands:
   /open TITLE        start a case
   /upload PATH...    add files to the current case as evidence
+  /confirm N         confirm hypothesis N of the case summary;  /ruleout N  rule it out
   /close [TEXT]      close the current case with a resolution
   /status            the current case;  /list  open cases;  /resume ID  switch case
   /help              this text;  /quit  leave (cases are kept)
 Anything else is a question about the current case (it opens one if there is none)."""
 
 
+SUMMARY_HINT = "   (/confirm N or /ruleout N on a hypothesis; the next turn re-plans with it)"
+
+
 def format_reply(reply: Reply) -> str:
     if isinstance(reply, AnswerReply):
         return f"{reply.text}\n— {reply.footer}"
+    if isinstance(reply, CaseSummaryReply):
+        if reply.status:  # progress of a run: one line, not the whole summary again
+            return f"  … {reply.status}"
+        return "\n".join(["📌 " + reply.text.replace("\n", "\n   "), SUMMARY_HINT])
     return reply.text
 
 
@@ -53,6 +69,9 @@ class TerminalReplier:
 
     async def update(self, channel_id: str, message_id: str, reply: Reply) -> None:
         self.write(format_reply(reply))
+
+    async def pin(self, channel_id: str, message_id: str) -> None:
+        """The summary is printed after every turn; nothing to pin in a terminal."""
 
     async def upload(
         self, channel_id: str, thread_ts: str | None, filename: str, content: bytes, title: str
@@ -128,6 +147,8 @@ class Shell:
             await self._open(rest or "Untitled case")
         elif command == "/upload":
             await self._upload(rest)
+        elif command in ("/confirm", "/ruleout"):
+            await self._feedback("confirm" if command == "/confirm" else "rule_out", rest)
         elif command == "/close":
             await self._close(rest)
         elif command in ("/status", "/list"):
@@ -155,6 +176,21 @@ class Shell:
             FilesRequest(
                 thread=case.thread, ts=_new_ts(), user=USER, files=[file_ref(p) for p in paths]
             ),
+            key=uuid.uuid4().hex,
+        )
+
+    async def _feedback(self, kind: Literal["confirm", "rule_out"], rest: str) -> None:
+        if self.case is None:
+            self.say("There is no current case. Start one with /open TITLE.")
+            return
+        hypotheses = await self.service.case_hypotheses(self.case.id)
+        try:
+            chosen = hypotheses[int(rest.lstrip("#")) - 1]
+        except (ValueError, IndexError):
+            self.say(f"Usage: /{kind.replace('_', '')} N, N from 1 to {len(hypotheses)}.")
+            return
+        await self.service.record_feedback(
+            FeedbackRequest(case_id=self.case.id, hypothesis_key=chosen.id, kind=kind, user=USER),
             key=uuid.uuid4().hex,
         )
 

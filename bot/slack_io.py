@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import aiohttp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -50,6 +51,13 @@ class SlackReplier:
 
     async def update(self, channel_id: str, message_id: str, reply: Reply) -> None:
         await self.client.chat_update(channel=channel_id, ts=message_id, **render(reply))
+
+    async def pin(self, channel_id: str, message_id: str) -> None:
+        try:
+            await self.client.pins_add(channel=channel_id, timestamp=message_id)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "already_pinned":  # a retried job pins twice
+                raise
 
     async def upload(
         self, channel_id: str, thread_ts: str | None, filename: str, content: bytes, title: str

@@ -67,9 +67,20 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("FAULTMAVEN_SHUTDOWN_GRACE_S", "shutdown_grace_s"),
     )
 
-    # Prompting
+    # Prompting: the memory manager keeps each LLM turn within the budget, however long the
+    # case; history_limit only bounds how many messages are read from the database.
     history_limit: int = Field(
-        default=40, validation_alias=AliasChoices("FAULTMAVEN_HISTORY_LIMIT", "history_limit")
+        default=400, validation_alias=AliasChoices("FAULTMAVEN_HISTORY_LIMIT", "history_limit")
+    )
+    prompt_budget_tokens: int = Field(
+        default=6000,
+        ge=1000,
+        validation_alias=AliasChoices("LLM_PROMPT_BUDGET_TOKENS", "prompt_budget_tokens"),
+    )
+    # How long the lock of a running investigation lives unless renewed: a dead worker's
+    # case is free again after this.
+    run_lock_ttl_s: float = Field(
+        default=60.0, validation_alias=AliasChoices("FAULTMAVEN_RUN_LOCK_TTL_S", "run_lock_ttl_s")
     )
 
     log_level: str = Field(

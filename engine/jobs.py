@@ -20,6 +20,7 @@ from arq.worker import Function, func
 from engine.errors import FaultMavenError
 from engine.models import (
     CloseCaseRequest,
+    FeedbackRequest,
     FilesRequest,
     MentionRequest,
     MessageRequest,
@@ -87,6 +88,11 @@ async def add_files(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
     await _run(ctx, key, lambda: _service(ctx).add_files(req, key=key), req.thread)
 
 
+async def record_feedback(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
+    req = FeedbackRequest.model_validate(payload)
+    await _run(ctx, key, lambda: _service(ctx).record_feedback(req, key=key))
+
+
 async def close_case(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
     req = CloseCaseRequest.model_validate(payload)
     await _run(ctx, key, lambda: _service(ctx).close_case(req, key=key))
@@ -97,6 +103,7 @@ JOBS: dict[str, WorkerCoroutine] = {
     "answer_mention": answer_mention,
     "record_message": record_message,
     "add_files": add_files,
+    "record_feedback": record_feedback,
     "close_case": close_case,
 }
 

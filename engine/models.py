@@ -38,6 +38,9 @@ class Case(BaseModel):
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None = None
+    working_conclusion: str = ""
+    confidence: float = 0.0
+    next_steps: list[str] = Field(default_factory=list)
 
     @property
     def thread(self) -> ThreadRef:
@@ -52,6 +55,7 @@ class Message(BaseModel):
     role: Role
     text: str
     created_at: datetime
+    asks: bool = False
 
 
 EvidenceStatus = Literal["analysed", "rejected"]
@@ -68,6 +72,28 @@ class Evidence(BaseModel):
     status: EvidenceStatus
     summary: str
     report: EvidenceReport | None = None
+    created_at: datetime
+
+
+FeedbackKind = Literal["confirm", "rule_out", "note"]
+
+
+class Feedback(BaseModel):
+    """What a person told the investigation: a button on a hypothesis, or a correction."""
+
+    id: int
+    case_id: int
+    hypothesis_key: str | None
+    kind: FeedbackKind
+    author: str
+    text: str
+    created_at: datetime
+
+
+class PhaseChange(BaseModel):
+    from_phase: str
+    to_phase: str
+    reason: str
     created_at: datetime
 
 
@@ -129,6 +155,15 @@ class OpenCaseRequest(BaseModel):
     channel_id: str
     user: str
     title: str
+
+
+class FeedbackRequest(BaseModel):
+    """A Confirm / Rule out button pressed on a hypothesis of the case summary."""
+
+    case_id: int
+    hypothesis_key: str
+    kind: Literal["confirm", "rule_out"]
+    user: str
 
 
 class CloseCaseRequest(BaseModel):

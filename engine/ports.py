@@ -6,6 +6,7 @@ terminal, tests in memory.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from engine.models import FileRef, ThreadMessage
@@ -21,10 +22,27 @@ class Replier(Protocol):
         """Replace a message posted earlier."""
         ...
 
+    async def pin(self, channel_id: str, message_id: str) -> None:
+        """Keep a message where people find it (Slack: pinned to the channel)."""
+        ...
+
     async def upload(
         self, channel_id: str, thread_ts: str | None, filename: str, content: bytes, title: str
     ) -> None:
         """Share a file (a chart, a report) where people read the case."""
+        ...
+
+
+class CaseRunCoalescer(Protocol):
+    """One investigation run per case at a time; input arriving during a run is coalesced
+    into the next one (engine/coalesce.py across processes, coalesce_local.py in one)."""
+
+    async def request(self, case_id: int) -> int:
+        """Note that the case has new input (already stored)."""
+        ...
+
+    async def drain(self, case_id: int, run: Callable[[], Awaitable[None]]) -> int:
+        """Run until all noted input is seen; 0 at once when another run holds the case."""
         ...
 
 

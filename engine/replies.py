@@ -43,6 +43,33 @@ class EvidenceReply(BaseModel):
     timeline: list[str] = Field(default_factory=list, description="the case's merged timeline")
 
 
+class HypothesisLine(BaseModel):
+    """A hypothesis as the case summary shows it, with what people decided about it."""
+
+    key: str
+    statement: str
+    confidence: float
+    status: Literal["proposed", "testing", "confirmed", "ruled_out"]
+    decided_by: str | None = None
+    evidence: str | None = Field(default=None, description="the first supporting citation")
+
+
+class CaseSummaryReply(BaseModel):
+    """The one message per case that is kept up to date: phase, conclusion, hypotheses."""
+
+    kind: Literal["case_summary"] = "case_summary"
+    case_id: int
+    title: str
+    phase: str
+    working_conclusion: str
+    confidence: float
+    hypotheses: list[HypothesisLine] = Field(default_factory=list)
+    next_steps: list[str] = Field(default_factory=list)
+    status: str | None = Field(default=None, description="progress of a run going on now")
+    footer: str = ""
+    text: str
+
+
 class CaseClosedReply(BaseModel):
     kind: Literal["case_closed"] = "case_closed"
     case_id: int
@@ -58,4 +85,6 @@ class NoticeReply(BaseModel):
     is_error: bool = False
 
 
-Reply = CaseOpenedReply | AnswerReply | EvidenceReply | CaseClosedReply | NoticeReply
+Reply = (
+    CaseOpenedReply | AnswerReply | EvidenceReply | CaseSummaryReply | CaseClosedReply | NoticeReply
+)

@@ -2,7 +2,8 @@
 
 Every function is safe to run twice for the same trigger `key` (a Slack event id, a command's
 trigger id): Slack redelivers and arq retries a job whose worker died. Rows are unique per
-trigger and replies go through `_post_once`, which updates the message it already posted.
+trigger and replies go through `Poster.post_once`, which updates the message it already posted.
+Investigation turns run through `CaseTurns` (engine/case_turns.py), one per case at a time.
 """
 
 from __future__ import annotations
@@ -13,23 +14,28 @@ from collections.abc import Awaitable, Callable
 
 from psycopg_pool import AsyncConnectionPool
 
+from engine.case_turns import CaseTurns, answer_key, summary_key
+from engine.coalesce_local import LocalCaseRuns
 from engine.config import Settings
 from engine.errors import AmbiguousCase, CaseNotFound, FaultMavenError
 from engine.evidence.analyze import report_notes
 from engine.evidence.charts import error_rate_chart
+from engine.evidence.components import canonical
 from engine.evidence.redact import Redactor
 from engine.evidence.report import LogReport
 from engine.evidence.suspects import describe_suspect, rank_case_suspects
 from engine.evidence.timeline import describe_event, merged_timeline
 from engine.intake import EvidenceIntake
-from engine.investigate.answer import answer_question
+from engine.investigate.feedback import corrections_in
 from engine.investigate.llm import LLM
 from engine.investigate.prompting import evidence_details
 from engine.investigate.resolution import resolution_summary
+from engine.investigate.result import Hypothesis
 from engine.models import (
     Case,
     CaseStats,
     CloseCaseRequest,
+    FeedbackRequest,
     FileRef,
     FilesRequest,
     MentionRequest,
@@ -37,16 +43,16 @@ from engine.models import (
     OpenCaseRequest,
     ThreadRef,
 )
-from engine.ports import FileSource, Replier, ThreadHistory
+from engine.ports import CaseRunCoalescer, FileSource, Replier, ThreadHistory
+from engine.posting import Poster
 from engine.replies import (
-    AnswerReply,
     CaseClosedReply,
     CaseOpenedReply,
     EvidenceReply,
     NoticeReply,
     Reply,
 )
-from engine.store import cases, messages, replies
+from engine.store import cases, investigation, messages, replies
 from engine.store import evidence as evidence_store
 from engine.wording import plural
 
@@ -76,6 +82,7 @@ class CaseService:
         llm: LLM | None = None,
         user_ref: Callable[[str], str] = str,
         history: ThreadHistory | None = None,
+        runs: CaseRunCoalescer | None = None,
     ) -> None:
         self.pool = pool
         self.settings = settings
@@ -88,6 +95,15 @@ class CaseService:
             pool, files, max_file_bytes=settings.max_file_bytes, redactor=self.redactor
         )
         self.history = history
+        self.poster = Poster(pool, replier)
+        self.turns = CaseTurns(
+            pool,
+            settings,
+            poster=self.poster,
+            llm=self.llm,
+            redactor=self.redactor,
+            runs=runs or LocalCaseRuns(),
+        )
 
     # --- opening -----------------------------------------------------------------------
 
@@ -174,46 +190,80 @@ class CaseService:
         await messages.record(
             self.pool, case_id=case.id, ts=req.ts, author=req.user, role="user", text=req.text
         )
+        if case.status == "open" and await self._note_corrections(case, req.text, req):
+            await self.turns.request(case)
         return True
 
-    async def answer_mention(self, req: MentionRequest, *, key: str) -> AnswerReply:
-        """Open or continue the thread's case, take any attached files, answer the question."""
+    async def _note_corrections(self, case: Case, text: str, req: MessageRequest) -> bool:
+        """Keep a message that corrects the investigation ("already checked DNS") as feedback;
+        True when it did, so the next turn takes it into account."""
+        known = await investigation.hypotheses(self.pool, case.id)
+        components = {canonical(h.component) for h in known if h.component}
+        if not corrections_in(text, components):
+            return False
+        await investigation.record_feedback(
+            self.pool,
+            case_id=case.id,
+            key=f"note:{case.id}:{req.ts}",
+            kind="note",
+            author=self.user_ref(req.user),
+            text=text,
+        )
+        return True
+
+    async def check_feedback(self, req: FeedbackRequest) -> Case:
+        """The case a Confirm / Rule out applies to; a clear error when it cannot apply."""
+        case = await cases.get(self.pool, req.case_id)
+        if case is None:
+            raise CaseNotFound(f"There is no case #{req.case_id}.")
+        if case.status != "open":
+            raise CaseNotFound(f"Case #{case.id} is {case.status}; its hypotheses are final.")
+        known = {h.id for h in await investigation.hypotheses(self.pool, case.id)}
+        if req.hypothesis_key not in known:
+            raise CaseNotFound(f"That hypothesis is no longer part of case #{case.id}.")
+        return case
+
+    async def record_feedback(self, req: FeedbackRequest, *, key: str) -> None:
+        """A Confirm / Rule out button: keep it, then let the next turn re-plan with it."""
+        case = await self.check_feedback(req)
+        await investigation.record_feedback(
+            self.pool,
+            case_id=case.id,
+            key=f"feedback:{key}",
+            kind=req.kind,
+            author=self.user_ref(req.user),
+            hypothesis_key=req.hypothesis_key,
+        )
+        await self.turns.request(case)
+
+    async def answer_mention(self, req: MentionRequest, *, key: str) -> None:
+        """Open or continue the thread's case, take any attached files, and run a turn that
+        answers the question (or let the worker running the case answer it next)."""
         case = await self.start_case(req.thread, title=req.text or "Untitled case", user=req.user)
         await self._read_earlier_thread(case, req.ts, key=key)
         await messages.record(
-            self.pool, case_id=case.id, ts=req.ts, author=req.user, role="user", text=req.text
+            self.pool,
+            case_id=case.id,
+            ts=req.ts,
+            author=req.user,
+            role="user",
+            text=req.text or DEFAULT_QUESTION,
+            asks=True,
         )
+        await self._note_corrections(case, req.text, req)
         if req.files:
             await self._take_files(case, req.files, key=key)
-        answer_key = f"answer:{key}"
         if self.llm.configured:
             # An LLM may take a while: show that the question was heard. The answer replaces
             # this message, and a retried job updates it instead of posting again.
-            await self._post_once(
-                answer_key, case.channel_id, NoticeReply(text=THINKING), case.thread_ts, case.id
+            await self.poster.post_once(
+                answer_key(case.id, req.ts),
+                case.channel_id,
+                NoticeReply(text=THINKING),
+                case.thread_ts,
+                case.id,
             )
-        history = await messages.history(self.pool, case.id, limit=self.settings.history_limit)
-        evidence = await evidence_store.list_for_case(self.pool, case.id)
-        answer = await answer_question(
-            self.llm,
-            case,
-            history,
-            evidence,
-            req.text.strip() or DEFAULT_QUESTION,
-            self.user_ref(req.user),
-            deadline_s=self.settings.llm_deadline_s,
-            redactor=self.redactor,
-        )
-        ts = await self._post_once(answer_key, case.channel_id, answer, case.thread_ts, case.id)
-        await messages.record(
-            self.pool,
-            case_id=case.id,
-            ts=ts,
-            author="faultmaven",
-            role="assistant",
-            text=answer.text,
-        )
-        return answer
+        await self.turns.request(case)
 
     # --- evidence ----------------------------------------------------------------------
 
@@ -226,7 +276,10 @@ class CaseService:
             await messages.record(
                 self.pool, case_id=case.id, ts=req.ts, author=req.user, role="user", text=req.text
             )
-        return await self._take_files(case, req.files, key=key)
+        reply = await self._take_files(case, req.files, key=key)
+        if reply.accepted and case.status == "open":
+            await self.turns.request(case)
+        return reply
 
     async def _take_files(self, case: Case, files: list[FileRef], *, key: str) -> EvidenceReply:
         accepted: list[str] = []
@@ -377,6 +430,9 @@ class CaseService:
         await self._post_once(
             f"close:{key}", closed.channel_id, summary, closed.thread_ts, closed.id
         )
+        if await replies.find(self.pool, summary_key(closed.id)) is not None:
+            last = await investigation.last_turn(self.pool, closed.id)
+            await self.turns.show_summary(closed, last.result if last else None)
         return summary
 
     # --- reading -----------------------------------------------------------------------
@@ -394,6 +450,11 @@ class CaseService:
             raise CaseNotFound(f"There is no case #{case_id}.")
         return (await cases.stats(self.pool, [case]))[0]
 
+    async def case_hypotheses(self, case_id: int) -> list[Hypothesis]:
+        """The hypotheses the case summary shows, in its order."""
+        last = await investigation.last_turn(self.pool, case_id)
+        return last.result.hypotheses if last else []
+
     async def case_for_thread(self, channel_id: str, thread_ts: str) -> Case | None:
         return await cases.find_by_thread(self.pool, channel_id, thread_ts)
 
@@ -407,13 +468,5 @@ class CaseService:
         thread_ts: str | None = None,
         case_id: int | None = None,
     ) -> str:
-        """Post `reply` for `key`, or update the message already posted for it (a retry)."""
-        posted = await replies.find(self.pool, key)
-        if posted is not None:
-            await self.replier.update(posted[0], posted[1], reply)
-            return posted[1]
-        ts = await self.replier.post(channel_id, reply, thread_ts)
-        await replies.remember(
-            self.pool, key=key, case_id=case_id, channel_id=channel_id, message_ts=ts
-        )
+        ts, _ = await self.poster.post_once(key, channel_id, reply, thread_ts, case_id)
         return ts

@@ -7,44 +7,28 @@ and what to check next.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from engine.investigate.reasoner import investigate_offline
 from engine.investigate.result import Hypothesis, Investigation
-from engine.models import Evidence, Message
 from engine.wording import clip
 
 SHOWN_HYPOTHESES = 3
 CITATION_CHARS = 110
-
-
-@dataclass
-class OfflineAnswer:
-    findings: list[str]
-    hypotheses: list[str]
-    next_steps: list[str]
-    text: str
-    result: Investigation
+_DECIDED = {"confirmed": "✅ confirmed", "ruled_out": "ruled out"}
 
 
 def _line(hypothesis: Hypothesis) -> str:
     text = f"{hypothesis.statement} ({hypothesis.confidence:.0%})"
+    if hypothesis.status in _DECIDED:
+        who = f" by {hypothesis.decided_by}" if hypothesis.decided_by else ""
+        text += f" — {_DECIDED[hypothesis.status]}{who}"
     if hypothesis.supporting:
         cited = hypothesis.supporting[0]
         text += f" — `{clip(cited.text, CITATION_CHARS)}` in {cited.source}"
     return text
 
 
-def reason(question: str, history: list[Message], evidence: list[Evidence]) -> OfflineAnswer:
-    analysed = [e for e in evidence if e.status == "analysed"]
-    reports = [e.report for e in analysed if e.report is not None]
-    said = [m.text for m in history if m.role == "user"]
-    result = investigate_offline(question, said, reports)
-    findings = [e.summary for e in analysed]
-    hypotheses = [_line(h) for h in result.hypotheses[:SHOWN_HYPOTHESES]]
-    return OfflineAnswer(
-        findings, hypotheses, result.next_steps, _render(result, findings, hypotheses), result
-    )
+def _shown(result: Investigation) -> list[Hypothesis]:
+    """The leading hypotheses; ruled-out ones are not worth a line in an answer."""
+    return [h for h in result.hypotheses if h.status != "ruled_out"][:SHOWN_HYPOTHESES]
 
 
 def _headline(result: Investigation, findings: list[str]) -> str:
@@ -52,12 +36,23 @@ def _headline(result: Investigation, findings: list[str]) -> str:
         return "*I have no evidence for this case yet.*"
     if not result.suspects and not any(h.confidence > 0.1 for h in result.hypotheses):
         return f"*No sign of an incident yet.* {result.working_conclusion}"
-    top = result.hypotheses[0]
-    label = "Most likely" if top.signature else "Best lead"
+    live = _shown(result)
+    if not live:
+        return "*Every hypothesis so far was ruled out.* Upload more evidence or say what you see."
+    top = live[0]
+    label = (
+        "Confirmed"
+        if top.status == "confirmed"
+        else "Most likely"
+        if top.signature
+        else "Best lead"
+    )
     return f"*{label}:* {top.statement} ({top.confidence:.0%} confidence)."
 
 
-def _render(result: Investigation, findings: list[str], hypotheses: list[str]) -> str:
+def render_answer(result: Investigation, findings: list[str]) -> str:
+    """The turn in words, for the thread: headline, evidence, hypotheses, suspects, steps."""
+    hypotheses = [_line(h) for h in _shown(result)]
     lines = [_headline(result, findings)]
     if findings:
         lines.append("\n*What the evidence shows*")

@@ -18,6 +18,11 @@ class Signature:
     pattern: re.Pattern[str]
     checks: tuple[str, ...] = field(default_factory=tuple)
 
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """Words people use for this failure in a thread ("already checked DNS")."""
+        return TOPICS.get(self.id, ())
+
 
 def _sig(id: str, category: str, hypothesis: str, pattern: str, *checks: str) -> Signature:
     return Signature(id, category, hypothesis, re.compile(pattern, re.IGNORECASE), checks)
@@ -154,6 +159,35 @@ SIGNATURES: tuple[Signature, ...] = (
         "Diff the running config against the last known good one (`kubectl rollout history`, git)",
     ),
 )
+
+
+# How people name each failure when they talk about it, as opposed to how logs print it.
+TOPICS: dict[str, tuple[str, ...]] = {
+    "db-pool-exhausted": ("connection pool", "db pool", "database pool", "pool", "hikari"),
+    "oom": ("memory", "oom", "heap"),
+    "disk-full": ("disk", "volume", "disk space", "inode"),
+    "dns": ("dns", "name resolution", "resolver", "coredns"),
+    "tls": ("tls", "ssl", "cert", "certificate", "certs"),
+    "conn-refused": ("connection refused", "port", "listener"),
+    "timeout": ("timeout", "timeouts", "latency", "slow"),
+    "http-5xx": ("5xx", "500s", "502s", "503s", "upstream errors"),
+    "rate-limit": ("rate limit", "rate limits", "rate limiting", "throttling", "429s"),
+    "deadlock": ("deadlock", "deadlocks", "locks"),
+    "crash-loop": ("crash loop", "crashloop", "restarts", "crashes"),
+    "auth": ("auth", "credentials", "password", "permissions", "token"),
+    "null-deref": ("code bug", "null pointer", "nil pointer", "the code"),
+    "config": ("config", "configuration", "settings", "env vars", "feature flag"),
+}
+
+
+def about(text: str) -> list[Signature]:
+    """Signatures a person's words refer to: their topics, or the log wording itself."""
+    words = f" {re.sub(r'[^a-z0-9]+', ' ', text.lower())} "
+    return [
+        sig
+        for sig in SIGNATURES
+        if any(f" {topic} " in words for topic in sig.topics) or sig.pattern.search(text)
+    ]
 
 
 def match(text: str) -> list[Signature]:

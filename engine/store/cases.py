@@ -9,7 +9,7 @@ from engine.models import Case, CaseStats
 
 _COLUMNS = (
     "id, team_id, channel_id, thread_ts, title, status, phase, opened_by, resolution,"
-    " created_at, updated_at, closed_at"
+    " created_at, updated_at, closed_at, working_conclusion, confidence, next_steps"
 )
 
 
@@ -117,6 +117,11 @@ async def close(
 ) -> Case | None:
     """Mark a case resolved; None when it was not open (already closed by someone else)."""
     async with pool.connection() as conn, conn.transaction():
+        before = await conn.execute(
+            "SELECT phase FROM cases WHERE id = %(id)s AND status = 'open' FOR UPDATE",
+            {"id": case_id},
+        )
+        phase_row = await before.fetchone()
         async with conn.cursor(row_factory=class_row(Case)) as cur:
             await cur.execute(
                 "UPDATE cases SET status = 'resolved', phase = 'resolved',"
@@ -132,6 +137,12 @@ async def close(
                 " jsonb_build_object('resolution', %(r)s::text))",
                 {"id": case_id, "actor": closed_by, "r": resolution},
             )
+            if phase_row is not None and phase_row[0] != "resolved":
+                await conn.execute(
+                    "INSERT INTO phase_changes (case_id, from_phase, to_phase, reason)"
+                    " VALUES (%(id)s, %(from)s, 'resolved', %(reason)s)",
+                    {"id": case_id, "from": phase_row[0], "reason": f"closed by {closed_by}"},
+                )
         return case
 
 

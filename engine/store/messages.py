@@ -7,17 +7,29 @@ from psycopg_pool import AsyncConnectionPool
 
 from engine.models import Message, Role
 
+_COLUMNS = "id, case_id, ts, author, role, text, created_at, asks"
+
 
 async def record(
-    pool: AsyncConnectionPool, *, case_id: int, ts: str, author: str, role: Role, text: str
+    pool: AsyncConnectionPool,
+    *,
+    case_id: int,
+    ts: str,
+    author: str,
+    role: Role,
+    text: str,
+    asks: bool = False,
 ) -> bool:
-    """Store a message once; False when that ts was already recorded (a redelivery)."""
+    """Store a message once; False when that ts was already recorded (a redelivery).
+
+    `asks` marks a question to the bot: the next investigation turn owes it an answer.
+    """
     async with pool.connection() as conn:
         cur = await conn.execute(
-            "INSERT INTO messages (case_id, ts, author, role, text)"
-            " VALUES (%(case)s, %(ts)s, %(author)s, %(role)s, %(text)s)"
+            "INSERT INTO messages (case_id, ts, author, role, text, asks)"
+            " VALUES (%(case)s, %(ts)s, %(author)s, %(role)s, %(text)s, %(asks)s)"
             " ON CONFLICT (case_id, ts) DO NOTHING",
-            {"case": case_id, "ts": ts, "author": author, "role": role, "text": text},
+            {"case": case_id, "ts": ts, "author": author, "role": role, "text": text, "asks": asks},
         )
         return cur.rowcount == 1
 
@@ -26,9 +38,29 @@ async def history(pool: AsyncConnectionPool, case_id: int, *, limit: int) -> lis
     """The last `limit` messages of a case, oldest first."""
     async with pool.connection() as conn, conn.cursor(row_factory=class_row(Message)) as cur:
         await cur.execute(
-            "SELECT * FROM (SELECT id, case_id, ts, author, role, text, created_at"
+            f"SELECT * FROM (SELECT {_COLUMNS}"
             "  FROM messages WHERE case_id = %(case)s ORDER BY id DESC LIMIT %(limit)s) recent"
             " ORDER BY id",
             {"case": case_id, "limit": limit},
         )
         return await cur.fetchall()
+
+
+async def questions_after(pool: AsyncConnectionPool, case_id: int, after_id: int) -> list[Message]:
+    """Questions to the bot recorded after message `after_id`, oldest first: what a turn owes."""
+    async with pool.connection() as conn, conn.cursor(row_factory=class_row(Message)) as cur:
+        await cur.execute(
+            f"SELECT {_COLUMNS} FROM messages"
+            " WHERE case_id = %(case)s AND asks AND id > %(after)s ORDER BY id",
+            {"case": case_id, "after": after_id},
+        )
+        return await cur.fetchall()
+
+
+async def last_id(pool: AsyncConnectionPool, case_id: int) -> int:
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT coalesce(max(id), 0) FROM messages WHERE case_id = %s", (case_id,)
+        )
+        row = await cur.fetchone()
+        return int(row[0]) if row else 0

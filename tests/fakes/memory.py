@@ -35,6 +35,7 @@ class MemoryReplier:
     def __init__(self) -> None:
         self.posted: list[Posted] = []
         self.uploads: list[Uploaded] = []
+        self.pinned: list[tuple[str, str]] = []
 
     async def post(self, channel_id: str, reply: Reply, thread_ts: str | None = None) -> str:
         ts = f"1800000000.{len(self.posted) + 1:06d}"  # never equal to a test thread ts
@@ -47,6 +48,9 @@ class MemoryReplier:
                 posted.updates.append(reply)
                 return
         raise AssertionError(f"update of a message never posted: {channel_id}/{message_id}")
+
+    async def pin(self, channel_id: str, message_id: str) -> None:
+        self.pinned.append((channel_id, message_id))
 
     async def upload(
         self, channel_id: str, thread_ts: str | None, filename: str, content: bytes, title: str

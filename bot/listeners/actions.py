@@ -1,0 +1,45 @@
+"""Block Kit buttons: Confirm / Rule out on the hypotheses of a case summary.
+
+The click is acked at once and handed to a worker; what cannot be done (the case is closed,
+the hypothesis is gone) is said to the person who clicked, privately.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+
+from bot import parsing
+from bot.deps import deps_of
+from bot.ids import ActionId
+from engine.errors import FaultMavenError
+
+
+async def on_hypothesis_button(
+    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, respond: AsyncRespond
+) -> None:
+    await ack()
+    request = parsing.feedback_request(body)
+    if request is None:
+        await respond(
+            text="⚠️ That button is from an older version of FaultMaven; "
+            "ask me in the thread for a fresh summary.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
+    deps = deps_of(context)
+    try:
+        await deps.service.check_feedback(request)
+    except FaultMavenError as exc:
+        await respond(
+            text=f"⚠️ {exc.user_message}", response_type="ephemeral", replace_original=False
+        )
+        return
+    await deps.queue.submit("record_feedback", request, dedup_key=parsing.action_key(body))
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ActionId.CONFIRM_HYPOTHESIS.value)(on_hypothesis_button)
+    app.action(ActionId.RULE_OUT_HYPOTHESIS.value)(on_hypothesis_button)

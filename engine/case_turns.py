@@ -1,0 +1,206 @@
+"""Run investigation turns of a case, one at a time, and show them in its thread.
+
+Any input (a question, files, feedback) calls `request(case)`: the input is already stored,
+the coalescer notes it and runs turns until every noted input was seen. A turn that arrives
+while another worker runs the case returns at once; that worker's next turn reads it.
+
+A turn posts before it saves: the answer and the summary are keyed by what triggered them, so
+a worker that dies after posting and before saving is retried into updating the same
+messages, and the saved turn row is what marks the questions as answered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from psycopg_pool import AsyncConnectionPool
+
+from engine.case_summary import case_summary
+from engine.config import Settings
+from engine.evidence.redact import Redactor
+from engine.investigate.llm import LLM
+from engine.investigate.result import Investigation
+from engine.investigate.turn import TurnInput, TurnOutcome, run_turn, started_now
+from engine.models import Case, Message
+from engine.ports import CaseRunCoalescer
+from engine.posting import Poster
+from engine.replies import AnswerReply, NoticeReply
+from engine.store import cases, messages, replies
+from engine.store import evidence as evidence_store
+from engine.store import investigation as store
+
+log = logging.getLogger(__name__)
+
+
+def summary_key(case_id: int) -> str:
+    return f"summary:{case_id}"
+
+
+def answer_key(case_id: int, question_ts: str) -> str:
+    return f"answer:{case_id}:{question_ts}"
+
+
+class CaseTurns:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        settings: Settings,
+        *,
+        poster: Poster,
+        llm: LLM,
+        redactor: Redactor,
+        runs: CaseRunCoalescer,
+    ) -> None:
+        self.pool = pool
+        self.settings = settings
+        self.poster = poster
+        self.llm = llm
+        self.redactor = redactor
+        self.runs = runs
+
+    async def request(self, case: Case) -> int:
+        """Note new input of a case and run its turns here unless another worker is at it."""
+        await self.runs.request(case.id)
+        return await self.runs.drain(case.id, lambda: self.turn(case.id))
+
+    async def show_summary(
+        self,
+        case: Case,
+        result: Investigation | None,
+        *,
+        footer: str = "",
+        status: str | None = None,
+    ) -> None:
+        """Post the case summary the first time (and pin it), update it in place after."""
+        reply = case_summary(case, result, footer=footer, status=status)
+        ts, posted_now = await self.poster.post_once(
+            summary_key(case.id), case.channel_id, reply, case.thread_ts, case.id
+        )
+        if posted_now:
+            await self.pin(case, ts)
+
+    async def pin(self, case: Case, ts: str) -> None:
+        # A missing pins:write scope must not cost the investigation: the summary is there.
+        try:
+            await self.poster.replier.pin(case.channel_id, ts)
+        except Exception as exc:
+            log.warning("could not pin the summary of case %s: %s", case.id, exc)
+
+    async def turn(self, case_id: int) -> None:
+        case = await cases.get(self.pool, case_id)
+        if case is None or case.status != "open":
+            return
+        previous = await store.last_turn(self.pool, case_id)
+        started = started_now()
+        # Read the last message id first: a question recorded after it waits for the next turn
+        # instead of being answered now and marked unanswered.
+        last_message_id = await messages.last_id(self.pool, case_id)
+        asked = await messages.questions_after(
+            self.pool, case_id, previous.last_message_id if previous else 0
+        )
+        given = TurnInput(
+            case=case,
+            history=await messages.history(self.pool, case_id, limit=self.settings.history_limit),
+            evidence=await evidence_store.list_for_case(self.pool, case_id),
+            feedback=await store.feedback(self.pool, case_id),
+            known=await store.hypotheses(self.pool, case_id),
+            questions=[q for q in asked if q.id <= last_message_id],
+        )
+        shown = previous.result if previous else None
+
+        async def progress(status: str) -> None:
+            await self.show_summary(case, shown, status=status)
+
+        outcome = await run_turn(
+            given,
+            llm=self.llm,
+            redactor=self.redactor,
+            deadline_s=self.settings.llm_deadline_s,
+            budget_tokens=self.settings.prompt_budget_tokens,
+            progress=progress,
+        )
+        number = previous.number + 1 if previous else 1
+        await self._tell(case, given.questions, outcome, shown, news_key=f"news:{case_id}:{number}")
+        await self.show_summary(case, outcome.result, footer=outcome.footer)
+        await store.save_turn(
+            self.pool,
+            store.TurnRecord(
+                case_id=case_id,
+                number=number,
+                engine=outcome.engine,
+                model=outcome.model,
+                response_type=outcome.result.response_type,
+                phase=outcome.result.phase,
+                last_message_id=last_message_id,
+                evidence_count=len(given.evidence),
+                prompt_tokens=outcome.prompt_tokens,
+                completion_tokens=outcome.completion_tokens,
+                full_history_tokens=outcome.full_history_tokens,
+                result=outcome.result,
+                started_at=started,
+            ),
+            phase_reason=outcome.phase.reason,
+        )
+
+    async def _tell(
+        self,
+        case: Case,
+        questions: list[Message],
+        outcome: TurnOutcome,
+        before: Investigation | None,
+        *,
+        news_key: str,
+    ) -> None:
+        """Answer the questions of this turn, or say what changed when nobody asked."""
+        if questions:
+            for earlier in questions[:-1]:
+                await self._close_placeholder(case, earlier)
+            await self._answer(case, questions[-1], outcome)
+            return
+        news = _news(before, outcome)
+        if news:
+            notice = NoticeReply(text=news)
+            await self.poster.post_once(news_key, case.channel_id, notice, case.thread_ts, case.id)
+
+    async def _answer(self, case: Case, question: Message, outcome: TurnOutcome) -> None:
+        answer = AnswerReply(
+            case_id=case.id,
+            text=outcome.answer,
+            engine=outcome.engine,
+            model=outcome.model,
+            next_steps=outcome.result.next_steps,
+            footer=outcome.footer,
+        )
+        ts, _ = await self.poster.post_once(
+            answer_key(case.id, question.ts), case.channel_id, answer, case.thread_ts, case.id
+        )
+        await messages.record(
+            self.pool,
+            case_id=case.id,
+            ts=ts,
+            author="faultmaven",
+            role="assistant",
+            text=outcome.answer,
+        )
+
+    async def _close_placeholder(self, case: Case, question: Message) -> None:
+        """Questions asked during a run get one answer, to the latest; tell the others."""
+        posted = await replies.find(self.pool, answer_key(case.id, question.ts))
+        if posted is None:
+            return
+        note = NoticeReply(text="↪️ Answered below, together with a later question.")
+        with contextlib.suppress(Exception):
+            await self.poster.replier.update(posted[0], posted[1], note)
+
+
+def _news(before: Investigation | None, outcome: TurnOutcome) -> str | None:
+    """A short thread reply when the phase or the leading hypothesis changed."""
+    result = outcome.result
+    live = [h for h in result.hypotheses if h.status != "ruled_out"]
+    old_live = [h for h in (before.hypotheses if before else []) if h.status != "ruled_out"]
+    if before is not None and before.phase != result.phase:
+        return f"📍 Now {result.phase}: {outcome.phase.reason}."
+    if live and (not old_live or old_live[0].id != live[0].id) and live[0].confidence > 0.1:
+        return f"🔎 New leading hypothesis: {live[0].statement} ({live[0].confidence:.0%})."
+    return None
