@@ -11,7 +11,6 @@ messages, and the saved turn row is what marks the questions as answered.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 
 from psycopg_pool import AsyncConnectionPool
@@ -26,7 +25,7 @@ from engine.models import Case, Message
 from engine.ports import CaseRunCoalescer
 from engine.posting import Poster
 from engine.replies import AnswerReply, NoticeReply
-from engine.store import cases, messages, replies
+from engine.store import cases, messages
 from engine.store import evidence as evidence_store
 from engine.store import investigation as store
 
@@ -93,19 +92,14 @@ class CaseTurns:
             return
         previous = await store.last_turn(self.pool, case_id)
         started = started_now()
-        # Read the last message id first: a question recorded after it waits for the next turn
-        # instead of being answered now and marked unanswered.
         last_message_id = await messages.last_id(self.pool, case_id)
-        asked = await messages.questions_after(
-            self.pool, case_id, previous.last_message_id if previous else 0
-        )
         given = TurnInput(
             case=case,
             history=await messages.history(self.pool, case_id, limit=self.settings.history_limit),
             evidence=await evidence_store.list_for_case(self.pool, case_id),
             feedback=await store.feedback(self.pool, case_id),
             known=await store.hypotheses(self.pool, case_id),
-            questions=[q for q in asked if q.id <= last_message_id],
+            questions=await messages.unanswered_questions(self.pool, case_id),
         )
         shown = previous.result if previous else None
 
@@ -141,6 +135,7 @@ class CaseTurns:
                 started_at=started,
             ),
             phase_reason=outcome.phase.reason,
+            answered=[q.id for q in given.questions],
         )
 
     async def _tell(
@@ -186,12 +181,10 @@ class CaseTurns:
 
     async def _close_placeholder(self, case: Case, question: Message) -> None:
         """Questions asked during a run get one answer, to the latest; tell the others."""
-        posted = await replies.find(self.pool, answer_key(case.id, question.ts))
-        if posted is None:
-            return
         note = NoticeReply(text="↪️ Answered below, together with a later question.")
-        with contextlib.suppress(Exception):
-            await self.poster.replier.update(posted[0], posted[1], note)
+        await self.poster.post_once(
+            answer_key(case.id, question.ts), case.channel_id, note, case.thread_ts, case.id
+        )
 
 
 def _news(before: Investigation | None, outcome: TurnOutcome) -> str | None:

@@ -9,8 +9,12 @@ ALTER TABLE cases
     ADD CONSTRAINT cases_phase_known
         CHECK (phase IN ('consulting', 'diagnosing', 'analyzing', 'resolved'));
 
--- A message that asked the bot something: the next turn owes it an answer.
-ALTER TABLE messages ADD COLUMN asks boolean NOT NULL DEFAULT false;
+-- A message that asked the bot something: a turn owes it an answer until `answered_in` says
+-- which turn gave it. (Not "ids after the last turn's": ids commit out of order.)
+ALTER TABLE messages
+    ADD COLUMN asks boolean NOT NULL DEFAULT false,
+    ADD COLUMN answered_in integer;
+CREATE INDEX messages_unanswered ON messages (case_id) WHERE asks AND answered_in IS NULL;
 
 CREATE TABLE hypotheses (
     id            bigserial PRIMARY KEY,
@@ -22,6 +26,7 @@ CREATE TABLE hypotheses (
     status        text NOT NULL DEFAULT 'proposed'
                   CHECK (status IN ('proposed', 'testing', 'confirmed', 'ruled_out')),
     confidence    real NOT NULL CHECK (confidence BETWEEN 0 AND 1),
+    evidence_confidence real,  -- the evidence's own score, before people's verdict
     supporting    jsonb NOT NULL DEFAULT '[]'::jsonb,
     contradicting jsonb NOT NULL DEFAULT '[]'::jsonb,
     checks        jsonb NOT NULL DEFAULT '[]'::jsonb,

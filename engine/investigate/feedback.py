@@ -92,6 +92,7 @@ def _decide(hypothesis: Hypothesis, verdict: Verdict, who: str, said: str) -> Hy
             "decided_by": who,
             "contradicting": contradicting,
             "confidence": confidence,
+            "evidence_confidence": hypothesis.confidence,
         }
     )
 

@@ -26,19 +26,21 @@ class PhaseDecision:
     reason: str
 
 
-def contradicted(before: list[Hypothesis], now: list[Hypothesis]) -> list[Hypothesis]:
+def contradicted(before: list[Hypothesis], engine_now: list[Hypothesis]) -> list[Hypothesis]:
     """Confirmed hypotheses whose support the evidence no longer gives.
 
-    People's Confirm holds; but when a later turn finds the same hypothesis much weaker (or
-    gone from the evidence), the team should hear that the evidence now disagrees.
+    People's Confirm holds; but when a later turn's evidence scores the same hypothesis much
+    lower (or not at all), the team should hear that the evidence now disagrees. Both scores
+    are the evidence's own, before anyone's verdict (`engine_now` is the engine's raw turn).
     """
-    current = {h.id: h for h in now}
+    current = {h.id: h for h in engine_now}
     found: list[Hypothesis] = []
     for old in before:
         if old.status != "confirmed":
             continue
+        was = old.evidence_confidence if old.evidence_confidence is not None else old.confidence
         new = current.get(old.id)
-        if new is None or new.confidence <= old.confidence - CONTRADICTION_DROP:
+        if new is None or new.confidence <= was - CONTRADICTION_DROP:
             found.append(old)
     return found
 

@@ -42,6 +42,9 @@ class Hypothesis(BaseModel):
     supporting: list[Citation] = Field(default_factory=list)
     contradicting: list[Citation] = Field(default_factory=list)
     checks: list[str] = Field(default_factory=list, description="how to confirm or rule out")
+    evidence_confidence: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="the evidence's own score, before people's word"
+    )
     decided_by: str | None = Field(
         default=None, description="who confirmed or ruled it out; the engine never overrides them"
     )

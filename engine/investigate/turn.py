@@ -117,8 +117,8 @@ def _settle(
     result: Investigation, given: TurnInput, has_evidence: bool
 ) -> tuple[Investigation, PhaseDecision]:
     """Apply feedback, decide the phase, mark what is being tested."""
+    contradictions = contradicted(given.known, result.hypotheses)
     hypotheses = apply_feedback(_with_decided(result, given.known), given.feedback)
-    contradictions = contradicted(given.known, hypotheses)
     decision = next_phase(
         given.case.phase,
         has_evidence=has_evidence,

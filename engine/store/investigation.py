@@ -45,6 +45,7 @@ class _HypothesisRow(BaseModel):
     component: str | None
     status: str
     confidence: float
+    evidence_confidence: float | None
     supporting: list[Citation]
     contradicting: list[Citation]
     checks: list[str]
@@ -58,8 +59,8 @@ class _HypothesisRow(BaseModel):
 
 
 _HYPOTHESIS_COLUMNS = (
-    "key, statement, category, component, status, confidence, supporting, contradicting,"
-    " checks, rank, decided_by"
+    "key, statement, category, component, status, confidence, evidence_confidence, supporting,"
+    " contradicting, checks, rank, decided_by"
 )
 
 
@@ -172,9 +173,15 @@ async def turns(pool: AsyncConnectionPool, case_id: int, *, last: int = 1000) ->
 
 
 async def save_turn(
-    pool: AsyncConnectionPool, turn: TurnRecord, *, phase_reason: str | None
+    pool: AsyncConnectionPool,
+    turn: TurnRecord,
+    *,
+    phase_reason: str | None,
+    answered: list[int] | None = None,
 ) -> bool:
     """Store a turn and the case state it leaves; False when this turn number was saved already.
+
+    `answered` are the ids of the questions this turn answered.
 
     Hypotheses a person decided keep their status whatever the engine says now.
     """
@@ -206,6 +213,12 @@ async def save_turn(
         if cur.rowcount != 1:
             return False
         await _save_hypotheses(conn, turn.case_id, result.hypotheses)
+        if answered:
+            await conn.execute(
+                "UPDATE messages SET answered_in = %(number)s"
+                " WHERE case_id = %(case)s AND id = ANY(%(ids)s) AND answered_in IS NULL",
+                {"number": turn.number, "case": turn.case_id, "ids": answered},
+            )
         old = await conn.execute(
             "SELECT phase FROM cases WHERE id = %(case)s FOR UPDATE", {"case": turn.case_id}
         )
@@ -238,15 +251,17 @@ async def _save_hypotheses(conn: AsyncConnection, case_id: int, ranked: list[Hyp
     for rank, hypothesis in enumerate(ranked):
         await conn.execute(
             "INSERT INTO hypotheses (case_id, key, statement, category, component, status,"
-            " confidence, supporting, contradicting, checks, rank)"
+            " confidence, evidence_confidence, supporting, contradicting, checks, rank)"
             " VALUES (%(case)s, %(key)s, %(statement)s, %(category)s, %(component)s,"
-            " %(status)s, %(confidence)s, %(supporting)s, %(contradicting)s, %(checks)s,"
-            " %(rank)s)"
+            " %(status)s, %(confidence)s, %(evidence)s, %(supporting)s, %(contradicting)s,"
+            " %(checks)s, %(rank)s)"
             " ON CONFLICT (case_id, key) DO UPDATE SET statement = EXCLUDED.statement,"
             " category = EXCLUDED.category, component = EXCLUDED.component,"
             " status = CASE WHEN hypotheses.decided_by IS NULL THEN EXCLUDED.status"
             "   ELSE hypotheses.status END,"
-            " confidence = EXCLUDED.confidence, supporting = EXCLUDED.supporting,"
+            " confidence = EXCLUDED.confidence,"
+            " evidence_confidence = EXCLUDED.evidence_confidence,"
+            " supporting = EXCLUDED.supporting,"
             " contradicting = EXCLUDED.contradicting, checks = EXCLUDED.checks,"
             " rank = EXCLUDED.rank, updated_at = now()",
             {
@@ -257,6 +272,7 @@ async def _save_hypotheses(conn: AsyncConnection, case_id: int, ranked: list[Hyp
                 "component": hypothesis.component,
                 "status": hypothesis.status,
                 "confidence": hypothesis.confidence,
+                "evidence": hypothesis.evidence_confidence,
                 "supporting": Jsonb([c.model_dump(mode="json") for c in hypothesis.supporting]),
                 "contradicting": Jsonb(
                     [c.model_dump(mode="json") for c in hypothesis.contradicting]

@@ -46,13 +46,13 @@ async def history(pool: AsyncConnectionPool, case_id: int, *, limit: int) -> lis
         return await cur.fetchall()
 
 
-async def questions_after(pool: AsyncConnectionPool, case_id: int, after_id: int) -> list[Message]:
-    """Questions to the bot recorded after message `after_id`, oldest first: what a turn owes."""
+async def unanswered_questions(pool: AsyncConnectionPool, case_id: int) -> list[Message]:
+    """Questions to the bot no turn has answered yet, oldest first: what the next turn owes."""
     async with pool.connection() as conn, conn.cursor(row_factory=class_row(Message)) as cur:
         await cur.execute(
             f"SELECT {_COLUMNS} FROM messages"
-            " WHERE case_id = %(case)s AND asks AND id > %(after)s ORDER BY id",
-            {"case": case_id, "after": after_id},
+            " WHERE case_id = %(case)s AND asks AND answered_in IS NULL ORDER BY id",
+            {"case": case_id},
         )
         return await cur.fetchall()
 

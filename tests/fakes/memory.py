@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from engine.errors import DownloadFailed, EvidenceRejected
 from engine.models import FileRef
-from engine.replies import Reply
+from engine.replies import AnswerReply, CaseSummaryReply, Reply
 
 
 @dataclass
@@ -59,6 +59,14 @@ class MemoryReplier:
 
     def in_thread(self, thread_ts: str) -> list[Posted]:
         return [p for p in self.posted if p.thread_ts == thread_ts]
+
+    def answers(self, thread_ts: str) -> list[AnswerReply]:
+        """The answers in a thread as they read now (a placeholder replaced by its answer)."""
+        return [p.latest for p in self.in_thread(thread_ts) if isinstance(p.latest, AnswerReply)]
+
+    def summaries(self, thread_ts: str) -> list[Posted]:
+        """The case summary messages of a thread (one per case)."""
+        return [p for p in self.in_thread(thread_ts) if isinstance(p.reply, CaseSummaryReply)]
 
 
 class MemoryFiles:

@@ -48,18 +48,27 @@ def mention(text: str, ts: str = "1700000000.000001", **extra: object) -> Mentio
     return MentionRequest(thread=THREAD, ts=ts, user="U1", text=text, **extra)  # type: ignore[arg-type]
 
 
+async def ask(
+    service: CaseService, replier: MemoryReplier, request: MentionRequest, *, key: str
+) -> AnswerReply:
+    """Mention the bot and return the answer it posted in the thread."""
+    await service.answer_mention(request, key=key)
+    return replier.answers(request.thread.thread_ts)[-1]
+
+
 async def test_a_mention_opens_a_case_and_gets_an_offline_answer(
     service: CaseService, replier: MemoryReplier
 ) -> None:
-    answer = await service.answer_mention(
-        mention("checkout is throwing 502s since 14:00"), key="Ev1"
+    answer = await ask(
+        service, replier, mention("checkout is throwing 502s since 14:00"), key="Ev1"
     )
 
     case = await service.case_for_thread("C1", THREAD.thread_ts)
     assert case is not None and case.title == "checkout is throwing 502s since 14:00"
     assert answer.engine == "offline" and "no LLM was used" in answer.footer
-    [posted] = replier.in_thread(THREAD.thread_ts)
-    assert isinstance(posted.reply, AnswerReply)
+    [summary] = replier.summaries(THREAD.thread_ts)  # the case summary, pinned
+    assert (summary.channel_id, summary.ts) in replier.pinned
+    assert len(replier.answers(THREAD.thread_ts)) == 1
     # No evidence yet: the answer asks for logs rather than guessing.
     assert "Upload the logs" in answer.text
     # The question from the description is still a lead: 502s point at upstream 5xx.
@@ -74,8 +83,8 @@ async def test_redelivered_mention_gives_one_case_one_reply(
 
     case = await service.case_for_thread("C1", THREAD.thread_ts)
     assert case is not None
-    assert len(replier.posted) == 1, "the retry must update the reply, not post a second one"
-    assert len(replier.posted[0].updates) == 1
+    assert len(replier.answers(THREAD.thread_ts)) == 1, "a retry updates, never posts again"
+    assert len(replier.summaries(THREAD.thread_ts)) == 1
     history = await messages.history(pool, case.id, limit=100)
     assert [m.role for m in history] == ["user", "assistant"]
 
@@ -117,7 +126,7 @@ async def test_uploaded_log_is_summarised_and_used_in_the_next_answer(
     assert "upstream payments-db: connection pool exhausted" in summary
     assert "14:02" in summary  # errors start
 
-    answer = await service.answer_mention(mention("what is wrong?", ts="1700000003.0"), key="Ev3")
+    answer = await ask(service, replier, mention("what is wrong?", ts="1700000003.0"), key="Ev3")
     assert "connection pool is exhausted" in answer.text
     assert "checkout.log" in answer.text  # the evidence is cited
 
@@ -312,7 +321,7 @@ async def test_an_error_rate_chart_is_uploaded_once_in_the_thread(
 
 
 async def test_traces_are_analysed_and_the_deepest_failing_service_leads(
-    service: CaseService, files: MemoryFiles
+    service: CaseService, files: MemoryFiles, replier: MemoryReplier
 ) -> None:
     from tests.samples.traces import incident, jaeger
 
@@ -322,7 +331,7 @@ async def test_traces_are_analysed_and_the_deepest_failing_service_leads(
     reply = await service.add_files(
         FilesRequest(thread=THREAD, ts="2.0", user="U1", files=[ref]), key="Ev2"
     )
-    answer = await service.answer_mention(mention("where does it start?", ts="3.0"), key="Ev3")
+    answer = await ask(service, replier, mention("where does it start?", ts="3.0"), key="Ev3")
 
     assert reply is not None and reply.accepted[0].startswith("trace.json: ")
     assert "traces" in reply.accepted[0] and "payments-db" in reply.accepted[0]
@@ -389,7 +398,7 @@ async def test_each_kind_of_file_goes_to_its_own_analysis(
 
 
 async def test_files_of_several_services_give_the_case_suspects_and_timeline(
-    service: CaseService, files: MemoryFiles
+    service: CaseService, files: MemoryFiles, replier: MemoryReplier
 ) -> None:
     from tests.samples.incident import json_lines, plain_log
 
@@ -414,7 +423,7 @@ async def test_files_of_several_services_give_the_case_suspects_and_timeline(
     assert any("14:05 error rate" in line and "checkout.log" in line for line in second.timeline)
     assert not any(line.startswith("search") for line in second.suspects)
     # The answer leads with the suspect's own failure, not the victim's 503s.
-    answer = await service.answer_mention(mention("where does it start?", ts="4.0"), key="Ev4")
+    answer = await ask(service, replier, mention("where does it start?", ts="4.0"), key="Ev4")
     first_line = answer.text.splitlines()[0]
     assert first_line.startswith("*Most likely:* The database connection pool is exhausted")
     assert "in payments" in first_line

@@ -36,7 +36,8 @@ def test_a_whole_case_in_the_shell(tmp_path: Path, db_url: str) -> None:
     log.write_bytes(checkout_log())
     out = run_shell(
         f"/open checkout 502s since 14:00\n/upload {log} {tmp_path / 'nope.log'}\n"
-        "what is going on?\n/status\n/close raised the payments-db pool to 50\n/close\n/quit\n",
+        "what is going on?\n/status\n/confirm 1\n/confirm 9\n/status\n"
+        "/close raised the payments-db pool to 50\n/close\n/quit\n",
         tmp_path,
         db_url,
     )
@@ -45,7 +46,13 @@ def test_a_whole_case_in_the_shell(tmp_path: Path, db_url: str) -> None:
     assert "No such file" in out and "nope.log" in out
     assert "*Most likely:* The database connection pool is exhausted" in out
     assert "Offline analysis — no LLM was used" in out
-    assert "*#1* checkout 502s since 14:00 — consulting, 1 file, 40 errors" in out
+    # The summary is printed after each turn, with the phase and numbered hypotheses.
+    assert "📌 *Case #1: checkout 502s since 14:00* · 🔍 diagnosing" in out
+    assert "*#1* checkout 502s since 14:00 — diagnosing, 1 file, 40 errors" in out
+    # Confirming hypothesis 1 moves the case on to analysis and says who confirmed it.
+    assert "(confirmed by you)" in out
+    assert "*#1* checkout 502s since 14:00 — analyzing, 1 file, 40 errors" in out
+    assert "Usage: /confirm N, N from 1 to" in out
     assert "*Case #1 resolved:* checkout 502s since 14:00" in out
     assert "There is no open case to close" in out
 
