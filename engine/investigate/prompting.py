@@ -1,19 +1,26 @@
 """Render the LLM prompt from Jinja templates (StrictUndefined: a missing field is a bug).
 
-Messages and evidence are quoted data: they go inside <case_history>/<evidence> tags, and
-anything in them that looks like one of those tags is neutralised so a file cannot close the
-data block and speak as instructions.
+The case state, messages and evidence are quoted data: they go inside <case_state>,
+<case_history> and <evidence> tags, and anything in them that looks like one of those tags is
+neutralised so a file cannot close the data block and speak as instructions. What people typed
+is redacted before it is clipped, so clipping can never cut a secret in half and let it through.
+
+`build_messages` is the full prompt (every message, every detail); `engine.investigate.memory`
+builds the same prompt within a token budget from the views below.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from engine.evidence.analyze import describe_report
 from engine.evidence.redact import Redactor
+from engine.investigate.result import Hypothesis
 from engine.models import Case, Evidence, Message
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
@@ -26,7 +33,9 @@ _env = Environment(
     autoescape=False,
     keep_trailing_newline=False,
 )
-_DATA_TAG = re.compile(r"<(/?)\s*(case_history|evidence)", re.IGNORECASE)
+_DATA_TAG = re.compile(r"<(/?)\s*(case_state|case_history|evidence)", re.IGNORECASE)
+# Shown first: what the team settled, then what is still open; ruled-out ones last.
+_STATUS_ORDER = {"confirmed": 0, "testing": 1, "proposed": 2, "ruled_out": 3}
 
 
 def quote(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
@@ -40,6 +49,161 @@ def evidence_details(item: Evidence, limit: int = MAX_GROUPS_PER_FILE) -> list[s
     return describe_report(item.report, limit) if item.report is not None else []
 
 
+def typed(redactor: Redactor, text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """Text a person typed (or an LLM wrote from it): redacted, then quoted."""
+    return quote(redactor.redact(text).text, limit)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+
+
+def one_line(redactor: Redactor, text: str, limit: int) -> str:
+    """A message shortened to its first line or sentence, at most `limit` characters, ending
+    in "…" when something was left out. Redacted before it is cut, so no secret is half-cut."""
+    whole = redactor.redact(text).text.strip()
+    first = _SENTENCE_END.split(whole.split("\n", 1)[0].strip(), maxsplit=1)[0]
+    if len(first) > limit:
+        cut = first[:limit]
+        first = (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(",;:-")
+    if len(first) < len(whole):
+        first += " …"
+    return quote(first, limit + 2)
+
+
+@dataclass(frozen=True)
+class CaseState:
+    """What the investigation holds between turns: it is always in the prompt, because team
+    feedback must change the next turn."""
+
+    hypotheses: list[Hypothesis] = field(default_factory=list)
+    working_conclusion: str = ""
+    feedback: list[str] = field(default_factory=list)  # "ruled out: dns", "note from U2: ..."
+
+
+# --- views: already quoted, what the templates read ---------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseView:
+    id: int
+    title: str
+    opened_by: str
+    status: str
+
+
+@dataclass(frozen=True)
+class HypothesisView:
+    id: str
+    status: str
+    confidence: str
+    statement: str
+    component: str
+
+
+@dataclass(frozen=True)
+class StateView:
+    conclusion: str
+    hypotheses: list[HypothesisView]
+    feedback: list[str]
+
+
+@dataclass(frozen=True)
+class MessageView:
+    when: str
+    author: str
+    role: str
+    text: str
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    messages: list[MessageView]
+    omitted: int = 0
+    shortened: bool = False
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    name: str
+    summary: str
+    details: list[str]
+    more: int = 0
+
+
+def case_view(case: Case, redactor: Redactor) -> CaseView:
+    return CaseView(
+        id=case.id,
+        title=typed(redactor, case.title, 200),
+        opened_by=quote(case.opened_by, 80),
+        status=case.status,
+    )
+
+
+def message_view(message: Message, text: str) -> MessageView:
+    """`text` is the message's text as it will be shown (already redacted and quoted)."""
+    return MessageView(
+        when=message.created_at.strftime("%H:%M"),
+        author=quote(message.author, 80),
+        role=message.role,
+        text=text,
+    )
+
+
+def state_view(
+    state: CaseState,
+    redactor: Redactor,
+    *,
+    max_hypotheses: int = 12,
+    statement_chars: int = 300,
+    max_feedback: int = 20,
+    feedback_chars: int = 300,
+    conclusion_chars: int = 600,
+) -> StateView:
+    """The state, clipped to the limits given. Settled hypotheses (confirmed, ruled out) are
+    the last to go, then the least confident; the newest feedback is kept."""
+    kept = sorted(
+        state.hypotheses,
+        key=lambda h: (h.status not in ("confirmed", "ruled_out"), -h.confidence),
+    )[:max_hypotheses]
+    kept.sort(key=lambda h: (_STATUS_ORDER.get(h.status, 2), -h.confidence))
+    return StateView(
+        conclusion=typed(redactor, state.working_conclusion, conclusion_chars),
+        hypotheses=[
+            HypothesisView(
+                id=quote(h.id, 120),
+                status=h.status,
+                confidence=f"{round(h.confidence * 100)}%",
+                statement=typed(redactor, h.statement, statement_chars),
+                component=quote(h.component or "", 120),
+            )
+            for h in kept
+        ],
+        feedback=[typed(redactor, line, feedback_chars) for line in state.feedback[-max_feedback:]],
+    )
+
+
+def render(
+    case: CaseView,
+    state: StateView,
+    history: HistoryView,
+    evidence: list[EvidenceView],
+    question: str,
+    asker: str,
+) -> list[dict[str, str]]:
+    """The chat messages: the system prompt, then one user message with the quoted data and
+    the question last. `question` and `asker` are already quoted."""
+    system = _env.get_template("system.jinja2").render()
+    user = _env.get_template("answer.jinja2").render(
+        case=case, state=state, history=history, evidence=evidence, question=question, asker=asker
+    )
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def render_line(macro: str, item: Any) -> str:
+    """One line of the user prompt exactly as the template writes it (to measure its cost)."""
+    return str(getattr(_env.get_template("lines.jinja2").module, macro)(item))
+
+
 def build_messages(
     case: Case,
     history: list[Message],
@@ -47,40 +211,25 @@ def build_messages(
     question: str,
     asker: str,
     redactor: Redactor,
+    *,
+    state: CaseState | None = None,
 ) -> list[dict[str, str]]:
-    """The chat messages for one answer. What people typed is redacted here too (a pasted
-    token must not reach the LLM); evidence text was redacted when it was analysed."""
-
-    def typed(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
-        return quote(redactor.redact(text).text, limit)
-
-    system = _env.get_template("system.jinja2").render()
-    user = _env.get_template("answer.jinja2").render(
-        case={
-            "id": case.id,
-            "title": typed(case.title, 200),
-            "opened_by": case.opened_by,
-            "status": case.status,
-        },
-        history=[
-            {
-                "when": m.created_at.strftime("%H:%M"),
-                "author": quote(m.author, 80),
-                "role": m.role,
-                "text": typed(m.text),
-            }
-            for m in history
-        ],
-        evidence=[
-            {
-                "name": quote(e.name, 200),
-                "summary": quote(e.summary),
-                "details": [quote(d) for d in evidence_details(e)],
-            }
+    """The full prompt for one turn: every message verbatim, every file's top details, the
+    case state. What people typed is redacted here too (a pasted token must not reach the
+    LLM); evidence text was redacted when it was analysed."""
+    return render(
+        case_view(case, redactor),
+        state_view(state or CaseState(), redactor),
+        HistoryView([message_view(m, typed(redactor, m.text)) for m in history]),
+        [
+            EvidenceView(
+                name=quote(e.name, 200),
+                summary=quote(e.summary),
+                details=[quote(d) for d in evidence_details(e)],
+            )
             for e in evidence
             if e.status == "analysed"
         ],
-        question=typed(question),
-        asker=quote(asker, 80),
+        typed(redactor, question),
+        quote(asker, 80),
     )
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
