@@ -196,6 +196,10 @@ async def run_turn(
     except LLMUnavailable as exc:
         log.warning("case %s: every LLM failed, offline turn: %s", given.case.id, exc)
         why = "LLM unavailable: " + ", ".join(r.split(":", 1)[0] for r in exc.reasons)
+        # Failed attempts still cost tokens: the turn row must show what was spent.
+        outcome.result = outcome.result.model_copy(update={"usage": list(exc.usage)})
+        outcome.prompt_tokens = sum(u.prompt_tokens for u in exc.usage)
+        outcome.completion_tokens = sum(u.completion_tokens for u in exc.usage)
     else:
         usage: list[TurnUsage] = reply.usage
         merged = _from_llm(reply.value, offline, given.known).model_copy(update={"usage": usage})

@@ -20,7 +20,8 @@ async def record(
     text: str,
     asks: bool = False,
 ) -> bool:
-    """Store a message once; False when that ts was already recorded (a redelivery).
+    """Store a message once; False when that ts was already recorded (a redelivery), unless
+    it is now known to be a question.
 
     `asks` marks a question to the bot: the next investigation turn owes it an answer.
     """
@@ -28,7 +29,10 @@ async def record(
         cur = await conn.execute(
             "INSERT INTO messages (case_id, ts, author, role, text, asks)"
             " VALUES (%(case)s, %(ts)s, %(author)s, %(role)s, %(text)s, %(asks)s)"
-            " ON CONFLICT (case_id, ts) DO NOTHING",
+            # The same message may come first as history (read back from the thread) and
+            # then as the question it was: it must still be marked as owed an answer.
+            " ON CONFLICT (case_id, ts) DO UPDATE SET asks = true"
+            " WHERE EXCLUDED.asks AND NOT messages.asks",
             {"case": case_id, "ts": ts, "author": author, "role": role, "text": text, "asks": asks},
         )
         return cur.rowcount == 1

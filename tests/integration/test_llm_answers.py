@@ -443,3 +443,22 @@ async def test_a_ruled_out_hypothesis_stays_ruled_out(
     stored = {h.id: h for h in await investigation.hypotheses(pool, case.id)}
     assert stored[pool_id].status == "ruled_out"
     assert "U2 ruled out hypothesis" in case_prompt(openai.requests[-1])
+
+
+async def test_tokens_spent_before_every_model_failed_are_still_recorded(
+    pool: AsyncConnectionPool, settings: Settings, openai: FakeOpenAI
+) -> None:
+    """Unusable replies cost tokens too: the offline turn's row shows what was billed."""
+    service, replier = make_service(pool, settings, openai, ["openai/fake-model"])
+    openai.script(
+        Reply("no idea, sorry", prompt_tokens=1000, completion_tokens=5),
+        Reply("still prose", prompt_tokens=1030, completion_tokens=4),
+    )
+
+    answer = await ask(service, replier, "what broke?", ts="1.0", key="E1")
+
+    assert answer.engine == "offline" and "LLM unavailable" in answer.footer
+    case = await the_case(service)
+    [stored] = await investigation.turns(pool, case.id)
+    assert stored.engine == "offline"
+    assert (stored.prompt_tokens, stored.completion_tokens) == (2030, 9)

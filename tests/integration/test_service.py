@@ -427,3 +427,17 @@ async def test_files_of_several_services_give_the_case_suspects_and_timeline(
     first_line = answer.text.splitlines()[0]
     assert first_line.startswith("*Most likely:* The database connection pool is exhausted")
     assert "in payments" in first_line
+
+
+async def test_a_question_first_seen_as_history_is_still_answered(
+    service: CaseService, replier: MemoryReplier
+) -> None:
+    """Two mentions seconds apart may be handled out of order: the later one reads the earlier
+    one back from the thread as history first. It is a question all the same."""
+    await service.answer_mention(mention("checkout errors", ts="1.0"), key="E1")
+    said = MessageRequest(thread=THREAD, ts="2.0", user="U2", text="what about payments?")
+    await service.record_message(said)  # as _read_earlier_thread would store it
+
+    await service.answer_mention(mention("what about payments?", ts="2.0"), key="E2")
+
+    assert len(replier.answers(THREAD.thread_ts)) == 2

@@ -1,0 +1,143 @@
+"""Time from the last upload to the updated case summary, for a case with 5 files of 10 MB.
+
+The real FaultMaven process (Bolt socket mode + arq worker, role=all) runs against the fake
+Slack workspace, an embedded PostgreSQL and an embedded Redis, all on this machine. Each run
+opens a case with a mention, then shares the files in its thread, two ways:
+
+- together: one message carrying all the files (dragging 5 files into Slack does this);
+- one by one: five messages back to back, timed from the last one (five jobs that may run
+  while a turn is going: their input is coalesced into the next turn).
+
+The clock stops when the pinned summary is updated by a turn that read all the files (its
+footer counts them) and no run is in progress.
+
+Run: .venv/bin/python tests/bench/bench_case_summary.py [--runs N] [--files N] [--mb MB]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+warnings.filterwarnings("ignore")
+for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+    os.environ.pop(var, None)
+
+from pydantic import SecretStr  # noqa: E402
+
+from bot.runtime import SlackProcess  # noqa: E402
+from engine.config import Settings  # noqa: E402
+from engine.embedded import EmbeddedServices  # noqa: E402
+from tests.bench.logs import generate_log  # noqa: E402
+from tests.fakes.slack import FakeSlack  # noqa: E402
+from tests.fakes.slack_base import Call  # noqa: E402
+
+CHANNEL = "C0SUMMARY"
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def is_final_summary(call: Call, thread: str, files: int) -> bool:
+    """A summary post or update in this thread, from a turn that read every file."""
+    if not call.ok or call.method not in ("chat.postMessage", "chat.update"):
+        return False
+    blocks = json.dumps(call.params.get("blocks") or [])
+    return (
+        "Working conclusion" in blocks
+        and f"· {files} files," in blocks
+        and "⏳" not in blocks
+        and (call.method == "chat.update" or call.params.get("thread_ts") == thread)
+    )
+
+
+async def one_case(slack: FakeSlack, run: int, files: int, lines: int, together: bool) -> float:
+    mention = slack.mention_event(f"run {run}: checkout errors", channel=CHANNEL)
+    await slack.send_event(mention)
+    thread = mention["ts"]
+    await slack.wait_for_call(
+        "chat.postMessage",
+        lambda c: c.ok and c.params.get("thread_ts") == thread and "Working" in str(c.params),
+        timeout=120,
+    )
+    shared = [
+        slack.add_file(
+            f"svc{i}-run{run}.log",
+            generate_log(lines, seed=run * 100 + i),
+            channel=CHANNEL,
+            thread_ts=thread,
+        )
+        for i in range(files)
+    ]
+    since = len(slack.calls)
+    if together:
+        t0 = time.perf_counter()
+        await slack.send_event(slack.file_share_event(shared, channel=CHANNEL, thread_ts=thread))
+    else:
+        for file in shared:
+            t0 = time.perf_counter()
+            await slack.send_event(
+                slack.file_share_event([file], channel=CHANNEL, thread_ts=thread)
+            )
+    deadline = time.perf_counter() + 600
+    while time.perf_counter() < deadline:
+        if any(is_final_summary(c, thread, files) for c in slack.calls[since:]):
+            return time.perf_counter() - t0
+        await asyncio.sleep(0.02)
+    raise TimeoutError(f"run {run}: no summary with {files} files within 600 s")
+
+
+async def main(runs: int, files: int, megabytes: float) -> None:
+    lines = int(megabytes * 1e6 / 98)  # generate_log writes ~98-byte lines
+    results: dict[str, list[float]] = {"together": [], "one by one": []}
+    with tempfile.TemporaryDirectory(prefix="fm-bench-") as tmp:
+        embedded = EmbeddedServices(Path(tmp))
+        async with FakeSlack() as slack:
+            settings = Settings(
+                _env_file=None,
+                database_url=embedded.postgres_url(),
+                redis_url=embedded.redis_url(),
+                slack_bot_token=SecretStr(slack.bot_token),
+                slack_app_token=SecretStr(slack.app_token),
+                slack_api_url=slack.api_url,
+                FAULTMAVEN_DATA_DIR=Path(tmp),
+                FAULTMAVEN_MAX_FILE_MB=max(50.0, megabytes * 2),
+            )
+            process = SlackProcess(settings, "all")
+            task = asyncio.create_task(process.run())
+            await slack.wait_for_connections(1, timeout=60)
+            for run in range(runs):
+                for mode, together in (("together", True), ("one by one", False)):
+                    seconds = await one_case(slack, run * 2 + together, files, lines, together)
+                    results[mode].append(seconds)
+                    print(f"run {run + 1} {mode}: {seconds:.2f} s", flush=True)
+            process.request_stop()
+            await task
+        embedded.close()
+    size = f"{files} files of {megabytes:g} MB"
+    for mode, seconds in results.items():
+        print(
+            f"last upload -> updated summary, {size} shared {mode} ({runs} runs): "
+            f"p50 {statistics.median(seconds):.2f} s, p95 {pct(seconds, 95):.2f} s"
+        )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--files", type=int, default=5)
+    parser.add_argument("--mb", type=float, default=10.0)
+    args = parser.parse_args()
+    asyncio.run(main(args.runs, args.files, args.mb))
