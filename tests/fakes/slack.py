@@ -52,33 +52,38 @@ from tests.fakes.slack_base import (
     Call,
     Download,
     Fault,
+    Hold,
     ResponseUrlPost,
     Upload,
 )
-from tests.fakes.slack_envelopes import SlackEnvelopes
+from tests.fakes.slack_clicks import Button, SlackClicks, buttons
 from tests.fakes.slack_events import SlackEvents
 from tests.fakes.slack_socket import SlackSocketMode, SocketConnection
 from tests.fakes.slack_web import SlackWebApi
 
 __all__ = [
     "Ack",
+    "Button",
     "Call",
     "Download",
     "FakeSlack",
+    "Hold",
     "ResponseUrlPost",
     "SocketConnection",
     "Upload",
+    "buttons",
 ]
 
 _DEFAULT_ERRORS = {429: "ratelimited", 500: "internal_error", 503: "service_unavailable"}
 
 
-class FakeSlack(SlackEnvelopes, SlackEvents, SlackWebApi, SlackSocketMode):
+class FakeSlack(SlackClicks, SlackEvents, SlackWebApi, SlackSocketMode):
     """Fake Slack: Web API + Socket Mode + files + response URLs on 127.0.0.1:<random>.
 
-    The parts live in mixins: :class:`SlackWebApi` (``/api/<method>``, files),
+    The parts live in mixins: :class:`SlackWebApi` (``/api/<method>``, files, pins),
     :class:`SlackSocketMode` (``/socket``), :class:`SlackEvents` (content and
-    event builders) and :class:`SlackEnvelopes` (``send_*``).
+    event builders), :class:`SlackEnvelopes` (``send_*``) and :class:`SlackClicks`
+    (button clicks on posted messages, latest message versions, ``respond()`` answers).
     """
 
     #: Uploads carry whole files (logs, dumps); aiohttp's 1 MiB default is too small.
@@ -93,7 +98,9 @@ class FakeSlack(SlackEnvelopes, SlackEvents, SlackWebApi, SlackSocketMode):
         return self.web_routes() + self.socket_routes()
 
     async def _before_cleanup(self) -> None:
-        """Abort open sockets first: the runner would otherwise wait for them."""
+        """Release held answers and abort open sockets: the runner would wait for them."""
+        for hold in self.holds:
+            hold.release()
         await self.close_connections()
 
     # ------------------------------------------------------------------ waiting
@@ -184,3 +191,14 @@ class FakeSlack(SlackEnvelopes, SlackEvents, SlackWebApi, SlackSocketMode):
             error = _DEFAULT_ERRORS.get(status, "invalid_request")
         header = retry_after if status == 429 else None
         self.faults[method].append(Fault(status, error, header, times))
+
+    def hold_next(
+        self, method: str, predicate: Callable[[dict[str, Any]], bool] | None = None
+    ) -> Hold:
+        """Keep back the answer to the next successful ``method`` call whose params match
+        ``predicate``: its effects are visible at once, but the app only gets the answer after
+        ``hold.release()``. Lets a test act in the window between an app's call and its next
+        step (e.g. click a button the app has just shown, before it saved what it showed)."""
+        hold = Hold(method, predicate)
+        self.holds.append(hold)
+        return hold

@@ -8,9 +8,12 @@ Tests import everything from :mod:`tests.fakes.slack`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,6 +113,50 @@ class Fault:
 
 
 @dataclass
+class Hold:
+    """An answer the fake keeps back (see ``FakeSlack.hold_next``): the call's effects are
+    visible (the message is updated, the call recorded) but the app waits for the response
+    until the test calls :meth:`release`, e.g. to act in the window before its next step."""
+
+    method: str
+    predicate: Callable[[dict[str, Any]], bool] | None
+    #: The held call, once one arrived.
+    call: Call | None = None
+    _reached: asyncio.Event = field(default_factory=asyncio.Event)
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def matches(self, method: str, params: dict[str, Any]) -> bool:
+        return (
+            self.call is None
+            and method == self.method
+            and (self.predicate is None or self.predicate(params))
+        )
+
+    async def reached(self, timeout: float = 10.0) -> Call:
+        """The held call, once the app made it."""
+        try:
+            await asyncio.wait_for(self._reached.wait(), timeout)
+        except TimeoutError:
+            wanted = f"no held {self.method} call"
+            raise AssertionError(f"timed out after {timeout:.1f}s: {wanted}") from None
+        assert self.call is not None
+        return self.call
+
+    def hold(self, call: Call) -> None:
+        self.call = call
+        self._reached.set()
+
+    async def wait_released(self, timeout: float) -> None:
+        # Bounded: a test that forgets to release must not hang the app forever.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._released.wait(), timeout)
+
+    def release(self) -> None:
+        """Send the held answer."""
+        self._released.set()
+
+
+@dataclass
 class StoredFile:
     """A file the fake can serve: Slack-shaped ``info`` plus its bytes and failure knobs."""
 
@@ -154,8 +201,13 @@ class SlackState(LoopbackServer):
         self.channels: dict[str, dict[str, Any]] = {}
         self.users: dict[str, dict[str, Any]] = {}
         self.home_views: dict[str, dict[str, Any]] = {}
+        #: channel id -> pinned message ts -> pin record (``created``, ``created_by``).
+        self.pins: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        #: envelope id -> the ``response_url`` its payload carried (commands and clicks).
+        self.response_urls: dict[str, str] = {}
         self.pending_uploads: dict[str, PendingUpload] = {}
         self.faults: dict[str, deque[Fault]] = defaultdict(deque)
+        self.holds: list[Hold] = []
 
         self._calls: EventLog[Call] = EventLog("Web API calls", str)
         self._acks: EventLog[Ack] = EventLog("acks")

@@ -23,6 +23,8 @@ from tests.fakes.slack_socket import SlackSocketMode
 class SlackEnvelopes(SlackMessages, SlackSocketMode):
     """Builds and sends the envelopes Slack delivers over Socket Mode."""
 
+    _last_action_micros = 0
+
     async def send_event(
         self,
         event: dict[str, Any],
@@ -116,6 +118,7 @@ class SlackEnvelopes(SlackMessages, SlackSocketMode):
             "type": "slash_commands",
             "accepts_response_payload": True,
         }
+        self.response_urls[envelope_id] = str(payload["response_url"])
         return await self.send_envelope(envelope, timeout=timeout)
 
     async def send_block_action(
@@ -129,10 +132,21 @@ class SlackEnvelopes(SlackMessages, SlackSocketMode):
         thread_ts: str | None = None,
         block_id: str = "b",
         timeout: float = 10.0,
+        text: str | None = None,
+        style: str | None = None,
+        action_ts: str | None = None,
+        message: dict[str, Any] | None = None,
     ) -> str:
-        """Send an ``interactive`` envelope with a ``block_actions`` button click."""
-        stored = self.messages.get(channel_id, {}).get(message_ts)
-        message = dict(stored) if stored else {"type": "message", "ts": message_ts, "text": ""}
+        """Send an ``interactive`` envelope with a ``block_actions`` button click.
+
+        ``text``/``style`` describe the button (its label defaults to ``value``);
+        ``message`` is the message as the clicking client shows it (default: the
+        stored, latest version). :meth:`SlackClicks.click` finds all of it in a
+        posted message's blocks.
+        """
+        if message is None:
+            stored = self.messages.get(channel_id, {}).get(message_ts)
+            message = dict(stored) if stored else {"type": "message", "ts": message_ts, "text": ""}
         thread_ts = thread_ts or message.get("thread_ts")
         container: dict[str, Any] = {
             "type": "message",
@@ -142,6 +156,16 @@ class SlackEnvelopes(SlackMessages, SlackSocketMode):
         }
         if thread_ts:
             container["thread_ts"] = thread_ts
+        action: dict[str, Any] = {
+            "action_id": action_id,
+            "block_id": block_id,
+            "text": {"type": "plain_text", "text": text or value, "emoji": True},
+            "value": value,
+            "type": "button",
+            "action_ts": action_ts or self._action_ts(),
+        }
+        if style:
+            action["style"] = style
         payload: dict[str, Any] = {
             "type": "block_actions",
             "user": {
@@ -161,21 +185,21 @@ class SlackEnvelopes(SlackMessages, SlackSocketMode):
             "message": message,
             "state": {"values": {}},
             "response_url": f"{self.root_url}/response/{uuid.uuid4().hex}",
-            "actions": [
-                {
-                    "action_id": action_id,
-                    "block_id": block_id,
-                    "text": {"type": "plain_text", "text": value, "emoji": True},
-                    "value": value,
-                    "type": "button",
-                    "action_ts": f"{time.time():.6f}",
-                }
-            ],
+            "actions": [action],
         }
+        envelope_id = str(uuid.uuid4())
         envelope = {
-            "envelope_id": str(uuid.uuid4()),
+            "envelope_id": envelope_id,
             "payload": payload,
             "type": "interactive",
             "accepts_response_payload": False,
         }
+        self.response_urls[envelope_id] = payload["response_url"]
         return await self.send_envelope(envelope, timeout=timeout)
+
+    def _action_ts(self) -> str:
+        """Slack's ``action_ts`` ("<unix seconds>.<micros>"), strictly increasing here so two
+        clicks never share one (a shared one means the *same* click delivered twice)."""
+        micros = max(int(time.time() * 1_000_000), self._last_action_micros + 1)
+        self._last_action_micros = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"

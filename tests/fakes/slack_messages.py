@@ -1,4 +1,4 @@
-"""Web API methods on the fake workspace's messages: chat.*, conversations.*, reactions.*.
+"""Web API methods on the fake workspace's messages: chat, conversations, reactions, pins.
 
 Messages live in ``SlackState.messages`` (channel -> ts -> message), roots and
 replies alike; :meth:`SlackMessages.store_message` keeps a thread root's reply
@@ -6,6 +6,8 @@ stats in sync the way Slack shows them in conversations.replies/history.
 """
 
 from __future__ import annotations
+
+import time
 
 from tests.fakes.slack_base import SlackState
 from tests.fakes.slack_params import ApiError, Params, require, truthy
@@ -112,6 +114,7 @@ class SlackMessages(SlackState):
         ts = require(params, "ts", "message_not_found")
         self.find_message(channel, ts)
         del self.messages[channel][ts]
+        self.pins[channel].pop(ts, None)  # deleting a message unpins it
         return {"channel": channel, "ts": ts}
 
     def _chat_post_ephemeral(self, params: Params) -> Params:
@@ -203,6 +206,51 @@ class SlackMessages(SlackState):
                     message["reactions"].remove(reaction)
                 return {}
         raise ApiError("no_reaction")
+
+    # ------------------------------------------------------------------ pins
+
+    def _pinned_message(self, params: Params) -> tuple[str, Params]:
+        channel = require(params, "channel", "channel_not_found")
+        self.channel_info(channel)
+        ts = require(params, "timestamp", "no_item_specified")
+        return channel, self.find_message(channel, ts)
+
+    def _pins_add(self, params: Params) -> Params:
+        channel, message = self._pinned_message(params)
+        if message["ts"] in self.pins[channel]:
+            raise ApiError("already_pinned")
+        self.pins[channel][message["ts"]] = {
+            "created": int(time.time()),
+            "created_by": self.bot_user_id,
+        }
+        message["pinned_to"] = [*message.get("pinned_to", []), channel]
+        return {}
+
+    def _pins_remove(self, params: Params) -> Params:
+        channel, message = self._pinned_message(params)
+        if self.pins[channel].pop(message["ts"], None) is None:
+            raise ApiError("no_pin")
+        pinned_to = [c for c in message.get("pinned_to", []) if c != channel]
+        if pinned_to:
+            message["pinned_to"] = pinned_to
+        else:
+            message.pop("pinned_to", None)
+        return {}
+
+    def _pins_list(self, params: Params) -> Params:
+        channel = require(params, "channel", "channel_not_found")
+        self.channel_info(channel)
+        items = []
+        for ts, pin in reversed(self.pins[channel].items()):  # newest pin first, like Slack
+            message = self.messages.get(channel, {}).get(ts)
+            if message is None:  # deleted after pinning: Slack drops the pin
+                continue
+            items.append({"type": "message", "channel": channel, **pin, "message": dict(message)})
+        return {"items": items}
+
+    def pinned(self, channel: str) -> list[str]:
+        """The ts of every message pinned in ``channel``, in pinning order."""
+        return list(self.pins.get(channel, {}))
 
 
 def _public(message: Params) -> Params:

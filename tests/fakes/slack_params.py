@@ -5,11 +5,11 @@ Requests are parsed the way slack_sdk 3.x actually sends them (checked against
 
 * ``chat.postMessage``, ``chat.update``, ``chat.postEphemeral``, ``views.publish``:
   POST with a JSON body (``Content-Type: application/json;charset=utf-8``).
-* ``auth.test``, ``apps.connections.open``, ``reactions.add/remove``,
+* ``auth.test``, ``apps.connections.open``, ``reactions.add/remove``, ``pins.add/remove``,
   ``files.getUploadURLExternal``, ``files.completeUploadExternal``: POST with the
   arguments in the *query string* and an empty form body; the latter sends
   ``files`` as a JSON string.
-* ``conversations.replies/info``, ``users.info``, ``files.info``,
+* ``conversations.replies/info``, ``users.info``, ``files.info``, ``pins.list``,
   ``chat.getPermalink``: GET with a query string.
 * The token always travels as ``Authorization: Bearer ...`` (slack_sdk pops a
   ``token=`` argument into the header); a ``token`` form/query field is accepted too.

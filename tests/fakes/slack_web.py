@@ -18,6 +18,9 @@ from tests.fakes.slack_base import Call, Fault, ResponseUrlPost
 from tests.fakes.slack_files import SlackFiles
 from tests.fakes.slack_params import ApiError, Params, read_params, require
 
+#: Longest a held answer waits for ``Hold.release`` (a forgotten release must not hang the app).
+HOLD_LIMIT_S = 60.0
+
 
 class SlackWebApi(SlackFiles):
     """Implements the Web API methods the bot uses, plus files and response URLs."""
@@ -52,6 +55,9 @@ class SlackWebApi(SlackFiles):
             "views.publish": self._views_publish,
             "reactions.add": self._reactions_add,
             "reactions.remove": self._reactions_remove,
+            "pins.add": self._pins_add,
+            "pins.remove": self._pins_remove,
+            "pins.list": self._pins_list,
         }
 
     # ------------------------------------------------------------------ dispatch
@@ -77,7 +83,12 @@ class SlackWebApi(SlackFiles):
                 body = self._dispatch(method, params, token)
         except ApiError as exc:
             body = {"ok": False, "error": exc.error, **exc.extra}
-        self._calls.append(Call(method, params, self.now(), token, request.method, status, body))
+        call = Call(method, params, self.now(), token, request.method, status, body)
+        self._calls.append(call)
+        hold = next((h for h in self.holds if call.ok and h.matches(method, params)), None)
+        if hold is not None:
+            hold.hold(call)
+            await hold.wait_released(HOLD_LIMIT_S)
         return web.json_response(body, status=status, headers=headers)
 
     def _take_fault(self, method: str) -> Fault | None:
