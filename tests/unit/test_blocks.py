@@ -14,9 +14,18 @@ from typing import Any
 
 import pytest
 
-from bot.blocks import SECTION_LIMIT, case_list, escape_mrkdwn, home_view, render
-from engine.models import Case, CaseStats
-from engine.replies import AnswerReply, CaseClosedReply, EvidenceReply, NoticeReply
+from bot import parsing
+from bot.blocks import SECTION_LIMIT, case_list, escape_mrkdwn, home_view, render, summary_blocks
+from bot.ids import ActionId, hypothesis_value
+from engine.models import Case, CaseStats, FeedbackRequest
+from engine.replies import (
+    AnswerReply,
+    CaseClosedReply,
+    CaseSummaryReply,
+    EvidenceReply,
+    HypothesisLine,
+    NoticeReply,
+)
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 WHEN = datetime(2026, 11, 21, 14, 5, tzinfo=UTC)
@@ -107,3 +116,110 @@ def test_a_single_huge_line_is_split_too(length: int) -> None:
     rendered = render(NoticeReply(text="y" * length))
     assert all(len(b["text"]["text"]) <= SECTION_LIMIT for b in rendered["blocks"])
     assert sum(len(b["text"]["text"]) for b in rendered["blocks"]) == length
+
+
+# ---------------------------------------------------------------- the case summary
+
+
+def hypothesis(key: str, status: str, confidence: float, **extra: Any) -> HypothesisLine:
+    return HypothesisLine.model_validate(
+        {"key": key, "statement": f"statement of {key}", "confidence": confidence}
+        | {"status": status, **extra}
+    )
+
+
+def case_summary_reply(**overrides: Any) -> CaseSummaryReply:
+    values: dict[str, Any] = {
+        "case_id": 12,
+        "title": "checkout 502s",
+        "phase": "analyzing",
+        "working_conclusion": "The payments-db pool is exhausted (confirmed by <@U1>)",
+        "confidence": 0.9,
+        "hypotheses": [
+            hypothesis(
+                "db-pool-exhausted:payments",
+                "confirmed",
+                0.9,
+                decided_by="<@U1>",
+                evidence="40× upstream payments-db: pool exhausted after <*> ms (checkout.log)",
+            ),
+            hypothesis("timeout:payments", "testing", 0.42),
+            hypothesis("http-5xx:checkout", "proposed", 0.38),
+            hypothesis("dns:-", "ruled_out", 0.0, decided_by="<@U2>"),
+        ],
+        "next_steps": ["Count active connections (`SELECT count(*) FROM pg_stat_activity;`)"],
+        "footer": "Offline analysis — no LLM was used · 1 file, 3 messages",
+        "text": "Case #12: checkout 502s",
+    }
+    return CaseSummaryReply(**(values | overrides))
+
+
+def test_summary_snapshot() -> None:
+    reply = case_summary_reply()
+    rendered = render(reply)
+    check_snapshot("summary", rendered)
+    assert rendered["blocks"] == summary_blocks(reply)
+
+
+def test_summary_buttons_are_only_on_hypotheses_still_open() -> None:
+    blocks = summary_blocks(case_summary_reply())
+
+    actions = [b for b in blocks if b["type"] == "actions"]
+    # Ranks 2 (testing) and 3 (proposed); the confirmed and the ruled-out one are decided.
+    assert [b["block_id"] for b in actions] == ["hypothesis-2", "hypothesis-3"]
+    for block, key in zip(actions, ["timeout:payments", "http-5xx:checkout"], strict=True):
+        confirm, rule_out = block["elements"]
+        assert (confirm["action_id"], confirm["style"]) == (ActionId.CONFIRM_HYPOTHESIS, "primary")
+        assert rule_out["action_id"] == ActionId.RULE_OUT_HYPOTHESIS and "style" not in rule_out
+        assert confirm["value"] == rule_out["value"] == hypothesis_value(12, key) == f"12|{key}"
+    texts = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert texts[0] == "*Case #12: checkout 502s* · 🧪 analyzing"
+    assert texts[2].startswith("*1.* ✅ statement of db-pool-exhausted:payments — 90%")
+    assert "(confirmed by <@U1>)" in texts[2] and "after &lt;*&gt; ms" in texts[2]
+    assert texts[5] == "*4.* 🚫 statement of dns:- — 0% (ruled out by <@U2>)"
+
+
+def test_summary_shows_a_run_in_progress() -> None:
+    idle = summary_blocks(case_summary_reply())
+    running = summary_blocks(case_summary_reply(status="reading 2 files and 3 messages…"))
+
+    assert running[-1]["elements"][0]["text"] == "⏳ reading 2 files and 3 messages…"
+    assert "⏳" not in json.dumps(idle, ensure_ascii=False)
+    assert running[:-1] == idle[:-1]  # the same summary, only the status line differs
+
+
+def test_a_summary_stays_within_slack_limits() -> None:
+    long_lines = [
+        hypothesis(f"k{i}:" + "x" * 2100, "proposed", 0.5, evidence="e" * 4000) for i in range(5)
+    ]
+    reply = case_summary_reply(
+        hypotheses=long_lines, working_conclusion="w" * 5000, next_steps=["s" * 900] * 4
+    )
+    blocks = summary_blocks(reply)
+
+    assert len(blocks) <= 50
+    assert all(len(b["text"]["text"]) <= SECTION_LIMIT for b in blocks if b["type"] == "section")
+    values = [e["value"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert len(values) == 10 and all(len(v) <= 2000 for v in values)
+
+
+def _click(button: dict[str, Any], *, user: str = "U9", action_ts: str = "1.5") -> dict[str, Any]:
+    """The parts of a block_actions payload the bot reads (tests/fakes builds the whole one)."""
+    action = {"action_id": button["action_id"], "value": button["value"], "action_ts": action_ts}
+    return {"type": "block_actions", "user": {"id": user}, "trigger_id": "t", "actions": [action]}
+
+
+def test_a_summary_button_click_reads_back_as_feedback() -> None:
+    block = next(b for b in summary_blocks(case_summary_reply()) if b["type"] == "actions")
+    confirm, rule_out = block["elements"]
+
+    assert parsing.feedback_request(_click(confirm)) == FeedbackRequest(
+        case_id=12, hypothesis_key="timeout:payments", kind="confirm", user="U9"
+    )
+    assert parsing.feedback_request(_click(rule_out)) == FeedbackRequest(
+        case_id=12, hypothesis_key="timeout:payments", kind="rule_out", user="U9"
+    )
+    # One key per click: the same click delivered twice, not two clicks of one button.
+    assert parsing.action_key(_click(confirm)) == parsing.action_key(_click(confirm))
+    assert parsing.action_key(_click(confirm)) != parsing.action_key(_click(confirm, action_ts="2"))
+    assert parsing.feedback_request(_click({**confirm, "value": "old-style"})) is None
