@@ -116,12 +116,14 @@ def _button(text: str, action: ActionId, value: str, style: str | None = None) -
     return button
 
 
-def _hypothesis_blocks(case_id: int, rank: int, line: HypothesisLine) -> list[Block]:
+def _hypothesis_blocks(
+    case_id: int, rank: int, line: HypothesisLine, *, closed: bool
+) -> list[Block]:
     text = f"*{rank}.* {escape_mrkdwn(describe_line(line))}"
     if line.evidence:
         text += f"\n_{escape_mrkdwn(line.evidence)}_"
     blocks = [_section(text[:SECTION_LIMIT])]
-    if line.status in ("proposed", "testing"):  # decided ones need no buttons
+    if line.status in ("proposed", "testing") and not closed:  # decided: no buttons
         value = hypothesis_value(case_id, line.key)
         blocks.append(
             {
@@ -146,7 +148,9 @@ def summary_blocks(reply: CaseSummaryReply) -> list[Block]:
         ),
     ]
     for rank, line in enumerate(reply.hypotheses, 1):
-        blocks.extend(_hypothesis_blocks(reply.case_id, rank, line))
+        blocks.extend(
+            _hypothesis_blocks(reply.case_id, rank, line, closed=reply.phase == "resolved")
+        )
     if reply.next_steps:
         steps = "\n".join(f"• {step}" for step in reply.next_steps)
         blocks.extend(_sections(f"*Next steps*\n{steps}"))

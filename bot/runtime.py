@@ -142,6 +142,7 @@ class SlackProcess:
             user_ref=user_ref,
             history=SlackThreadHistory(client),
             runs=CaseRuns(backends.redis, lock_ttl_s=settings.run_lock_ttl_s),
+            look_again=JobQueue(backends.redis).drain_later,
         )
         worker_task: asyncio.Task[None] | None = None
         try:

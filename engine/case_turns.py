@@ -4,14 +4,16 @@ Any input (a question, files, feedback) calls `request(case)`: the input is alre
 the coalescer notes it and runs turns until every noted input was seen. A turn that arrives
 while another worker runs the case returns at once; that worker's next turn reads it.
 
-A turn posts before it saves: the answer and the summary are keyed by what triggered them, so
-a worker that dies after posting and before saving is retried into updating the same
-messages, and the saved turn row is what marks the questions as answered.
+A turn answers before it saves: answers are keyed by the question, so a worker that dies after
+answering and before saving is retried into updating the same messages, and the saved turn is
+what marks the questions as answered. The summary is updated after the save, so its buttons
+never name a hypothesis the database does not have yet.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from psycopg_pool import AsyncConnectionPool
 
@@ -30,6 +32,9 @@ from engine.store import evidence as evidence_store
 from engine.store import investigation as store
 
 log = logging.getLogger(__name__)
+
+# Schedules another drain of a case after a delay (a deferred job in Slack mode).
+LookAgain = Callable[[int, float], Awaitable[None]]
 
 
 def summary_key(case_id: int) -> str:
@@ -50,6 +55,7 @@ class CaseTurns:
         llm: LLM,
         redactor: Redactor,
         runs: CaseRunCoalescer,
+        look_again: LookAgain | None = None,
     ) -> None:
         self.pool = pool
         self.settings = settings
@@ -57,11 +63,22 @@ class CaseTurns:
         self.llm = llm
         self.redactor = redactor
         self.runs = runs
+        self.look_again = look_again
 
     async def request(self, case: Case) -> int:
         """Note new input of a case and run its turns here unless another worker is at it."""
         await self.runs.request(case.id)
-        return await self.runs.drain(case.id, lambda: self.turn(case.id))
+        return await self.drain(case.id)
+
+    async def drain(self, case_id: int) -> int:
+        """Run the case's pending turns; when another worker holds the case, make sure someone
+        looks again once its lock would expire, in case that worker died mid-run."""
+        ran = await self.runs.drain(case_id, lambda: self.turn(case_id))
+        if ran == 0 and self.look_again is not None:
+            delay = await self.runs.look_again_in(case_id)
+            if delay is not None:
+                await self.look_again(case_id, delay)
+        return ran
 
     async def show_summary(
         self,
@@ -116,7 +133,6 @@ class CaseTurns:
         )
         number = previous.number + 1 if previous else 1
         await self._tell(case, given.questions, outcome, shown, news_key=f"news:{case_id}:{number}")
-        await self.show_summary(case, outcome.result, footer=outcome.footer)
         await store.save_turn(
             self.pool,
             store.TurnRecord(
@@ -137,6 +153,8 @@ class CaseTurns:
             phase_reason=outcome.phase.reason,
             answered=[q.id for q in given.questions],
         )
+        # Buttons appear only once their hypotheses are saved, so a click right away is taken.
+        await self.show_summary(case, outcome.result, footer=outcome.footer)
 
     async def _tell(
         self,

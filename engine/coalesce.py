@@ -118,6 +118,15 @@ class CaseRuns:
         gen, done = await self.redis.mget(self._key(case_id, "gen"), self._key(case_id, "done"))
         return int(gen or 0) > int(done or 0)
 
+    async def look_again_in(self, case_id: int) -> float | None:
+        """When a drain found the case held: None if nothing is pending any more, else the
+        seconds until the holder's lock expires, by which time it either finished the input or
+        died; someone must drain again then."""
+        if not await self.pending(case_id):
+            return None
+        remaining_ms = await self.redis.pttl(self.lock_key(case_id))
+        return max(0.0, remaining_ms / 1000) + 0.5
+
     async def drain(self, case_id: int, run: Callable[[], Awaitable[None]]) -> int:
         """Run the case until no input is pending, unless another worker holds it (then 0).
 

@@ -34,3 +34,7 @@ class LocalCaseRuns:
                 self._done[case_id] = seen
                 runs += 1
         return runs
+
+    async def look_again_in(self, case_id: int) -> float | None:
+        """Never: the holder is a task of this process and loops until nothing is pending."""
+        return None

@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     # How long the lock of a running investigation lives unless renewed: a dead worker's
     # case is free again after this.
     run_lock_ttl_s: float = Field(
-        default=60.0, validation_alias=AliasChoices("FAULTMAVEN_RUN_LOCK_TTL_S", "run_lock_ttl_s")
+        default=20.0, validation_alias=AliasChoices("FAULTMAVEN_RUN_LOCK_TTL_S", "run_lock_ttl_s")
     )
 
     log_level: str = Field(

@@ -93,6 +93,12 @@ async def record_feedback(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
     await _run(ctx, key, lambda: _service(ctx).record_feedback(req, key=key))
 
 
+async def drain_case(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
+    """A second look at a case whose run was held by a worker that may have died."""
+    case_id = int(payload["case_id"])
+    await _run(ctx, key, lambda: _service(ctx).turns.drain(case_id))
+
+
 async def close_case(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
     req = CloseCaseRequest.model_validate(payload)
     await _run(ctx, key, lambda: _service(ctx).close_case(req, key=key))
@@ -104,6 +110,7 @@ JOBS: dict[str, WorkerCoroutine] = {
     "record_message": record_message,
     "add_files": add_files,
     "record_feedback": record_feedback,
+    "drain_case": drain_case,
     "close_case": close_case,
 }
 

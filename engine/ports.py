@@ -45,6 +45,11 @@ class CaseRunCoalescer(Protocol):
         """Run until all noted input is seen; 0 at once when another run holds the case."""
         ...
 
+    async def look_again_in(self, case_id: int) -> float | None:
+        """After a drain returned 0: None when the holder has it covered, else the seconds
+        after which another drain must run (the holder may have died)."""
+        ...
+
 
 class ThreadHistory(Protocol):
     async def thread_messages(self, channel_id: str, thread_ts: str) -> list[ThreadMessage]:

@@ -8,6 +8,7 @@ before enqueueing; arq's job id is the same key, so a second enqueue is refused 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from arq.connections import ArqRedis
@@ -39,3 +40,14 @@ class JobQueue:
             log.info("job %s already queued or done", dedup_key)
             return False
         return True
+
+    async def drain_later(self, case_id: int, delay_s: float) -> None:
+        """Run a drain of the case in `delay_s` (one per case and second, however many ask)."""
+        due = round(time.time() + delay_s)
+        await self.redis.enqueue_job(
+            "drain_case",
+            f"drain:{case_id}:{due}",
+            {"case_id": case_id},
+            _job_id=f"drain:{case_id}:{due}",
+            _defer_by=delay_s,
+        )

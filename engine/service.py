@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from psycopg_pool import AsyncConnectionPool
 
-from engine.case_turns import CaseTurns, answer_key, summary_key
+from engine.case_turns import CaseTurns, LookAgain, answer_key, summary_key
 from engine.coalesce_local import LocalCaseRuns
 from engine.config import Settings
 from engine.errors import AmbiguousCase, CaseNotFound, FaultMavenError
@@ -83,6 +83,7 @@ class CaseService:
         user_ref: Callable[[str], str] = str,
         history: ThreadHistory | None = None,
         runs: CaseRunCoalescer | None = None,
+        look_again: LookAgain | None = None,
     ) -> None:
         self.pool = pool
         self.settings = settings
@@ -103,6 +104,7 @@ class CaseService:
             llm=self.llm,
             redactor=self.redactor,
             runs=runs or LocalCaseRuns(),
+            look_again=look_again,
         )
 
     # --- opening -----------------------------------------------------------------------

@@ -50,28 +50,24 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def is_final_summary(call: Call, thread: str, files: int) -> bool:
-    """A summary post or update in this thread, from a turn that read every file."""
-    if not call.ok or call.method not in ("chat.postMessage", "chat.update"):
+def is_final_summary(call: Call, summary_ts: str, files: int) -> bool:
+    """An update of this case's summary from a turn that read every file."""
+    if not call.ok or call.method != "chat.update" or call.params.get("ts") != summary_ts:
         return False
-    blocks = json.dumps(call.params.get("blocks") or [])
-    return (
-        "Working conclusion" in blocks
-        and f"· {files} files," in blocks
-        and "⏳" not in blocks
-        and (call.method == "chat.update" or call.params.get("thread_ts") == thread)
-    )
+    blocks = json.dumps(call.params.get("blocks") or [], ensure_ascii=False)
+    return f"· {files} files," in blocks and "⏳" not in blocks
 
 
 async def one_case(slack: FakeSlack, run: int, files: int, lines: int, together: bool) -> float:
     mention = slack.mention_event(f"run {run}: checkout errors", channel=CHANNEL)
     await slack.send_event(mention)
     thread = mention["ts"]
-    await slack.wait_for_call(
+    posted = await slack.wait_for_call(
         "chat.postMessage",
         lambda c: c.ok and c.params.get("thread_ts") == thread and "Working" in str(c.params),
         timeout=120,
     )
+    summary_ts = str(posted.response["ts"])
     shared = [
         slack.add_file(
             f"svc{i}-run{run}.log",
@@ -93,7 +89,7 @@ async def one_case(slack: FakeSlack, run: int, files: int, lines: int, together:
             )
     deadline = time.perf_counter() + 600
     while time.perf_counter() < deadline:
-        if any(is_final_summary(c, thread, files) for c in slack.calls[since:]):
+        if any(is_final_summary(c, summary_ts, files) for c in slack.calls[since:]):
             return time.perf_counter() - t0
         await asyncio.sleep(0.02)
     raise TimeoutError(f"run {run}: no summary with {files} files within 600 s")

@@ -183,3 +183,37 @@ async def test_runs_of_one_case_never_overlap_across_workers_and_no_input_is_los
         answered += isinstance(message.latest, AnswerReply)
     assert answered >= 1
     assert len(replier.summaries(THREAD.thread_ts)) == 1, "one summary per case, updated"
+
+
+async def test_a_case_held_by_a_dead_worker_is_looked_at_again(
+    pool: AsyncConnectionPool, settings: Settings, redis: ArqRedis
+) -> None:
+    """A worker died holding the case: the input that arrived meanwhile is not left waiting
+    for the next message; another drain is scheduled for when the dead lock expires."""
+    replier, files = MemoryReplier(), MemoryFiles()
+    runs = CaseRuns(redis, lock_ttl_s=settings.run_lock_ttl_s)
+    asked_again: list[tuple[int, float]] = []
+
+    async def look_again(case_id: int, delay: float) -> None:
+        asked_again.append((case_id, delay))
+
+    service = CaseService(
+        pool, settings, replier=replier, files=files, runs=runs, look_again=look_again
+    )
+    case = await service.start_case(THREAD, title="ledger writes failing", user="U1")
+    await redis.set(runs.lock_key(case.id), "a-dead-worker", px=1500)
+
+    await service.answer_mention(mention("ledger writes failing", "1.0"), key="E1")
+
+    assert replier.answers(THREAD.thread_ts) == [], "the case was held: no turn ran here"
+    [(case_id, delay)] = asked_again
+    assert case_id == case.id and 0 < delay <= 2.0
+    for _ in range(200):  # the dead worker's lock expires within its 1.5 s
+        if not await redis.exists(runs.lock_key(case.id)):
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the dead worker's lock never expired")
+    assert await service.turns.drain(case.id) == 1  # what the scheduled job does
+    [answer] = replier.answers(THREAD.thread_ts)
+    assert "Upload the logs" in answer.text

@@ -42,7 +42,11 @@ async def test_mention_opens_a_case_and_answers_in_the_thread(
 
     await slack.wait_for_ack(envelope, timeout=10)
     reply = await slack.wait_for_call(
-        "chat.postMessage", lambda c: c.params.get("thread_ts") == event["ts"], timeout=20
+        "chat.postMessage",
+        lambda c: (
+            c.params.get("thread_ts") == event["ts"] and "Upload the logs" in text_of(c.params)
+        ),
+        timeout=20,
     )
     assert reply.params["channel"] == CHANNEL
     shown = text_of(reply.params)
@@ -274,9 +278,15 @@ async def test_a_direct_message_is_a_question(slack: FakeSlack, start_bot: Start
     await slack.send_event(event)
 
     reply = await slack.wait_for_call(
-        "chat.postMessage", lambda c: c.ok and c.params.get("thread_ts") == event["ts"], timeout=20
+        "chat.postMessage",
+        lambda c: (
+            c.ok
+            and c.params.get("thread_ts") == event["ts"]
+            and "no LLM was used" in text_of(c.params)
+        ),
+        timeout=20,
     )
-    assert reply.params["channel"] == "D0ALICE" and "no LLM was used" in text_of(reply.params)
+    assert reply.params["channel"] == "D0ALICE"
 
 
 async def test_invalid_utf8_is_analysed_and_the_user_is_told(

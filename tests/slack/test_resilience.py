@@ -58,8 +58,24 @@ def child_env(
     yield env
 
 
+def llm_answer(answer: str) -> str:
+    """A structured LLM turn (the JSON object the engine asks for) answering `answer`."""
+    return json.dumps(
+        {
+            "response_type": "answer",
+            "answer": answer,
+            "working_conclusion": "see the answer in the thread",
+            "confidence": 0.6,
+            "hypotheses": [],
+            "next_steps": [],
+            "commands": [],
+        }
+    )
+
+
 async def final_reply(slack: FakeSlack, thread_ts: str, expected: str, timeout: float) -> str:
-    """The one reply in a thread (text and blocks), once the answer replaced the placeholder."""
+    """The one answer in a thread (text and blocks), once it replaced the placeholder; the
+    case summary beside it is not an answer."""
 
     def shown() -> list[str]:
         texts = []
@@ -76,7 +92,7 @@ async def final_reply(slack: FakeSlack, thread_ts: str, expected: str, timeout: 
     await slack.wait_for_call(
         "chat.update", lambda c: c.ok and expected in c.params.get("text", ""), timeout=timeout
     )
-    [text] = shown()
+    [text] = [t for t in shown() if expected in t or "Looking into it" in t]
     return text
 
 
@@ -123,7 +139,8 @@ async def test_worker_killed_mid_job_is_retried_with_one_reply(
     await start_bot("bot")  # listeners only: the job must go through Redis to a worker
     worker = await spawn(child_env, "worker", tmp_path)
     openai.script(
-        Delay(120, then=Reply("too late")), Reply("*Most likely:* the ledger DB is down.")
+        Delay(120, then=Reply(llm_answer("too late"))),
+        Reply(llm_answer("*Most likely:* the ledger DB is down.")),
     )
     event = slack.mention_event("ledger writes failing", channel=CHANNEL)
     try:
@@ -169,7 +186,11 @@ async def test_sigterm_finishes_the_running_job_and_closes_the_socket(
 ) -> None:
     child_env["FAULTMAVEN_JOB_TIMEOUT_S"] = "30"
     thread = await sigterm_mid_job(
-        slack, openai, child_env, tmp_path, Delay(2, then=Reply("answer finished during shutdown"))
+        slack,
+        openai,
+        child_env,
+        tmp_path,
+        Delay(2, then=Reply(llm_answer("answer finished during shutdown"))),
     )
     await final_reply(slack, thread, "answer finished during shutdown", timeout=5)
     await slack.wait_for_no_connections(timeout=10)
@@ -189,11 +210,11 @@ async def test_sigterm_returns_a_long_job_to_the_queue(
         openai,
         child_env,
         tmp_path,
-        Delay(120, then=Reply("never")),
-        Reply("picked up by the next worker"),
+        Delay(120, then=Reply(llm_answer("never"))),
+        Reply(llm_answer("picked up by the next worker")),
     )
-    [placeholder] = slack.posted_messages(thread_ts=thread)
-    assert "Looking into it" in placeholder["text"]
+    posted = slack.posted_messages(thread_ts=thread)
+    assert len([m for m in posted if "Looking into it" in m["text"]]) == 1
 
     await start_bot("worker", **fake_llm(openai))
     await final_reply(slack, thread, "picked up by the next worker", timeout=20)
