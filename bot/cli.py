@@ -168,11 +168,16 @@ def investigate(
         bool, typer.Option("--json", help="print the structured result as JSON")
     ] = False,
 ) -> None:
-    """Run one investigation on local files (offline reasoner) and print the result."""
-    from engine.investigate.reasoner import investigate_offline
+    """Run one investigation on local files, as if uploaded to a new case, and print it.
 
+    The same turn as in Slack: the LLM when one is configured (LLM_MODEL), else the offline
+    reasoner."""
+    from engine.investigate.local import investigate_files
+
+    settings = Settings()
+    _setup_logging("WARNING")
     reports, failed = _analyse_files(files, echo=False)
-    result = investigate_offline(question, [], reports)
+    result = asyncio.run(investigate_files(reports, question, settings))
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
     else:
