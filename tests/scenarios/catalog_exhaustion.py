@@ -48,10 +48,23 @@ def payments_pool_exhausted(rng: random.Random) -> Case:
         )
 
     sim.faults += [
-        Fault("payments-db", "client", inc, caller="payments", prob=ramp(inc, inc + 240, 0.8, 0.45),
-              message=exhausted, latency_ms=lambda r, t: 3000 + r.uniform(0, 12)),
-        Fault("payments-db", "slow", inc, caller="payments", prob=0.85,
-              latency_ms=lambda r, t: r.uniform(150, 2700)),
+        Fault(
+            "payments-db",
+            "client",
+            inc,
+            caller="payments",
+            prob=ramp(inc, inc + 240, 0.8, 0.45),
+            message=exhausted,
+            latency_ms=lambda r, t: 3000 + r.uniform(0, 12),
+        ),
+        Fault(
+            "payments-db",
+            "slow",
+            inc,
+            caller="payments",
+            prob=0.85,
+            latency_ms=lambda r, t: r.uniform(150, 2700),
+        ),
     ]
     # The new release leaks a connection per refund-eligibility check; leak detection
     # (60 s threshold) reports each one a minute later, until the pool is full.
@@ -59,13 +72,21 @@ def payments_pool_exhausted(rng: random.Random) -> Case:
         t = deployed + 60 + rng.uniform(0, 40)
         while t < inc + 30:
             thread = f"http-nio-8080-exec-{rng.randint(1, 40)}"
-            sim.log("payments", t + 60, "WARN",
-                    f"Connection leak detection triggered for org.postgresql.jdbc.PgConnection@{rng.getrandbits(32):08x} on thread {thread}, stack trace follows",
-                    pod=pod, logger="com.zaxxer.hikari.pool.ProxyLeakTask", thread="HikariPool-1 housekeeper",
-                    stack=("java.lang.Exception: Apparent connection leak detected",
-                           "\tat com.zaxxer.hikari.HikariDataSource.getConnection(HikariDataSource.java:127)",
-                           "\tat com.shopfast.payments.refund.RefundEligibility.check(RefundEligibility.java:61)",
-                           "\tat com.shopfast.payments.ChargeService.charge(ChargeService.java:93)"))
+            sim.log(
+                "payments",
+                t + 60,
+                "WARN",
+                f"Connection leak detection triggered for org.postgresql.jdbc.PgConnection@{rng.getrandbits(32):08x} on thread {thread}, stack trace follows",
+                pod=pod,
+                logger="com.zaxxer.hikari.pool.ProxyLeakTask",
+                thread="HikariPool-1 housekeeper",
+                stack=(
+                    "java.lang.Exception: Apparent connection leak detected",
+                    "\tat com.zaxxer.hikari.HikariDataSource.getConnection(HikariDataSource.java:127)",
+                    "\tat com.shopfast.payments.refund.RefundEligibility.check(RefundEligibility.java:61)",
+                    "\tat com.shopfast.payments.ChargeService.charge(ChargeService.java:93)",
+                ),
+            )
             t += rng.uniform(45, 70)
     everyday(sim, ("payments", "checkout"))
     sim.run()
@@ -76,7 +97,9 @@ def payments_pool_exhausted(rng: random.Random) -> Case:
     chk = server_stats(sim, "checkout", times, step)
     leak = smooth_step(deployed + 60, inc - deployed - 60)
     active = gauge(rng, times, lambda t: 2.2 + 17.8 * leak(t), 0.08, floor=0, ceiling=20, digits=0)
-    pending = gauge(rng, times, lambda t: 0.0 if t < inc else 6 + 10 * min(1, (t - inc) / 300), 0.3, digits=0)
+    pending = gauge(
+        rng, times, lambda t: 0.0 if t < inc else 6 + 10 * min(1, (t - inc) / 300), 0.3, digits=0
+    )
     columns = {
         "hikaricp_connections_active{app=payments}": active,
         "hikaricp_connections_pending{app=payments}": pending,
@@ -89,7 +112,10 @@ def payments_pool_exhausted(rng: random.Random) -> Case:
         "payments-pool-exhausted",
         "Connection pool exhausted in payments after a release",
         "Checkout is failing for a lot of customers since about 14:07 UTC, what is going on?",
-        win, "payments", "resource-exhaustion", "db-pool-exhausted",
+        win,
+        "payments",
+        "resource-exhaustion",
+        "db-pool-exhausted",
         acceptable=["payments", *new, "payments-db", "HikariPool-1"],
         forbidden=["checkout", "api-gateway", "ingress-nginx", "cart", "inventory"],
         forbidden_signatures=["timeout"],
@@ -104,14 +130,20 @@ def payments_pool_exhausted(rng: random.Random) -> Case:
     return case
 
 
-def _describe_pod(pod: str, node: str, version: str, cycles: list[Cycle], at: float, ip: str, container: str) -> bytes:
+def _describe_pod(
+    pod: str, node: str, version: str, cycles: list[Cycle], at: float, ip: str, container: str
+) -> bytes:
     """`kubectl describe pod` of a container in CrashLoopBackOff after OOM kills."""
     last_down, _, restarts = max((c for c in cycles if c[0] <= at), key=lambda c: c[0])
     prev_up = max((c[1] for c in cycles if c[1] <= last_down), default=last_down - 150)
     started = render.dt(prev_up).strftime("%a, %d %b %Y %H:%M:%S +0000")
     finished = render.dt(last_down).strftime("%a, %d %b %Y %H:%M:%S +0000")
     waiting = any(a <= at < b for a, b, _ in cycles)
-    state = "Waiting\n      Reason:       CrashLoopBackOff" if waiting else f"Running\n      Started:      {render.dt(at - 20).strftime('%a, %d %b %Y %H:%M:%S +0000')}"
+    state = (
+        "Waiting\n      Reason:       CrashLoopBackOff"
+        if waiting
+        else f"Running\n      Started:      {render.dt(at - 20).strftime('%a, %d %b %Y %H:%M:%S +0000')}"
+    )
     kills = sum(1 for c in cycles if c[0] <= at)
     text = f"""Name:             {pod}
 Namespace:        shop
@@ -121,10 +153,10 @@ Node:             {node}/10.128.0.41
 Labels:           app.kubernetes.io/name=inventory
                   app.kubernetes.io/part-of=shop
                   app.kubernetes.io/version={version}
-                  pod-template-hash={pod.split('-')[1]}
+                  pod-template-hash={pod.split("-")[1]}
 Status:           Running
 IP:               {ip}
-Controlled By:    ReplicaSet/inventory-{pod.split('-')[1]}
+Controlled By:    ReplicaSet/inventory-{pod.split("-")[1]}
 Containers:
   inventory:
     Container ID:   containerd://{container}
@@ -185,23 +217,63 @@ def inventory_oomkilled(rng: random.Random) -> Case:
     ]
     sim.faults.append(Fault("inventory", "refused", inc, prob=down_fraction(cycles)))
     warm = [(b, b + 30) for pod in cycles for _, b, _ in pod]
-    sim.faults.append(Fault("inventory", "slow", inc, prob=lambda t: 1.0 if any(a <= t < b for a, b in warm) else 0.0,
-                            latency_ms=lambda r, t: r.uniform(250, 900)))
+    sim.faults.append(
+        Fault(
+            "inventory",
+            "slow",
+            inc,
+            prob=lambda t: 1.0 if any(a <= t < b for a, b in warm) else 0.0,
+            latency_ms=lambda r, t: r.uniform(250, 900),
+        )
+    )
     boot_at = {p: sim.replicas["inventory"][2 + i].start for i, p in enumerate(new)}
     for pod, pod_cycles in zip(new, cycles, strict=True):
         for down, up, n in pod_cycles:
             pid = rng.randint(2000, 30000)
-            event(sim, down, "OOMKilling", f"node/{node}",
-                  f"Memory cgroup out of memory: Killed process {pid} (inventory) total-vm:1912344kB, anon-rss:{rng.randint(520_000, 527_000)}kB, file-rss:{rng.randint(14_000, 19_000)}kB, shmem-rss:0kB, UID:65532 pgtables:1284kB oom_score_adj:985",
-                  warning=True, source="kernel-monitor")
+            event(
+                sim,
+                down,
+                "OOMKilling",
+                f"node/{node}",
+                f"Memory cgroup out of memory: Killed process {pid} (inventory) total-vm:1912344kB, anon-rss:{rng.randint(520_000, 527_000)}kB, file-rss:{rng.randint(14_000, 19_000)}kB, shmem-rss:0kB, UID:65532 pgtables:1284kB oom_score_adj:985",
+                warning=True,
+                source="kernel-monitor",
+            )
             if n > 1:
-                event(sim, down + 1, "BackOff", f"pod/{pod}",
-                      f"Back-off restarting failed container inventory in pod {pod}_shop(6f1d9c2e-5b7a-4f0e-9a83-2c4d1e7b9f10)",
-                      warning=True, count=2 * n)
+                event(
+                    sim,
+                    down + 1,
+                    "BackOff",
+                    f"pod/{pod}",
+                    f"Back-off restarting failed container inventory in pod {pod}_shop(6f1d9c2e-5b7a-4f0e-9a83-2c4d1e7b9f10)",
+                    warning=True,
+                    count=2 * n,
+                )
             if up < win.end:
-                event(sim, up - 1.2, "Pulled", f"pod/{pod}", 'Container image "registry.shop.example.com/inventory:3.9.0" already present on machine', count=n + 1)
-                event(sim, up - 1.1, "Created", f"pod/{pod}", "Created container inventory", count=n + 1)
-                event(sim, up - 1.0, "Started", f"pod/{pod}", "Started container inventory", count=n + 1)
+                event(
+                    sim,
+                    up - 1.2,
+                    "Pulled",
+                    f"pod/{pod}",
+                    'Container image "registry.shop.example.com/inventory:3.9.0" already present on machine',
+                    count=n + 1,
+                )
+                event(
+                    sim,
+                    up - 1.1,
+                    "Created",
+                    f"pod/{pod}",
+                    "Created container inventory",
+                    count=n + 1,
+                )
+                event(
+                    sim,
+                    up - 1.0,
+                    "Started",
+                    f"pod/{pod}",
+                    "Started container inventory",
+                    count=n + 1,
+                )
                 chatter.start_up(sim, "inventory", pod, up - 0.9, "3.9.0")
         # The service reports its heap once a minute: it grows until the kernel kills it.
         lives = [(boot_at[pod], pod_cycles[0][0])] + [
@@ -211,10 +283,17 @@ def inventory_oomkilled(rng: random.Random) -> Case:
             t = born + rng.uniform(20, 60)
             while t < min(dies, win.end):
                 full = (t - born) / max(dies - born, 1)
-                sim.log("inventory", t, "INFO", "availability cache stats", pod=pod,
-                        logger="cache/avail.go:204", entries=int(9000 + 180_000 * full),
-                        heap_alloc_mb=round(150 + 330 * full + rng.uniform(-6, 6)),
-                        gc_cycles=rng.randint(40, 90))
+                sim.log(
+                    "inventory",
+                    t,
+                    "INFO",
+                    "availability cache stats",
+                    pod=pod,
+                    logger="cache/avail.go:204",
+                    entries=int(9000 + 180_000 * full),
+                    heap_alloc_mb=round(150 + 330 * full + rng.uniform(-6, 6)),
+                    gc_cycles=rng.randint(40, 90),
+                )
                 t += rng.uniform(55, 65)
     chatter.k8s_background(sim)
     everyday(sim, ("inventory", "api-gateway"))
@@ -235,7 +314,9 @@ def inventory_oomkilled(rng: random.Random) -> Case:
                 nxt = min([a for a, _, _ in pod_cycles if a > t] + [t + 150])
                 full = (t - last) / max(nxt - last, 1)
                 mem.append(round((165 + 345 * full) * MIB * rng.uniform(0.98, 1.01)))
-            restarts.append(float(sum(1 for a, _, _ in pod_cycles if a <= t)) if t >= born else float("nan"))
+            restarts.append(
+                float(sum(1 for a, _, _ in pod_cycles if a <= t)) if t >= born else float("nan")
+            )
         columns[f'container_memory_working_set_bytes{{pod="{pod}"}}'] = mem
         columns[f'kube_pod_container_status_restarts_total{{pod="{pod}"}}'] = restarts
     columns["inventory p99 (ms)"] = rounded(inv["p99"])
@@ -244,7 +325,10 @@ def inventory_oomkilled(rng: random.Random) -> Case:
         "inventory-oomkilled",
         "inventory 3.9.0 leaks memory and is OOM-killed in a loop",
         "Product pages and add-to-cart keep failing on and off since ~09:42 UTC. Can you find out why?",
-        win, "inventory", "resource-exhaustion", "oom",
+        win,
+        "inventory",
+        "resource-exhaustion",
+        "oom",
         acceptable=["inventory", *new],
         forbidden=["api-gateway", "cart", "checkout", "inventory-db", "ingress-nginx"],
         notes="the killed service logs no error at all (SIGKILL): only restarts, its own heap "
@@ -255,7 +339,11 @@ def inventory_oomkilled(rng: random.Random) -> Case:
     case.add("gateway.log", "log", render.logfmt(sim.events("api-gateway"), "api-gateway"))
     case.add("dashboard.csv", "metrics", render.csv_wide(times, columns, time_format="epoch_ms"))
     container = f"{rng.getrandbits(256):064x}"
-    case.add("describe.txt", "log", _describe_pod(new[0], node, "3.9.0", cycles[0], win.end - 30, "10.244.2.57", container))
+    case.add(
+        "describe.txt",
+        "log",
+        _describe_pod(new[0], node, "3.9.0", cycles[0], win.end - 30, "10.244.2.57", container),
+    )
     return case
 
 
@@ -267,20 +355,37 @@ def kafka_disk_full(rng: random.Random) -> Case:
     standard(sim)
     broker = "kafka-1"
     # The broker dies at the incident; every restart fails while loading its logs.
-    restarts = crash_cycles(rng, inc + 0.05, win.end + 60, lambda r, n: r.uniform(8, 14), boot=(2, 4))
+    restarts = crash_cycles(
+        rng, inc + 0.05, win.end + 60, lambda r, n: r.uniform(8, 14), boot=(2, 4)
+    )
     down = [(inc, win.end + 60)]
 
     def expiring(r: random.Random, t: float) -> str:
-        return (f"org.apache.kafka.common.errors.TimeoutException: Expiring 1 record(s) for "
-                f"order-events-{r.choice((1, 4, 7, 10))}:{r.randint(5001, 5012)} ms has passed since batch creation")
+        return (
+            f"org.apache.kafka.common.errors.TimeoutException: Expiring 1 record(s) for "
+            f"order-events-{r.choice((1, 4, 7, 10))}:{r.randint(5001, 5012)} ms has passed since batch creation"
+        )
 
     sim.faults += [
-        Fault("kafka", "error", inc, caller="checkout", prob=0.36, message=expiring,
-              latency_ms=lambda r, t: 5003 + r.uniform(0, 9)),
-        Fault("kafka", "error", inc, caller="checkout", prob=0.4,
-              message="org.apache.kafka.common.errors.NotEnoughReplicasException: Messages are "
-              "rejected since there are fewer in-sync replicas than required.",
-              latency_ms=lambda r, t: r.uniform(3, 9)),
+        Fault(
+            "kafka",
+            "error",
+            inc,
+            caller="checkout",
+            prob=0.36,
+            message=expiring,
+            latency_ms=lambda r, t: 5003 + r.uniform(0, 9),
+        ),
+        Fault(
+            "kafka",
+            "error",
+            inc,
+            caller="checkout",
+            prob=0.4,
+            message="org.apache.kafka.common.errors.NotEnoughReplicasException: Messages are "
+            "rejected since there are fewer in-sync replicas than required.",
+            latency_ms=lambda r, t: r.uniform(3, 9),
+        ),
     ]
     # kafka-1's own log: healthy chatter, then the disk fills up at the incident.
     chatter.kafka_broker(sim, broker, 1)
@@ -295,33 +400,106 @@ def kafka_disk_full(rng: random.Random) -> Case:
     )
     for k, part in enumerate((7, 1, 4, 10)):
         t = inc + 0.004 * k
-        sim.log(broker, t, "ERROR", f"Error while appending records to order-events-{part} in dir /var/lib/kafka/data",
-                logger="org.apache.kafka.storage.internals.log.LogDirFailureChannel", pod=broker, stack=stack)
-    sim.log(broker, inc + 0.02, "ERROR", "[ReplicaManager broker=1] Error processing append operation on partition order-events-7",
-            logger="kafka.server.ReplicaManager", pod=broker,
-            stack=("org.apache.kafka.common.errors.KafkaStorageException: Error while appending records to order-events-7 in dir /var/lib/kafka/data",))
-    sim.log(broker, inc + 0.03, "WARN", "[ReplicaManager broker=1] Stopping serving replicas in dir /var/lib/kafka/data",
-            logger="kafka.server.ReplicaManager", pod=broker)
-    sim.log(broker, inc + 0.05, "ERROR", "Shutdown broker because all log dirs in /var/lib/kafka/data have failed",
-            logger="kafka.log.LogManager", pod=broker)
+        sim.log(
+            broker,
+            t,
+            "ERROR",
+            f"Error while appending records to order-events-{part} in dir /var/lib/kafka/data",
+            logger="org.apache.kafka.storage.internals.log.LogDirFailureChannel",
+            pod=broker,
+            stack=stack,
+        )
+    sim.log(
+        broker,
+        inc + 0.02,
+        "ERROR",
+        "[ReplicaManager broker=1] Error processing append operation on partition order-events-7",
+        logger="kafka.server.ReplicaManager",
+        pod=broker,
+        stack=(
+            "org.apache.kafka.common.errors.KafkaStorageException: Error while appending records to order-events-7 in dir /var/lib/kafka/data",
+        ),
+    )
+    sim.log(
+        broker,
+        inc + 0.03,
+        "WARN",
+        "[ReplicaManager broker=1] Stopping serving replicas in dir /var/lib/kafka/data",
+        logger="kafka.server.ReplicaManager",
+        pod=broker,
+    )
+    sim.log(
+        broker,
+        inc + 0.05,
+        "ERROR",
+        "Shutdown broker because all log dirs in /var/lib/kafka/data have failed",
+        logger="kafka.log.LogManager",
+        pod=broker,
+    )
     for (_, up, _), (fail, _, _) in itertools.pairwise(restarts):
         if up > win.end:
             break
-        sim.log(broker, up, "INFO", "Registered kafka:type=kafka.Log4jController MBean", logger="kafka.utils.Log4jControllerRegistration$", pod=broker)
-        sim.log(broker, up + 0.4, "INFO", "[KafkaServer id=1] starting", logger="kafka.server.KafkaServer", pod=broker)
-        sim.log(broker, up + 2.1, "INFO", "Loading logs from log dirs ArraySeq(/var/lib/kafka/data)", logger="kafka.log.LogManager", pod=broker)
-        sim.log(broker, fail, "ERROR", "There was an error in one of the threads during logs loading: java.io.IOException: No space left on device",
-                logger="kafka.log.LogManager", pod=broker)
-        sim.log(broker, fail + 0.01, "ERROR", "[KafkaServer id=1] Fatal error during KafkaServer startup. Prepare to shutdown",
-                logger="kafka.server.KafkaServer", pod=broker, stack=stack[:3])
-        sim.log(broker, fail + 0.5, "INFO", "[KafkaServer id=1] shut down completed", logger="kafka.server.KafkaServer", pod=broker)
+        sim.log(
+            broker,
+            up,
+            "INFO",
+            "Registered kafka:type=kafka.Log4jController MBean",
+            logger="kafka.utils.Log4jControllerRegistration$",
+            pod=broker,
+        )
+        sim.log(
+            broker,
+            up + 0.4,
+            "INFO",
+            "[KafkaServer id=1] starting",
+            logger="kafka.server.KafkaServer",
+            pod=broker,
+        )
+        sim.log(
+            broker,
+            up + 2.1,
+            "INFO",
+            "Loading logs from log dirs ArraySeq(/var/lib/kafka/data)",
+            logger="kafka.log.LogManager",
+            pod=broker,
+        )
+        sim.log(
+            broker,
+            fail,
+            "ERROR",
+            "There was an error in one of the threads during logs loading: java.io.IOException: No space left on device",
+            logger="kafka.log.LogManager",
+            pod=broker,
+        )
+        sim.log(
+            broker,
+            fail + 0.01,
+            "ERROR",
+            "[KafkaServer id=1] Fatal error during KafkaServer startup. Prepare to shutdown",
+            logger="kafka.server.KafkaServer",
+            pod=broker,
+            stack=stack[:3],
+        )
+        sim.log(
+            broker,
+            fail + 0.5,
+            "INFO",
+            "[KafkaServer id=1] shut down completed",
+            logger="kafka.server.KafkaServer",
+            pod=broker,
+        )
     # checkout's producer complains about the node while it is away.
     t = inc + rng.uniform(1, 4)
     while t < win.end:
         if any(a <= t < b for a, b in down):
-            sim.log("checkout", t, "WARN",
-                    "[Producer clientId=checkout-producer-1] Connection to node 1 (kafka-1.kafka-headless.messaging.svc.cluster.local/10.244.3.17:9092) could not be established. Node may not be available.",
-                    logger="org.apache.kafka.clients.NetworkClient", thread="kafka-producer-network-thread | checkout-producer-1")
+            sim.log(
+                "checkout",
+                t,
+                "WARN",
+                "[Producer clientId=checkout-producer-1] Connection to node 1 (kafka-1.kafka-headless.messaging.svc.cluster.local/10.244.3.17:9092) could not be established. Node may not be available.",
+                logger="org.apache.kafka.clients.NetworkClient",
+                thread="kafka-producer-network-thread | checkout-producer-1",
+            )
         t += rng.uniform(8, 30)
     everyday(sim, ("checkout",))
     sim.run()
@@ -337,28 +515,78 @@ def kafka_disk_full(rng: random.Random) -> Case:
     }
     series = []
     for instance, frac in used.items():
-        labels = {"instance": f"{instance}:9100", "mountpoint": "/var/lib/kafka", "device": "/dev/sdb", "job": "node"}
-        points = [(t, min(100.0, round(100 * frac(t) + rng.uniform(-0.02, 0.02), 2))) for t in times]
+        labels = {
+            "instance": f"{instance}:9100",
+            "mountpoint": "/var/lib/kafka",
+            "device": "/dev/sdb",
+            "job": "node",
+        }
+        points = [
+            (t, min(100.0, round(100 * frac(t) + rng.uniform(-0.02, 0.02), 2))) for t in times
+        ]
         series.append((labels, points))
     under = [(t, float(0 if t < inc else rng.choice((8, 8, 9)))) for t in times]
-    series.append(({"__name__": "kafka_server_replicamanager_underreplicatedpartitions", "instance": "kafka-0:7071", "job": "kafka"}, under))
-    node_metrics = render.prom_text([
-        ("node_filesystem_avail_bytes", "gauge", "Filesystem space available to non-root users in bytes.",
-         [({"device": "/dev/sdb", "fstype": "ext4", "mountpoint": "/var/lib/kafka"}, 0.0),
-          ({"device": "/dev/sda1", "fstype": "ext4", "mountpoint": "/"}, 31.2 * 1024**3)]),
-        ("node_filesystem_size_bytes", "gauge", "Filesystem size in bytes.",
-         [({"device": "/dev/sdb", "fstype": "ext4", "mountpoint": "/var/lib/kafka"}, float(size)),
-          ({"device": "/dev/sda1", "fstype": "ext4", "mountpoint": "/"}, 96.7 * 1024**3)]),
-        ("node_filesystem_files_free", "gauge", "Filesystem total free file nodes.",
-         [({"device": "/dev/sdb", "fstype": "ext4", "mountpoint": "/var/lib/kafka"}, 32_611_842.0)]),
-        ("node_load1", "gauge", "1m load average.", [({}, 0.42)]),
-        ("node_memory_MemAvailable_bytes", "gauge", "Memory information field MemAvailable_bytes.", [({}, 9.1 * 1024**3)]),
-    ])
+    series.append(
+        (
+            {
+                "__name__": "kafka_server_replicamanager_underreplicatedpartitions",
+                "instance": "kafka-0:7071",
+                "job": "kafka",
+            },
+            under,
+        )
+    )
+    node_metrics = render.prom_text(
+        [
+            (
+                "node_filesystem_avail_bytes",
+                "gauge",
+                "Filesystem space available to non-root users in bytes.",
+                [
+                    ({"device": "/dev/sdb", "fstype": "ext4", "mountpoint": "/var/lib/kafka"}, 0.0),
+                    ({"device": "/dev/sda1", "fstype": "ext4", "mountpoint": "/"}, 31.2 * 1024**3),
+                ],
+            ),
+            (
+                "node_filesystem_size_bytes",
+                "gauge",
+                "Filesystem size in bytes.",
+                [
+                    (
+                        {"device": "/dev/sdb", "fstype": "ext4", "mountpoint": "/var/lib/kafka"},
+                        float(size),
+                    ),
+                    ({"device": "/dev/sda1", "fstype": "ext4", "mountpoint": "/"}, 96.7 * 1024**3),
+                ],
+            ),
+            (
+                "node_filesystem_files_free",
+                "gauge",
+                "Filesystem total free file nodes.",
+                [
+                    (
+                        {"device": "/dev/sdb", "fstype": "ext4", "mountpoint": "/var/lib/kafka"},
+                        32_611_842.0,
+                    )
+                ],
+            ),
+            ("node_load1", "gauge", "1m load average.", [({}, 0.42)]),
+            (
+                "node_memory_MemAvailable_bytes",
+                "gauge",
+                "Memory information field MemAvailable_bytes.",
+                [({}, 9.1 * 1024**3)],
+            ),
+        ]
+    )
     case = Case(
         "kafka-disk-full",
         "Kafka broker kafka-1 ran out of disk and keeps failing to start",
         "Orders are failing at the last step since ~03:18 UTC (checkout says it can't publish). What broke?",
-        win, "kafka-1", "resource-exhaustion", "disk-full",
+        win,
+        "kafka-1",
+        "resource-exhaustion",
+        "disk-full",
         acceptable=["kafka-1", "kafka", "broker 1", "/var/lib/kafka"],
         forbidden=["checkout", "api-gateway", "payments", "kafka-0", "kafka-2"],
         forbidden_signatures=["timeout"],

@@ -39,17 +39,37 @@ EVERYONE = ["ingress-nginx", "api-gateway", "checkout", "cart", "inventory", "pa
 def healthy_evening_peak(rng: random.Random) -> Case:
     win = Window.of("2026-11-10 19:40:00", 30, 15, healthy=True)
     peak = smooth_step(win.start, 1800)
-    sim = Shop(rng, win.start, win.end, rates={"product": 0.04, "static": 0.02, "cart_view": 0.025, "cart_add": 0.02, "checkout": 0.04},
-               surge=lambda t: 1 + 0.35 * peak(t))
+    sim = Shop(
+        rng,
+        win.start,
+        win.end,
+        rates={
+            "product": 0.04,
+            "static": 0.02,
+            "cart_view": 0.025,
+            "cart_add": 0.02,
+            "checkout": 0.04,
+        },
+        surge=lambda t: 1 + 0.35 * peak(t),
+    )
     sim.gateway_info_every = 2
     pods = standard(sim)
     extra = f"api-gateway-{pods['api-gateway'][0].split('-')[2]}-{''.join(rng.choice('bcdfghjklmnpqrstvwxz2456789') for _ in range(5))}"
     scaled = win.minute(-6)
-    event(sim, scaled, "SuccessfulRescale", "horizontalpodautoscaler/api-gateway", "New size: 3; reason: cpu resource utilization (percentage of request) above target", source="horizontal-pod-autoscaler")
+    event(
+        sim,
+        scaled,
+        "SuccessfulRescale",
+        "horizontalpodautoscaler/api-gateway",
+        "New size: 3; reason: cpu resource utilization (percentage of request) above target",
+        source="horizontal-pod-autoscaler",
+    )
     ready = chatter.start_up(sim, "api-gateway", extra, scaled + 6, "1.19.3")
     sim.replicas["api-gateway"].append(Replica(extra, ready, version="1.19.3"))
     # One slow cart call times a single checkout out: the kind of error that is always there.
-    sim.faults.append(Fault("cart", "slow", win.minute(3), win.minute(3) + 20, caller="checkout", latency_ms=2400))
+    sim.faults.append(
+        Fault("cart", "slow", win.minute(3), win.minute(3) + 20, caller="checkout", latency_ms=2400)
+    )
     everyday(sim, ("api-gateway", "checkout"))
     sim.run()
     step = 60.0
@@ -82,12 +102,27 @@ def healthy_evening_peak(rng: random.Random) -> Case:
 
 def healthy_benign_errors(rng: random.Random) -> Case:
     win = Window.of("2026-10-23 09:12:00", 35, 12, healthy=True)
-    sim = Shop(rng, win.start, win.end, rates={"checkout": 0.06, "cart_view": 0.04, "cart_add": 0.03})
+    sim = Shop(
+        rng, win.start, win.end, rates={"checkout": 0.06, "cart_view": 0.04, "cart_add": 0.03}
+    )
     standard(sim)
-    declined = '{"error":{"type":"card_error","code":"card_declined","decline_code":"insufficient_funds"}}'
+    declined = (
+        '{"error":{"type":"card_error","code":"card_declined","decline_code":"insufficient_funds"}}'
+    )
     # A handful of declines in a few minutes (pay day is tomorrow) trips the ratio alert.
-    sim.faults.append(Fault(PROVIDER, "status", win.minute(-3), win.minute(1), caller="payments", prob=0.3,
-                            status=402, message=declined, latency_ms=lambda r, t: lognormal(r, 160.0)))
+    sim.faults.append(
+        Fault(
+            PROVIDER,
+            "status",
+            win.minute(-3),
+            win.minute(1),
+            caller="payments",
+            prob=0.3,
+            status=402,
+            message=declined,
+            latency_ms=lambda r, t: lognormal(r, 160.0),
+        )
+    )
     chatter.k8s_background(sim)
     everyday(sim, ("payments", "cart"))
     sim.run()
@@ -103,7 +138,11 @@ def healthy_benign_errors(rng: random.Random) -> Case:
     )
     case.add("payments.jsonl", "log", render.logstash_json(sim.events("payments"), "payments"))
     case.add("cart.jsonl", "log", render.pino(sim.events("cart"), "cart"))
-    case.add("jaeger-export.json", "traces", render.jaeger(sample_traces(sim, rng, 20, root="POST /api/checkout")))
+    case.add(
+        "jaeger-export.json",
+        "traces",
+        render.jaeger(sample_traces(sim, rng, 20, root="POST /api/checkout")),
+    )
     case.add("events.txt", "log", render.k8s_events_table(sim.events("k8s")))
     return case
 
@@ -123,7 +162,12 @@ def healthy_after_deploy(rng: random.Random) -> Case:
     mem = []
     for t in times:
         live = [p for p in (*old, *new) if swap[p].start <= t < swap[p].end]
-        mem.append(sum(rng.uniform(170, 190) * MIB if p in old else rng.uniform(150, 185) * MIB for p in live))
+        mem.append(
+            sum(
+                rng.uniform(170, 190) * MIB if p in old else rng.uniform(150, 185) * MIB
+                for p in live
+            )
+        )
     columns: dict[str, list[float]] = {
         "inventory requests/s": rounded(inv["rps"], 3),
         "inventory 5xx %": rounded(inv["err_pct"]),
@@ -133,8 +177,14 @@ def healthy_after_deploy(rng: random.Random) -> Case:
     }
     env = [("DB_HOST", "inventory-db"), ("DB_MAX_CONNS", "20"), ("AVAIL_CACHE", "enabled")]
     v1 = deployment("inventory", "3.8.2", env=env, memory="384Mi", cpu="250m")
-    v2 = deployment("inventory", "3.8.3", env=env, memory="512Mi", cpu="250m",
-                    annotations={"deployment.kubernetes.io/revision": "2"})
+    v2 = deployment(
+        "inventory",
+        "3.8.3",
+        env=env,
+        memory="512Mi",
+        cpu="250m",
+        annotations={"deployment.kubernetes.io/revision": "2"},
+    )
     case = Case(
         "healthy-after-deploy",
         "A routine inventory release, nothing broken",
@@ -156,29 +206,80 @@ def healthy_after_deploy(rng: random.Random) -> Case:
 def noisy_recommendations(rng: random.Random) -> Case:
     win = Window.of("2026-10-30 22:47:19", 33, 14)
     inc = win.pivot
-    sim = Shop(rng, win.start, win.end, rates={"recs": 0.06, "product": 0.035, "static": 0.0, "checkout": 0.045, "cart_view": 0.02, "cart_add": 0.02})
+    sim = Shop(
+        rng,
+        win.start,
+        win.end,
+        rates={
+            "recs": 0.06,
+            "product": 0.035,
+            "static": 0.0,
+            "checkout": 0.045,
+            "cart_view": 0.02,
+            "cart_add": 0.02,
+        },
+    )
     sim.gateway_info_every = 3
     standard(sim)
-    sim.faults.append(Fault("feature-store", "error", win.start, caller="recommendations", prob=0.38,
-                            message=lambda r, t: r.choice(("Timeout reading from socket", "Error 111 connecting to feature-store:6379. Connection refused.")),
-                            latency_ms=lambda r, t: r.choice((800.0, 1.2))))
+    sim.faults.append(
+        Fault(
+            "feature-store",
+            "error",
+            win.start,
+            caller="recommendations",
+            prob=0.38,
+            message=lambda r, t: r.choice(
+                (
+                    "Timeout reading from socket",
+                    "Error 111 connecting to feature-store:6379. Connection refused.",
+                )
+            ),
+            latency_ms=lambda r, t: r.choice((800.0, 1.2)),
+        )
+    )
     for t in chatter.every(rng, win.start, win.end, 150, 0.3):
-        sim.log("recommendations", t, "ERROR", "model refresh failed", logger="recs.model",
-                model="als-v42", error="403 Forbidden: gs://shop-ml/recs/als-v42/embeddings-00003-of-00008.npy",
-                exc_type="google.api_core.exceptions.Forbidden")
+        sim.log(
+            "recommendations",
+            t,
+            "ERROR",
+            "model refresh failed",
+            logger="recs.model",
+            model="als-v42",
+            error="403 Forbidden: gs://shop-ml/recs/als-v42/embeddings-00003-of-00008.npy",
+            exc_type="google.api_core.exceptions.Forbidden",
+        )
     host = "payments-db-1"
     chatter.postgres(sim, host, "payments", ("payments_app", "payments_ro"), syslog=True)
     relfile = "base/16402/18833." + str(rng.randint(3, 9))
 
     def enospc(s: Sim, t: float, op: str) -> None:
-        s.log(host, t + 0.001, "INFO", f'ERROR:  could not extend file "{relfile}": No space left on device',
-              pod=host, pid=rng.randint(30000, 60000), prefix=f"user=payments_app,db=payments,app=PostgreSQL JDBC Driver,client=10.244.2.{rng.choice((31, 77))}",
-              stack=("HINT:  Check free disk space.",
-                     "STATEMENT:  INSERT INTO payments (id, order_id, amount, status) VALUES ($1, $2, $3, 'pending')"))
+        s.log(
+            host,
+            t + 0.001,
+            "INFO",
+            f'ERROR:  could not extend file "{relfile}": No space left on device',
+            pod=host,
+            pid=rng.randint(30000, 60000),
+            prefix=f"user=payments_app,db=payments,app=PostgreSQL JDBC Driver,client=10.244.2.{rng.choice((31, 77))}",
+            stack=(
+                "HINT:  Check free disk space.",
+                "STATEMENT:  INSERT INTO payments (id, order_id, amount, status) VALUES ($1, $2, $3, 'pending')",
+            ),
+        )
 
-    sim.faults.append(Fault("payments-db", "error", inc, caller="payments", op="INSERT", prob=0.97,
-                            message=f'ERROR: could not extend file "{relfile}": No space left on device',
-                            latency_ms=lambda r, t: lognormal(r, 3.0), on_hit=enospc))
+    sim.faults.append(
+        Fault(
+            "payments-db",
+            "error",
+            inc,
+            caller="payments",
+            op="INSERT",
+            prob=0.97,
+            message=f'ERROR: could not extend file "{relfile}": No space left on device',
+            latency_ms=lambda r, t: lognormal(r, 3.0),
+            on_hit=enospc,
+        )
+    )
     everyday(sim, ("api-gateway", "checkout"))
     sim.run()
     step = 60.0
@@ -191,14 +292,21 @@ def noisy_recommendations(rng: random.Random) -> Case:
         "recommendations 5xx %": rounded(recs["err_pct"]),
         "checkout 5xx %": rounded(chk["err_pct"]),
         "ingress 5xx/s": rounded(edge["5xx_rps"], 3),
-        'node_filesystem used % {instance="payments-db-1",mountpoint="/var/lib/postgresql"}': gauge(rng, times, lambda t: 93.2 + 6.8 * fill(t), 0.001, ceiling=100, digits=2),
-        'pg_stat_database_xact_commit rate {datname="payments"}': gauge(rng, times, lambda t: 4.1 if t < inc else 0.9, 0.1, digits=2),
+        'node_filesystem used % {instance="payments-db-1",mountpoint="/var/lib/postgresql"}': gauge(
+            rng, times, lambda t: 93.2 + 6.8 * fill(t), 0.001, ceiling=100, digits=2
+        ),
+        'pg_stat_database_xact_commit rate {datname="payments"}': gauge(
+            rng, times, lambda t: 4.1 if t < inc else 0.9, 0.1, digits=2
+        ),
     }
     case = Case(
         "noisy-recommendations",
         "recommendations fails all day; the real problem is a full disk on payments-db",
         "Lots of errors in the gateway tonight, recommendations is spamming errors. Is that why orders fail since ~22:47 UTC?",
-        win, "payments-db", "resource-exhaustion", "disk-full",
+        win,
+        "payments-db",
+        "resource-exhaustion",
+        "disk-full",
         acceptable=["payments-db", host, "postgres", "/var/lib/postgresql"],
         forbidden=["recommendations", "feature-store", "checkout", "api-gateway", "payments"],
         forbidden_signatures=["timeout"],
@@ -207,7 +315,11 @@ def noisy_recommendations(rng: random.Random) -> Case:
         kind="red-herring",
     )
     case.add("gateway.log", "log", render.logfmt(sim.events("api-gateway"), "api-gateway"))
-    case.add("recs-pods.jsonl", "log", render.structlog_json(sim.events("recommendations"), "recommendations"))
+    case.add(
+        "recs-pods.jsonl",
+        "log",
+        render.structlog_json(sim.events("recommendations"), "recommendations"),
+    )
     case.add("checkout.log", "log", render.spring(sim.events("checkout"), "checkout", 60))
     case.add("syslog.txt", "log", render.postgres_syslog(sim.events(host), host))
     case.add("dashboard.csv", "metrics", render.csv_wide(times, columns))
@@ -217,18 +329,40 @@ def noisy_recommendations(rng: random.Random) -> Case:
 def loud_callers_slow_provider(rng: random.Random) -> Case:
     win = Window.of("2026-11-14 17:55:03", 30, 15)
     inc = win.pivot
-    sim = Shop(rng, win.start, win.end, rates={"product": 0.035, "static": 0.015, "cart_view": 0.02, "cart_add": 0.02, "checkout": 0.055})
+    sim = Shop(
+        rng,
+        win.start,
+        win.end,
+        rates={
+            "product": 0.035,
+            "static": 0.015,
+            "cart_view": 0.02,
+            "cart_add": 0.02,
+            "checkout": 0.055,
+        },
+    )
     sim.gateway_info_every = 2
     standard(sim)
-    sim.faults.append(Fault(PROVIDER, "slow", inc, caller="payments", prob=0.85,
-                            latency_ms=lambda r, t: lognormal(r, 6200.0, 0.4)))
+    sim.faults.append(
+        Fault(
+            PROVIDER,
+            "slow",
+            inc,
+            caller="payments",
+            prob=0.85,
+            latency_ms=lambda r, t: lognormal(r, 6200.0, 0.4),
+        )
+    )
     everyday(sim, ("api-gateway", "checkout"))
     sim.run()
     case = Case(
         "loud-callers-slow-provider",
         "The payment provider slows down; checkout, gateway and ingress shout about timeouts",
         "Checkout is timing out like crazy since 17:55 UTC and the gateway is full of 504s. Is checkout overloaded?",
-        win, PROVIDER, "latency", "timeout",
+        win,
+        PROVIDER,
+        "latency",
+        "timeout",
         acceptable=[PROVIDER, "paystream", "PayStream"],
         forbidden=["checkout", "api-gateway", "ingress-nginx", "payments", "payments-db"],
         notes="no payments log was uploaded: only the traces show that the time is spent in "
@@ -238,14 +372,20 @@ def loud_callers_slow_provider(rng: random.Random) -> Case:
     case.add("access.log", "log", render.nginx_access(sim.access))
     case.add("gateway.log", "log", render.logfmt(sim.events("api-gateway"), "api-gateway"))
     case.add("checkout.log", "log", render.spring(sim.events("checkout"), "checkout", 60))
-    case.add("traces.json", "traces", render.jaeger(sample_traces(sim, rng, 24, root="POST /api/checkout")))
+    case.add(
+        "traces.json",
+        "traces",
+        render.jaeger(sample_traces(sim, rng, 24, root="POST /api/checkout")),
+    )
     return case
 
 
 def recurring_batch_spike(rng: random.Random) -> Case:
     win = Window.of("2026-11-19 02:30:26", 40, 14)
     inc = win.pivot
-    sim = Shop(rng, win.start, win.end, rates={"product": 0.04, "checkout": 0.05, "cart_add": 0.025})
+    sim = Shop(
+        rng, win.start, win.end, rates={"product": 0.04, "checkout": 0.05, "cart_add": 0.025}
+    )
     sim.gateway_info_every = 3
     standard(sim)
     hour = win.start - win.start % 3600
@@ -253,28 +393,70 @@ def recurring_batch_spike(rng: random.Random) -> Case:
     batches = [b for b in batches if win.start < b < win.end]
     for b in batches:
         rows = rng.randint(11800, 12400)
-        sim.log("inventory", b, "INFO", "price sync started", logger="pricing/sync.go:52", rows=rows, source="feed-eu-1")
+        sim.log(
+            "inventory",
+            b,
+            "INFO",
+            "price sync started",
+            logger="pricing/sync.go:52",
+            rows=rows,
+            source="feed-eu-1",
+        )
         failed = 0
         for t in sorted(rng.uniform(b + 3, b + 70) for _ in range(rng.randint(22, 38))):
             failed += 1
-            sim.log("inventory", t, "ERROR", "price sync: update failed", logger="pricing/sync.go:97",
-                    sku=f"SKU-{rng.randint(10000, 99999)}",
-                    error="ERROR: canceling statement due to lock timeout (SQLSTATE 55P03)")
-        sim.log("inventory", b + rng.uniform(74, 80), "WARN", "price sync finished with errors", logger="pricing/sync.go:131",
-                updated=rows - failed, failed=failed, took=f"{rng.uniform(74, 80):.1f}s")
-        sim.faults.append(Fault("inventory", "slow", b, b + 75, prob=0.5, latency_ms=lambda r, t: r.uniform(80, 600)))
+            sim.log(
+                "inventory",
+                t,
+                "ERROR",
+                "price sync: update failed",
+                logger="pricing/sync.go:97",
+                sku=f"SKU-{rng.randint(10000, 99999)}",
+                error="ERROR: canceling statement due to lock timeout (SQLSTATE 55P03)",
+            )
+        sim.log(
+            "inventory",
+            b + rng.uniform(74, 80),
+            "WARN",
+            "price sync finished with errors",
+            logger="pricing/sync.go:131",
+            updated=rows - failed,
+            failed=failed,
+            took=f"{rng.uniform(74, 80):.1f}s",
+        )
+        sim.faults.append(
+            Fault(
+                "inventory", "slow", b, b + 75, prob=0.5, latency_ms=lambda r, t: r.uniform(80, 600)
+            )
+        )
 
     def expiring(r: random.Random, t: float) -> str:
-        return (f"org.apache.kafka.common.errors.TimeoutException: Expiring 1 record(s) for "
-                f"order-events-{r.choice((0, 3, 6, 9))}:{r.randint(5001, 5012)} ms has passed since batch creation")
+        return (
+            f"org.apache.kafka.common.errors.TimeoutException: Expiring 1 record(s) for "
+            f"order-events-{r.choice((0, 3, 6, 9))}:{r.randint(5001, 5012)} ms has passed since batch creation"
+        )
 
     sim.timeouts[("checkout", "kafka")] = 6000.0
-    sim.faults.append(Fault("kafka", "error", inc, caller="checkout", prob=0.34, message=expiring,
-                            latency_ms=lambda r, t: 5003 + r.uniform(0, 9)))
+    sim.faults.append(
+        Fault(
+            "kafka",
+            "error",
+            inc,
+            caller="checkout",
+            prob=0.34,
+            message=expiring,
+            latency_ms=lambda r, t: 5003 + r.uniform(0, 9),
+        )
+    )
     for t in chatter.poisson(rng, inc + 1, win.end, 20):
-        sim.log("checkout", t, "WARN",
-                "[Producer clientId=checkout-producer-1] Connection to node 0 (kafka-0.kafka-headless.messaging.svc.cluster.local/10.244.5.21:9092) could not be established. Node may not be available.",
-                logger="org.apache.kafka.clients.NetworkClient", thread="kafka-producer-network-thread | checkout-producer-1")
+        sim.log(
+            "checkout",
+            t,
+            "WARN",
+            "[Producer clientId=checkout-producer-1] Connection to node 0 (kafka-0.kafka-headless.messaging.svc.cluster.local/10.244.5.21:9092) could not be established. Node may not be available.",
+            logger="org.apache.kafka.clients.NetworkClient",
+            thread="kafka-producer-network-thread | checkout-producer-1",
+        )
     everyday(sim, ("inventory", "checkout", "api-gateway"))
     sim.run()
     step = 60.0
@@ -291,13 +473,18 @@ def recurring_batch_spike(rng: random.Random) -> Case:
         'up{job="kafka",instance="kafka-0:9308"}': [1.0 if t < inc else 0.0 for t in times],
         'up{job="kafka",instance="kafka-1:9308"}': [1.0 for _ in times],
         'up{job="kafka",instance="kafka-2:9308"}': [1.0 for _ in times],
-        "kafka_topic_partition_under_replicated{topic=order-events}": [0.0 if t < inc else 4.0 for t in times],
+        "kafka_topic_partition_under_replicated{topic=order-events}": [
+            0.0 if t < inc else 4.0 for t in times
+        ],
     }
     case = Case(
         "recurring-batch-spike",
         "A price-sync job spikes inventory errors every 15 min; the real issue is kafka-0 down",
         "We see a big spike of inventory errors at 02:35 UTC and orders failing since ~02:30. Is it the inventory database?",
-        win, "kafka-0", "network", "conn-refused",
+        win,
+        "kafka-0",
+        "network",
+        "conn-refused",
         acceptable=["kafka-0", "kafka", "broker 0"],
         forbidden=["inventory", "inventory-db", "checkout", "api-gateway"],
         forbidden_signatures=["deadlock"],
@@ -333,41 +520,91 @@ def innocent_deploy(rng: random.Random) -> Case:
     expiry = "2026-10-26T13:00:00Z"
 
     def go(r: random.Random, t: float) -> str:
-        return ("tls: failed to verify certificate: x509: certificate has expired or is not yet "
-                f"valid: current time {render.iso(t, digits=0)} is after {expiry}")
+        return (
+            "tls: failed to verify certificate: x509: certificate has expired or is not yet "
+            f"valid: current time {render.iso(t, digits=0)} is after {expiry}"
+        )
 
     def handshake(s: Sim, t: float, op: str) -> None:
         if rng.random() < 0.6:
-            s.log("inventory", t + 0.002, "ERROR", f"http: TLS handshake error from 10.244.{rng.randint(1, 3)}.{rng.randint(2, 250)}:{rng.randint(32768, 60999)}: remote error: tls: bad certificate",
-                  stdlog=True)
+            s.log(
+                "inventory",
+                t + 0.002,
+                "ERROR",
+                f"http: TLS handshake error from 10.244.{rng.randint(1, 3)}.{rng.randint(2, 250)}:{rng.randint(32768, 60999)}: remote error: tls: bad certificate",
+                stdlog=True,
+            )
 
     java = "javax.net.ssl.SSLHandshakeException: PKIX path validation failed: java.security.cert.CertPathValidatorException: validity check failed"
-    for caller, message in (("api-gateway", go), ("cart", "certificate has expired"), ("checkout", java)):
-        sim.faults.append(Fault("inventory", "client", inc, caller=caller, message=message,
-                                latency_ms=lambda r, t: lognormal(r, 2.5), on_hit=handshake))
+    for caller, message in (
+        ("api-gateway", go),
+        ("cart", "certificate has expired"),
+        ("checkout", java),
+    ):
+        sim.faults.append(
+            Fault(
+                "inventory",
+                "client",
+                inc,
+                caller=caller,
+                message=message,
+                latency_ms=lambda r, t: lognormal(r, 2.5),
+                on_hit=handshake,
+            )
+        )
     request = "inventory-tls-7m2xq"
     for t in chatter.every(rng, win.start, win.end, 600, 0.02):
-        event(sim, t, "Failed", f"certificaterequest/{request}",
-              "Vault failed to sign certificate: failed to sign certificate by vault: Error making API request. URL: PUT https://vault.infra.svc:8200/v1/pki_int/sign/shop-internal Code: 403. Errors: * permission denied",
-              warning=True, source="cert-manager-certificaterequests-issuer-vault")
-        event(sim, t + 0.4, "Issuing", "certificate/inventory-tls", f"The certificate request has failed to complete and will be retried: The CertificateRequest \"{request}\" failed",
-              source="cert-manager-certificates-issuing")
+        event(
+            sim,
+            t,
+            "Failed",
+            f"certificaterequest/{request}",
+            "Vault failed to sign certificate: failed to sign certificate by vault: Error making API request. URL: PUT https://vault.infra.svc:8200/v1/pki_int/sign/shop-internal Code: 403. Errors: * permission denied",
+            warning=True,
+            source="cert-manager-certificaterequests-issuer-vault",
+        )
+        event(
+            sim,
+            t + 0.4,
+            "Issuing",
+            "certificate/inventory-tls",
+            f'The certificate request has failed to complete and will be retried: The CertificateRequest "{request}" failed',
+            source="cert-manager-certificates-issuing",
+        )
     chatter.k8s_background(sim)
     everyday(sim, ("api-gateway", "inventory"))
     sim.run()
     for e in sim.logs["cart"]:
-        if isinstance(e.fields.get("err"), dict) and "certificate has expired" in str(e.fields["err"]):
-            e.fields["err"] = {"type": "Error", "message": "certificate has expired", "code": "CERT_HAS_EXPIRED"}
+        if isinstance(e.fields.get("err"), dict) and "certificate has expired" in str(
+            e.fields["err"]
+        ):
+            e.fields["err"] = {
+                "type": "Error",
+                "message": "certificate has expired",
+                "code": "CERT_HAS_EXPIRED",
+            }
     env = [("API_BASE", "/api"), ("ASSET_CDN", "https://cdn.shop.example.com")]
-    v1 = deployment("frontend", "7.14.0", env=env, memory="128Mi", cpu="100m", liveness="/", readiness="/")
-    v2 = deployment("frontend", "7.15.0", env=[*env, ("CSP_REPORT_URI", "https://csp.shop.example.com/report")],
-                    memory="128Mi", cpu="100m", liveness="/", readiness="/",
-                    annotations={"deployment.kubernetes.io/revision": "2"})
+    v1 = deployment(
+        "frontend", "7.14.0", env=env, memory="128Mi", cpu="100m", liveness="/", readiness="/"
+    )
+    v2 = deployment(
+        "frontend",
+        "7.15.0",
+        env=[*env, ("CSP_REPORT_URI", "https://csp.shop.example.com/report")],
+        memory="128Mi",
+        cpu="100m",
+        liveness="/",
+        readiness="/",
+        annotations={"deployment.kubernetes.io/revision": "2"},
+    )
     case = Case(
         "innocent-deploy-expired-cert",
         "A frontend deploy at 13:00 gets the blame; inventory's internal certificate expired",
         "Right after the frontend 7.15.0 deploy at 13:00 UTC product pages and add-to-cart fail. Should we roll back?",
-        win, "inventory", "security", "tls",
+        win,
+        "inventory",
+        "security",
+        "tls",
         acceptable=["inventory", "inventory-tls", "cert-manager", request],
         forbidden=["frontend", "ingress-nginx", "api-gateway", "cart", "checkout"],
         forbidden_signatures=["auth"],
