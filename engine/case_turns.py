@@ -154,7 +154,10 @@ class CaseTurns:
             answered=[q.id for q in given.questions],
         )
         # Buttons appear only once their hypotheses are saved, so a click right away is taken.
-        await self.show_summary(case, outcome.result, footer=outcome.footer)
+        # The case is read again: someone may have closed it while the turn ran, and the
+        # summary must then say resolved, not the phase this turn started from.
+        now = await cases.get(self.pool, case_id) or case
+        await self.show_summary(now, outcome.result, footer=outcome.footer)
 
     async def _tell(
         self,

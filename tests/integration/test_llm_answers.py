@@ -7,6 +7,7 @@ case's hypotheses and a stored turn row with what it cost.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -20,6 +21,7 @@ from engine.investigate.llm import LLM, with_schema
 from engine.investigate.result import LLMTurn
 from engine.models import (
     Case,
+    CloseCaseRequest,
     FeedbackRequest,
     FilesRequest,
     MentionRequest,
@@ -462,3 +464,20 @@ async def test_tokens_spent_before_every_model_failed_are_still_recorded(
     [stored] = await investigation.turns(pool, case.id)
     assert stored.engine == "offline"
     assert (stored.prompt_tokens, stored.completion_tokens) == (2030, 9)
+
+
+async def test_a_case_closed_during_a_turn_keeps_its_summary_resolved(
+    pool: AsyncConnectionPool, settings: Settings, openai: FakeOpenAI
+) -> None:
+    service, replier = make_service(pool, settings, openai, ["openai/fake-model"])
+    openai.script(Delay(1.0, then=Reply(turn("*Likely:* payments-db pool."))))
+
+    asking = asyncio.create_task(service.answer_mention(mention("what broke?", "1.0"), key="E1"))
+    await openai.wait_for_request(timeout=10)  # the turn is waiting for the model
+    case = await the_case(service)
+    await service.close_case(CloseCaseRequest(case_id=case.id, user="U1"), key="close-1")
+    await asyncio.wait_for(asking, timeout=30)
+
+    [summary] = replier.summaries(THREAD.thread_ts)
+    assert isinstance(summary.latest, CaseSummaryReply)
+    assert summary.latest.phase == "resolved", "the late turn must not reopen the summary"
