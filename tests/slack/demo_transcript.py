@@ -15,12 +15,13 @@ import signal
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.fakes.slack import FakeSlack  # noqa: E402
-from tests.samples import checkout_log  # noqa: E402
+from tests.samples.incident import json_lines, plain_log  # noqa: E402
 
 CHANNEL = "C0INCIDENT"
 
@@ -50,6 +51,28 @@ async def main() -> None:
                     print(f"\n[faultmaven run exited with {await child.wait()} after SIGTERM]")
 
 
+def shown(message: dict[str, Any]) -> str:
+    """A message as people read it: its sections, buttons and context lines."""
+    lines: list[str] = []
+    for block in message.get("blocks") or []:
+        if block["type"] == "section":
+            lines.append(block["text"]["text"])
+        elif block["type"] == "context":
+            lines.extend(f"  _{e['text']}_" for e in block["elements"])
+        elif block["type"] == "actions":
+            lines.append("  " + "  ".join(f"[{e['text']['text']}]" for e in block["elements"]))
+    return "\n".join(lines) or str(message.get("text", ""))
+
+
+def is_summary(message: dict[str, Any]) -> bool:
+    return "Working conclusion" in str(message.get("text", ""))
+
+
+def settled(message: dict[str, Any]) -> bool:
+    """A summary no run is updating now."""
+    return is_summary(message) and "⏳" not in str(message.get("text", ""))
+
+
 async def play(slack: FakeSlack) -> None:
     def say(who: str, text: str) -> None:
         print(f"\n{who}: {text}")
@@ -60,10 +83,17 @@ async def play(slack: FakeSlack) -> None:
     say("alice", mention["text"])
     await slack.send_event(mention)
     thread = mention["ts"]
-    reply = await slack.wait_for_call(
-        "chat.postMessage", lambda c: c.ok and c.params.get("thread_ts") == thread, timeout=30
+    first = await slack.wait_for_call(
+        "chat.postMessage",
+        lambda c: c.ok and c.params.get("thread_ts") == thread and is_summary(c.params),
+        timeout=30,
     )
-    say("FaultMaven", reply.params["text"])
+    summary = str(first.response["ts"])
+    await slack.wait_for_call(
+        "chat.postMessage",
+        lambda c: c.ok and c.params.get("thread_ts") == thread and "no LLM" in str(c.params),
+        timeout=30,
+    )
 
     say("bob", "we deployed checkout v142 at 13:58")
     await slack.send_event(
@@ -71,32 +101,36 @@ async def play(slack: FakeSlack) -> None:
             "we deployed checkout v142 at 13:58", channel=CHANNEL, user="U0BOB", thread_ts=thread
         )
     )
-
-    file = slack.add_file(
-        "checkout.log", checkout_log(), channel=CHANNEL, thread_ts=thread, user="U0ALICE"
-    )
-    say("alice", "[uploads checkout.log]")
+    files = [
+        slack.add_file(name, data, channel=CHANNEL, thread_ts=thread, user="U0ALICE")
+        for name, data in (
+            ("checkout.log", plain_log("checkout")),
+            ("payments.json", json_lines("payments")),
+        )
+    ]
+    say("alice", "[uploads checkout.log and payments.json]")
     await slack.send_event(
-        slack.file_share_event([file], channel=CHANNEL, user="U0ALICE", thread_ts=thread)
+        slack.file_share_event(files, channel=CHANNEL, user="U0ALICE", thread_ts=thread)
     )
-    reply = await slack.wait_for_call(
-        "chat.postMessage",
-        lambda c: c.ok and "checkout.log:" in c.params.get("text", ""),
-        timeout=30,
+    await slack.wait_for_message(
+        CHANNEL, summary, lambda m: settled(m) and "· 2 files" in str(m), timeout=60
     )
-    say("FaultMaven", reply.params["text"])
 
-    ask = slack.mention_event("what broke?", channel=CHANNEL, user="U0ALICE", thread_ts=thread)
+    say("bob", "[clicks Confirm on hypothesis 1]")
+    await slack.click(CHANNEL, summary, "hypothesis_confirm", user_id="U0BOB")
+    await slack.wait_for_message(
+        CHANNEL, summary, lambda m: settled(m) and "confirmed by" in str(m), timeout=60
+    )
+
+    ask = slack.mention_event(
+        "what should we do now?", channel=CHANNEL, user="U0ALICE", thread_ts=thread
+    )
     say("alice", ask["text"])
     await slack.send_event(ask)
-    reply = await slack.wait_for_call(
+    await slack.wait_for_call(
         "chat.postMessage",
-        lambda c: c.ok and c.at > reply.at and c.params.get("thread_ts") == thread,
-        timeout=30,
-    )
-    say(
-        "FaultMaven",
-        reply.params["text"] + "\n" + reply.params["blocks"][-1]["elements"][0]["text"],
+        lambda c: c.ok and c.params.get("thread_ts") == thread and "Confirmed" in str(c.params),
+        timeout=60,
     )
 
     say("bob", "/faultmaven close raised the payments-db pool to 50")
@@ -105,10 +139,15 @@ async def play(slack: FakeSlack) -> None:
     )
     ack = await slack.wait_for_ack(envelope, timeout=10)
     say("FaultMaven (only visible to bob)", str((ack.payload or {}).get("text")))
-    reply = await slack.wait_for_call(
-        "chat.postMessage", lambda c: c.ok and "resolved" in c.params.get("text", ""), timeout=30
+    await slack.wait_for_message(
+        CHANNEL, summary, lambda m: "resolved" in str(m.get("text")), timeout=60
     )
-    say("FaultMaven", reply.params["text"])
+
+    print("\n======== the thread as people read it now ========")
+    for posted in slack.posted_messages(CHANNEL, thread):
+        message = slack.message(CHANNEL, posted["ts"])
+        pin = " 📌 pinned" if posted["ts"] in slack.pinned(CHANNEL) else ""
+        print(f"\n--- FaultMaven{pin} ---\n{shown(message)}")
 
 
 if __name__ == "__main__":
