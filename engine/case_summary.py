@@ -61,6 +61,12 @@ def case_summary(
         conclusion, confidence, phase = result.working_conclusion, result.confidence, result.phase
         lines = [_line(h) for h in result.hypotheses[:SHOWN_HYPOTHESES]]
         steps = result.next_steps[:SHOWN_STEPS]
+        # Commands an LLM suggested apart from its steps: worth a line each, ready to copy.
+        steps += [
+            f"Run `{command}`"
+            for command in result.commands[:SHOWN_STEPS]
+            if not any(command in step for step in steps)
+        ][: SHOWN_STEPS - len(steps) + 2]
     if case.status != "open":
         phase = "resolved"
     text = [
