@@ -121,7 +121,11 @@ class CaseTurns:
         shown = previous.result if previous else None
 
         async def progress(status: str) -> None:
-            await self.show_summary(case, shown, status=status)
+            # Progress is a courtesy: a chat hiccup here must not cost the turn itself.
+            try:
+                await self.show_summary(case, shown, status=status)
+            except Exception as exc:
+                log.warning("case %s: progress not shown (%s)", case_id, exc)
 
         outcome = await run_turn(
             given,
