@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import platformdirs
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -81,6 +81,18 @@ class Settings(BaseSettings):
     # case is free again after this.
     run_lock_ttl_s: float = Field(
         default=20.0, validation_alias=AliasChoices("FAULTMAVEN_RUN_LOCK_TTL_S", "run_lock_ttl_s")
+    )
+
+    # Operations: /healthz, /readyz and /metrics on this port (0 turns the HTTP server off);
+    # logs as JSON lines (with case and event ids) for log pipelines, or as text for people.
+    http_port: int = Field(
+        default=8080,
+        ge=0,
+        le=65535,
+        validation_alias=AliasChoices("FAULTMAVEN_HTTP_PORT", "http_port"),
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", validation_alias=AliasChoices("FAULTMAVEN_LOG_FORMAT", "log_format")
     )
 
     log_level: str = Field(
