@@ -118,7 +118,12 @@ def mentioned_in(text: str, known: set[str]) -> set[str]:
     return found
 
 
-_HOST_PORT = re.compile(r"(?<![\w.-])([a-z][a-z0-9-]*[a-z0-9])(?:\.[a-z0-9.-]+)?:\d{2,5}\b")
+# host:port, with a domain ('payments.shop.svc:8080') and Java's 'host/10.0.0.7:9092'; never a
+# duration ('order-events-1:5009 ms' is a partition and a time).
+_HOST_PORT = re.compile(
+    r"(?<![\w.-])([a-z][a-z0-9-]*[a-z0-9])(?:\.[a-z0-9.-]+)?(?:/\d{1,3}(?:\.\d{1,3}){3})?"
+    r":\d{2,5}\b(?!\s*(?:ms|s|sec|secs|seconds|us|µs|ns|min)\b)"
+)
 
 
 def hosts_in(text: str) -> set[str]:

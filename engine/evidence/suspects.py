@@ -8,16 +8,21 @@ Each file contributes signals about components (`components.canonical` names):
   graph's edges;
 - metrics: series with level shifts or spikes, by label or metric name;
 - configs: a changed version of a component's config.
-Signals add up per component. Then the dependency edges (from traces and from error texts)
-are used the way an SRE reads them: when a component and something it depends on (directly
-or further down) are both suspect, the caller is most likely a victim, so its weight is cut
-to about a third. Scores are 1 - e^-weight, 0..1, and every part of a score has a reason a
-person can check.
+Signals add up per component. A callee named by a caller's new errors (or connection
+warnings) gains more the larger the share of the caller's errors that name it; one that
+rejects a bad request (400, 422) is working, so it gains nothing. Then the dependency edges
+(from traces and from error texts) are used the way an SRE reads them: when a component and
+something it depends on (directly or further down) are both suspect, and that dependency is
+suspect enough to explain it, the caller is most likely a victim, so its weight is cut to
+about a third, and half of the blame its own callers put on it moves on to the culprit
+below. Scores are 1 - e^-weight, 0..1, and every part of a score has a reason a person can
+check.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,9 +48,20 @@ AnyReport = LogReport | TraceReport | MetricsReport | ConfigReport
 MAX_SUSPECTS = 5
 MIN_SCORE = 0.15
 VICTIM_FACTOR = 0.35  # a caller whose dependency is suspect: mostly an echo of it
-MIN_SUSPECT_WEIGHT = 0.3  # a dependency this suspect makes its callers victims
+MIN_SUSPECT_WEIGHT = 0.3  # a dependency this suspect makes its callers victims...
+EXPLAINS = 0.25  # ...when it is also at least this fraction as suspect as the caller
 MAX_REASONS = 4
 PEER_SHARE = 0.2  # of a component's errors that must name one upstream to blame it
+NAMED_BASE = 0.3  # a callee named by new errors of another component...
+NAMED_SHARE = 0.5  # ...plus this times the share of that component's errors naming it
+WARN_NAMING = 0.6  # connection failures a client logs as warnings name its callee too
+_NAMING_LEVELS = ("ERROR", "FATAL", "WARN")
+BLAME_PASSED = 0.5  # of a victim's blame (callers' failures) that moves on to its culprit
+_CLIENT_REJECTION = re.compile(
+    r"bad request|unprocessable entity|method not allowed|precondition failed"
+    r"|unsupported media type|request entity too large|\b404 not found",
+    re.IGNORECASE,
+)
 _TEMPLATE_CHARS = 70
 _FAR_RATE = 0.1  # errors/min added to both sides of a ratio: 0 -> 0.3/min is not "infinite"
 
@@ -63,6 +79,7 @@ class _Evidence:
     """What is known about one component so far."""
 
     weight: float = 0.0
+    blame: float = 0.0  # the part of weight that callers' failures put on it
     reasons: list[tuple[float, str]] = field(default_factory=list)
     first: datetime | None = None
     sources: set[str] = field(default_factory=set)
@@ -129,8 +146,10 @@ class _Collector:
                 continue
             self.depends_on[name].add(callee)
             # When all of a caller's failures go to one place, that place is the lead.
+            weight = NAMED_BASE + NAMED_SHARE * min(1.0, count / errors)
+            self.components[callee].blame += weight
             self.components[callee].add(
-                0.3 + 0.5 * min(1.0, count / errors),
+                weight,
                 f"the upstream of {count:,} failing requests of {name} ({report.name})",
                 report.name,
                 report.incident_start,
@@ -163,12 +182,15 @@ class _Collector:
         )
 
     def _log_templates(self, report: LogReport, own: str | None) -> None:
+        examples = {t.template: t.example for t in report.templates}
+        errors_of = {canonical(c.name): c.errors for c in report.components}
         for anomaly in report.anomalies:
-            if anomaly.kind not in ("new", "surge") or anomaly.level not in ("ERROR", "FATAL"):
+            if anomaly.kind not in ("new", "surge") or anomaly.level not in _NAMING_LEVELS:
                 continue
             text = anomaly.template or ""
             author = canonical(anomaly.component) if anomaly.component else own
-            if author is not None:
+            is_error = anomaly.level in ("ERROR", "FATAL")
+            if author is not None and is_error:
                 self.components[author].add(
                     0.25,
                     f"{anomaly.kind} error from {_hhmm(anomaly.at)}: "
@@ -176,13 +198,25 @@ class _Collector:
                     report.name,
                     anomaly.at,
                 )
-            for named in (mentioned_in(text, self.known) | hosts_in(text)) - {author}:
-                if author is not None:
-                    self.depends_on[author].add(named)
-                self.components[named].add(
-                    0.35,
-                    f"named in {anomaly.count:,} new errors of {author or report.name}: "
-                    f"`{clip(text, _TEMPLATE_CHARS)}`",
+            # The masked template hides names in variable places: read the raw example too.
+            raw = f"{text}\n{examples.get(text, '')}"
+            named = (mentioned_in(raw, self.known) | hosts_in(raw)) - {author}
+            if author is not None:
+                self.depends_on[author].update(named)
+            # A callee that rejects a bad request (400, 422...) is working: the caller is at fault.
+            if not named or _CLIENT_REJECTION.search(raw):
+                continue
+            # The more of the author's errors name one callee, the more it explains them.
+            errors = errors_of.get(author or "", report.error_count) or anomaly.count
+            share = min(1.0, anomaly.count / errors)
+            weight = (NAMED_BASE + NAMED_SHARE * share) * (1.0 if is_error else WARN_NAMING)
+            what = "errors" if is_error else "warnings"
+            for name in named:
+                self.components[name].blame += weight
+                self.components[name].add(
+                    weight,
+                    f"named in {anomaly.count:,} {anomaly.kind} {what} of "
+                    f"{author or report.name}: `{clip(text, _TEMPLATE_CHARS)}`",
                     report.name,
                     anomaly.at,
                 )
@@ -246,18 +280,49 @@ class _Collector:
             todo.extend(self.depends_on.get(current, ()))
         return seen
 
+    def _deeper(self, name: str, raw: dict[str, float]) -> list[str]:
+        """Its dependencies suspect enough to explain its trouble: a faint anomaly downstream
+        does not make a loudly failing caller its victim."""
+        floor = max(MIN_SUSPECT_WEIGHT, EXPLAINS * raw.get(name, 0))
+        return sorted(d for d in self._downstream(name) if raw.get(d, 0) >= floor)
+
+    def _culprits(self, raw: dict[str, float]) -> dict[str, list[str]]:
+        """For each victim, its suspect dependencies that are not victims themselves."""
+        deeper = {name: self._deeper(name, raw) for name in self.components}
+        return {
+            name: [d for d in below if not deeper.get(d)]
+            for name, below in deeper.items()
+            if below and raw[name] > 0
+        }
+
     def rank(self) -> list[Suspect]:
         raw = {name: ev.weight for name, ev in self.components.items()}
+        culprits = self._culprits(raw)
+        # Callers' failures that went through a victim point further down, at its culprit.
+        passed: dict[str, float] = defaultdict(float)
+        passed_from: dict[str, list[str]] = defaultdict(list)
+        for victim, ends in culprits.items():
+            blame = self.components[victim].blame
+            if blame <= 0 or not ends:
+                continue
+            for end in ends:
+                passed[end] += BLAME_PASSED * blame / len(ends)
+                passed_from[end].append(victim)
         suspects = []
         for name, ev in self.components.items():
             weight = ev.weight
             reasons = [text for _, text in sorted(ev.reasons, key=lambda r: -r[0])]
-            deeper = sorted(
-                d for d in self._downstream(name) if raw.get(d, 0) >= MIN_SUSPECT_WEIGHT
-            )
+            deeper = self._deeper(name, raw)
             if deeper and weight > 0:
                 weight *= VICTIM_FACTOR
                 reasons.insert(0, f"depends on {', '.join(deeper)}, also suspect: likely a victim")
+            if passed.get(name):
+                weight += passed[name]
+                reasons.insert(
+                    0,
+                    f"the failures of {', '.join(sorted(passed_from[name]))} "
+                    "(and of their callers) lead here",
+                )
             score = round(1 - math.exp(-weight), 3)
             if score < MIN_SCORE:
                 continue

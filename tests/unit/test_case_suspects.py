@@ -105,3 +105,72 @@ def test_export_words_in_file_names_are_not_components() -> None:
     assert from_file_name("pod-logs-b.log") is None
     assert from_file_name("checkout-pods.log") == "checkout"
     assert from_file_name("pod-a.jsonl") is None
+
+
+def _caller_log(service: str, failure: str, *, level: str = "error", every: int = 10) -> bytes:
+    """A service fine until 13:40, then logging `failure` every few seconds."""
+    lines = []
+    for second in range(0, 3600, every):
+        minute, sec = divmod(second, 60)
+        stamp = f"2026-11-21T13:{minute:02d}:{sec:02d}Z"
+        if minute >= 40:
+            lines.append(f'ts={stamp} level={level} service={service} msg="{failure}"')
+        else:
+            lines.append(f'ts={stamp} level=info service={service} msg="request ok"')
+    return "\n".join(lines).encode()
+
+
+def test_host_names_in_java_addresses_and_not_in_durations() -> None:
+    text = "Connection to node 1 (kafka-1.kafka-headless.svc/10.244.3.17:9092) failed"
+    assert hosts_in(text) == {"kafka-1"}
+    assert hosts_in("Expiring 1 record(s) for order-events-1:5009 ms has passed") == set()
+
+
+def test_a_silent_callee_named_by_a_loud_callers_errors_leads() -> None:
+    """The name is in the raw message (a URL the template masks); the caller is its victim."""
+    failure = "order failed: 500 Internal Server Error from POST http://ledger.prod.svc:8080/v1"
+    report = analyze("billing.log", _caller_log("billing", failure))
+    suspects = rank_case_suspects([report])
+    assert [s.component for s in suspects] == ["ledger", "billing"]
+    assert "likely a victim" in suspects[1].reasons[0]
+
+
+def test_connection_failures_logged_as_warnings_name_the_callee() -> None:
+    failure = "Connection to node 0 (broker-0.brokers.svc/10.0.0.5:9092) could not be established"
+    lines = _caller_log("orders", failure, level="warn", every=5).decode().splitlines()
+    errors = _caller_log("orders", "publish failed: TimeoutException", every=20)
+    report = analyze("orders.log", "\n".join(lines + errors.decode().splitlines()).encode())
+    suspects = rank_case_suspects([report])
+    assert suspects[0].component == "broker-0"
+    assert "warnings of orders" in suspects[0].reasons[0]
+
+
+def test_a_rejected_bad_request_is_the_callers_fault() -> None:
+    failure = "order failed: 400 Bad Request from POST http://ledger.prod.svc:8080/v1"
+    suspects = rank_case_suspects([analyze("billing.log", _caller_log("billing", failure))])
+    assert [s.component for s in suspects] == ["billing"]
+
+
+def test_blame_through_a_victim_reaches_its_culprit() -> None:
+    """gateway -> billing -> ledger: the gateway's failures at billing end up at ledger."""
+    gateway = _caller_log("gateway", "upstream failed: 503 from http://billing.svc:8080/pay")
+    billing = _caller_log("billing", "charge failed: 503 from http://ledger.svc:8080/v1", every=20)
+    suspects = rank_case_suspects(
+        [analyze("gateway.log", gateway), analyze("billing.log", billing)]
+    )
+    assert suspects[0].component == "ledger"
+    assert any("lead here" in r for r in suspects[0].reasons)
+
+
+def test_a_faint_dependency_does_not_make_a_loud_caller_its_victim() -> None:
+    """Many null-pointer errors and a few timeouts to tax: checkout's own defect leads."""
+    lines = _caller_log("checkout", "NullPointerException in OrderMapper", every=3).decode()
+    few = [
+        f'ts=2026-11-21T13:{minute}:30Z level=error service=checkout '
+        'msg="tax lookup timed out: http://tax.svc:8080/rates"'
+        for minute in (41, 47, 53)
+    ]
+    report = analyze("checkout.log", "\n".join([*lines.splitlines(), *few]).encode())
+    suspects = rank_case_suspects([report])
+    assert [s.component for s in suspects] == ["checkout", "tax"]
+    assert not any("victim" in r for r in suspects[0].reasons)
