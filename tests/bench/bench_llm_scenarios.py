@@ -1,6 +1,6 @@
 """The LLM path of investigation turns over the scenario suite: plumbing, not accuracy.
 
-Run: .venv/bin/python tests/bench/bench_llm_scenarios.py
+Run: .venv/bin/python tests/bench/bench_llm_scenarios.py [--budget TOKENS]
 
 Each scenario becomes a case in an embedded PostgreSQL, run through `CaseService` with the
 real litellm client against the fake OpenAI server (tests/fakes/openai.py): the engineer's
@@ -26,6 +26,7 @@ litellm's tokenizer. `rep` says a repair request was sent.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import logging
@@ -354,7 +355,7 @@ def print_table(figures: list[TurnFigures], scenarios: int, wall_s: float) -> No
     )
 
 
-async def main() -> int:
+async def main(budget: int) -> int:
     logging.basicConfig(level=logging.ERROR)
     scenarios = load_scenarios()
     started = time.perf_counter()
@@ -365,6 +366,7 @@ async def main() -> int:
             "data_dir": Path(tmp),
             "llm_model": None,  # the LLM is given to CaseService, whatever the environment says
             "llm_fallback_models": [],
+            "prompt_budget_tokens": budget,
         }
         settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
         assert settings.database_url is not None
@@ -382,4 +384,11 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--budget",
+        type=int,
+        default=6000,
+        help="prompt token budget per turn (LLM_PROMPT_BUDGET_TOKENS); lower it to see trimming",
+    )
+    sys.exit(asyncio.run(main(parser.parse_args().budget)))
