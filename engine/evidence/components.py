@@ -57,10 +57,6 @@ _GENERIC = frozenset(
 _EXPORT_WORDS = frozenset(
     {"pod", "pods", "log", "logs", "container", "containers", "export", "dump", "output", "all"}
 )
-_LABELS = re.compile(
-    r"\b(?:service|service_name|job|app|application|component|container|pod|instance|host)"
-    r"=\"?([^,\"}]+)"
-)
 
 
 def canonical(name: str) -> str:
@@ -93,18 +89,43 @@ def from_file_name(path: str) -> str | None:
     return None if name in _GENERIC else name
 
 
+_ORDINAL = re.compile(r"^(.+?)-(\d{1,3})$")
+# Labels naming one target (a pod, an instance) before those naming a whole job or app.
+_TARGET_LABELS = ("pod", "instance", "host", "container")
+
+
+def replica_base(name: str) -> str | None:
+    """The service of a StatefulSet replica or numbered instance: 'kafka-1' -> 'kafka'."""
+    match = _ORDINAL.match(name)
+    return match.group(1) if match and any(c.isalpha() for c in match.group(1)) else None
+
+
 def from_series(series_name: str, known: set[str]) -> str | None:
-    """The component a metric series is about: a label value, else a known component whose
-    name starts the metric name ('payments_db_pool_in_use' -> 'payments-db')."""
-    labels = [canonical(value) for value in _LABELS.findall(series_name)]
+    """The component a metric series is about: a label value, else a known component (or the
+    service of a known replica) whose name starts the metric name ('payments_db_pool_in_use'
+    or a dashboard column 'payments-db cpu (%)' -> 'payments-db')."""
+    pairs = re.findall(
+        r"\b(service|service_name|job|app|application|component|container|pod|instance|host)"
+        r"=\"?([^,\"}]+)",
+        series_name,
+    )
+    labels = [canonical(value) for _, value in pairs]
     for name in labels:
         if name in known:
             return name
-    metric = canonical(series_name.split("{", 1)[0])
-    matches = [k for k in known if metric == k or metric.startswith(k + "-")]
+    services = known | {b for b in map(replica_base, known) if b is not None}
+    head = series_name.split("{", 1)[0].strip()
+    metric = canonical(head.split()[0]) if head else ""
+    matches = [k for k in services if metric == k or metric.startswith(k + "-")]
     if matches:
         return max(matches, key=len)
-    return labels[0] if labels else None
+    targets = [
+        canonical(value)
+        for key, value in pairs
+        if key in _TARGET_LABELS and any(c.isalpha() for c in canonical(value))
+    ]
+    candidates = targets or labels
+    return candidates[0] if candidates else None
 
 
 def mentioned_in(text: str, known: set[str]) -> set[str]:
@@ -129,3 +150,24 @@ _HOST_PORT = re.compile(
 def hosts_in(text: str) -> set[str]:
     """Components named as host:port in a message ('dial tcp payments-db:5432: refused')."""
     return {canonical(m) for m in _HOST_PORT.findall(text.lower()) if m not in ("http", "https")}
+
+
+# A failed name lookup blames the resolver, not the name looked up.
+_DNS_FAILURE = re.compile(
+    r"unknownhostexception|no such host|nxdomain|name or service not known"
+    r"|failure in name resolution|could not resolve host|getaddrinfo|\bEAI_AGAIN\b"
+    r"|lookup \S+ on \S+:53\b|(?:\b\d{1,3}(?:\.\d{1,3}){3}|\]):53\b",
+    re.IGNORECASE,
+)
+
+
+def dns_failure(text: str) -> bool:
+    """Whether a message is a failed DNS lookup ('lookup payments on 10.96.0.10:53: i/o
+    timeout', 'UnknownHostException', a query to port 53 that timed out)."""
+    return bool(_DNS_FAILURE.search(text))
+
+
+def resolver(known: set[str]) -> str:
+    """The component that answers DNS: a known one named so (coredns, kube-dns), else 'dns'."""
+    named = sorted(k for k in known if "dns" in k.split("-") or k.endswith("dns"))
+    return named[0] if named else "dns"

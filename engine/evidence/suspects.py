@@ -6,9 +6,14 @@ Each file contributes signals about components (`components.canonical` names):
   ("upstream payments returned 503", "dial tcp payments-db:5432") — a dependency;
 - traces: the trace suspects (which already prefer the deepest failing callee) and the call
   graph's edges;
-- metrics: series with level shifts or spikes, by label or metric name;
+- metrics: series with level shifts or spikes near the incident, by label, metric name or a
+  dashboard column's first word; `up` / `*_up` falling to 0 says the target is down. When the
+  logs show no incident at all, metric wiggles (a peak, a scale-out) are not suspicion;
 - configs: a changed version of a component's config.
-Signals add up per component. A callee named by a caller's new errors (or connection
+A failed DNS lookup names the resolver (coredns, else "dns"), not the name looked up.
+Signals add up per component. One StatefulSet replica ("payments-db-1") is its service when
+the service is named elsewhere; several replicas stay apart. "<service>-db", "-cache"... are
+dependencies of <service>. A callee named by a caller's new errors (or connection
 warnings) gains more the larger the share of the caller's errors that name it; one that
 rejects a bad request (400, 422) is working, so it gains nothing. Then the dependency edges
 (from traces and from error texts) are used the way an SRE reads them: when a component and
@@ -25,16 +30,19 @@ import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 
 from engine.evidence.components import (
     canonical,
+    dns_failure,
     from_file_name,
     from_series,
     hosts_in,
     mentioned_in,
+    replica_base,
+    resolver,
 )
 from engine.evidence.configs_models import ConfigReport
 from engine.evidence.metrics_models import MetricsReport
@@ -57,6 +65,13 @@ NAMED_SHARE = 0.5  # ...plus this times the share of that component's errors nam
 WARN_NAMING = 0.6  # connection failures a client logs as warnings name its callee too
 _NAMING_LEVELS = ("ERROR", "FATAL", "WARN")
 BLAME_PASSED = 0.5  # of a victim's blame (callers' failures) that moves on to its culprit
+DOWN_WEIGHT = 0.8  # `up` / `redis_up`... falling to 0: the target itself is down
+METRIC_NEAR = timedelta(minutes=15)  # a metric change this close to an incident start counts
+# '<service>-db', '<service>-cache'...: by convention the service's own datastore.
+_DATASTORE = re.compile(
+    r"^(.+)-(?:db|database|cache|redis|memcached?|postgres|postgresql|pg|mysql|mariadb|mongo"
+    r"|mongodb|kafka|queue|mq|rabbitmq|es|elasticsearch|store|storage)$"
+)
 _CLIENT_REJECTION = re.compile(
     r"bad request|unprocessable entity|method not allowed|precondition failed"
     r"|unsupported media type|request entity too large|\b404 not found",
@@ -101,6 +116,8 @@ class _Collector:
         self.components: dict[str, _Evidence] = defaultdict(_Evidence)
         self.depends_on: dict[str, set[str]] = defaultdict(set)  # caller -> callees
         self.known: set[str] = set()
+        self.saw_logs = False
+        self.incidents: list[datetime] = []  # where the logs' error rates rose
 
     # --- logs ---------------------------------------------------------------------------
 
@@ -112,6 +129,9 @@ class _Collector:
 
     def log(self, report: LogReport) -> None:
         own = from_file_name(report.name)
+        self.saw_logs = True
+        if report.incident_start is not None:
+            self.incidents.append(report.incident_start)
         if report.components:
             for stats in report.components:
                 self._peers(report, canonical(stats.name), stats.error_peers, stats.errors)
@@ -200,7 +220,10 @@ class _Collector:
                 )
             # The masked template hides names in variable places: read the raw example too.
             raw = f"{text}\n{examples.get(text, '')}"
-            named = (mentioned_in(raw, self.known) | hosts_in(raw)) - {author}
+            if dns_failure(raw):  # the name that failed to resolve is not to blame
+                named = {resolver(self.known)} - {author}
+            else:
+                named = (mentioned_in(raw, self.known) | hosts_in(raw)) - {author}
             if author is not None:
                 self.depends_on[author].update(named)
             # A callee that rejects a bad request (400, 422...) is working: the caller is at fault.
@@ -232,6 +255,15 @@ class _Collector:
                 suspect.score, f"traces: {reason} ({report.name})", report.name
             )
 
+    def _near_incident(self, at: datetime | None) -> bool:
+        """Whether a metric change can be part of the incident: logs that show no incident
+        leave metric wiggles (an evening peak, a scale-out) as context, not suspicion."""
+        if not self.saw_logs or at is None:
+            return True
+        if not self.incidents:
+            return False
+        return min(self.incidents) - METRIC_NEAR <= at <= max(self.incidents) + METRIC_NEAR
+
     def metrics(self, report: MetricsReport) -> None:
         for series in report.series:
             if not series.shifts and not series.spikes:
@@ -239,6 +271,7 @@ class _Collector:
             name = from_series(series.name, self.known)
             if name is None:
                 continue
+            weight = 0.2
             if series.shifts:
                 shift = series.shifts[0]
                 what = (
@@ -246,11 +279,18 @@ class _Collector:
                     f"at {_hhmm(shift.at)}"
                 )
                 at = shift.at
+                metric = series.name.split("{", 1)[0].strip()
+                if (
+                    metric == "up" or metric.endswith("_up")
+                ) and shift.before >= 0.5 >= shift.after:
+                    weight, what = DOWN_WEIGHT, f"{what}: down"
             else:
                 spike = series.spikes[0]
                 what = f"`{clip(series.name, 60)}` spiked to {spike.value:g} at {_hhmm(spike.at)}"
                 at = spike.at
-            self.components[name].add(0.2, f"metrics: {what} ({report.name})", report.name, at)
+            if not self._near_incident(at):
+                continue
+            self.components[name].add(weight, f"metrics: {what} ({report.name})", report.name, at)
 
     def config(self, report: ConfigReport) -> None:
         if report.changes is None or not report.changes.changes:
@@ -295,7 +335,46 @@ class _Collector:
             if below and raw[name] > 0
         }
 
+    def _reconcile(self) -> None:
+        """One StatefulSet replica ('payments-db-1') is its service ('payments-db') when the
+        service is named elsewhere; several replicas stay apart (one broker can be the one
+        down) and the service depends on each. '<service>-db' is a dependency of <service>."""
+        present = set(self.components) | self.known | set(self.depends_on)
+        present |= {c for callees in self.depends_on.values() for c in callees}
+        replicas: dict[str, list[str]] = defaultdict(list)
+        for name in sorted(self.components):
+            base = replica_base(name)
+            if base is not None and base in present:
+                replicas[base].append(name)
+        for base, names in replicas.items():
+            if len(names) > 1:
+                self.depends_on[base].update(names)
+                continue
+            [replica] = names
+            self._merge(replica, base)
+            present.discard(replica)
+        for name in present:
+            service = _DATASTORE.match(replica_base(name) or name)
+            if service and service.group(1) in present and service.group(1) != name:
+                self.depends_on[service.group(1)].add(name)
+
+    def _merge(self, replica: str, base: str) -> None:
+        ev = self.components.pop(replica)
+        into = self.components[base]
+        into.weight += ev.weight
+        into.blame += ev.blame
+        into.reasons.extend((w, f"{replica}: {text}") for w, text in ev.reasons)
+        into.sources |= ev.sources
+        if ev.first is not None and (into.first is None or ev.first < into.first):
+            into.first = ev.first
+        for callees in self.depends_on.values():
+            if replica in callees:
+                callees.discard(replica)
+                callees.add(base)
+        self.depends_on[base] |= self.depends_on.pop(replica, set()) - {base}
+
     def rank(self) -> list[Suspect]:
+        self._reconcile()
         raw = {name: ev.weight for name, ev in self.components.items()}
         culprits = self._culprits(raw)
         # Callers' failures that went through a victim point further down, at its culprit.

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from engine.evidence.analyze import analyze
-from engine.evidence.components import canonical, from_file_name, hosts_in, mentioned_in
+from engine.evidence.components import (
+    canonical,
+    dns_failure,
+    from_file_name,
+    from_series,
+    hosts_in,
+    mentioned_in,
+    replica_base,
+)
 from engine.evidence.suspects import rank_case_suspects
 from engine.evidence.timeline import merged_timeline
 from tests.samples import healthy_log
@@ -166,7 +174,7 @@ def test_a_faint_dependency_does_not_make_a_loud_caller_its_victim() -> None:
     """Many null-pointer errors and a few timeouts to tax: checkout's own defect leads."""
     lines = _caller_log("checkout", "NullPointerException in OrderMapper", every=3).decode()
     few = [
-        f'ts=2026-11-21T13:{minute}:30Z level=error service=checkout '
+        f"ts=2026-11-21T13:{minute}:30Z level=error service=checkout "
         'msg="tax lookup timed out: http://tax.svc:8080/rates"'
         for minute in (41, 47, 53)
     ]
@@ -174,3 +182,75 @@ def test_a_faint_dependency_does_not_make_a_loud_caller_its_victim() -> None:
     suspects = rank_case_suspects([report])
     assert [s.component for s in suspects] == ["checkout", "tax"]
     assert not any("victim" in r for r in suspects[0].reasons)
+
+
+def _metrics_csv(columns: dict[str, tuple[float, float]], *, change_minute: int = 40) -> bytes:
+    """A wide Grafana export over 13:00-13:59: each column steps from one level to another."""
+    rows = ["Time," + ",".join(f'"{c}"' for c in columns)]
+    for minute in range(60):
+        values = [
+            after if minute >= change_minute else before for before, after in columns.values()
+        ]
+        rows.append(f"2026-11-21 13:{minute:02d}:00," + ",".join(f"{v:g}" for v in values))
+    return ("\n".join(rows) + "\n").encode()
+
+
+def test_names_of_replicas_metrics_and_resolvers() -> None:
+    assert replica_base("kafka-1") == "kafka" and replica_base("payments-db-0") == "payments-db"
+    assert replica_base("payments") is None and replica_base("job-29908008") is None
+    known = {"payments", "payments-db-1"}
+    assert from_series("payments-db cpu (%)", known) == "payments-db"  # the column's first word
+    assert from_series("payments p99 (ms)", known) == "payments"
+    assert from_series('up{job="kafka",instance="kafka-0:9308"}', set()) == "kafka-0"
+    assert dns_failure("dial tcp: lookup payments on 10.96.0.10:53: i/o timeout")
+    assert dns_failure("read udp 10.244.0.7:34981->169.254.169.253:53: i/o timeout")
+    assert dns_failure("java.net.UnknownHostException: api.example.com")
+    assert not dns_failure("retrying at 10:53:00 after a timeout")
+
+
+def test_a_target_that_goes_down_leads_its_own_callers_errors() -> None:
+    """redis_up of orders-cache-0 falls to 0; orders logs refused connections to an IP."""
+    failure = "failed to load order: connect ECONNREFUSED 10.96.112.40:6379"
+    orders = analyze("orders.log", _caller_log("orders", failure, every=3))
+    metrics = analyze("grafana.csv", _metrics_csv({'redis_up{instance="orders-cache-0"}': (1, 0)}))
+    suspects = rank_case_suspects([orders, metrics])
+    assert [s.component for s in suspects] == ["orders-cache-0", "orders"]
+    assert suspects[0].reasons[0].endswith("down (grafana.csv)")
+    assert "depends on orders-cache-0" in suspects[1].reasons[0]  # '<service>-cache' convention
+
+
+def test_a_single_replica_is_its_service_and_several_stay_apart() -> None:
+    failure = "charge failed: dial tcp ledger-db:5432: i/o timeout"
+    caller = analyze("billing.log", _caller_log("billing", failure))
+    replica = _caller_log("ledger-db-1", "could not extend file: No space left on device", every=5)
+    suspects = rank_case_suspects([caller, analyze("syslog", replica)])
+    assert suspects[0].component == "ledger-db"
+    assert any(r.startswith("ledger-db-1: ") for r in suspects[0].reasons)
+    other = _caller_log("ledger-db-2", "could not extend file: No space left on device", every=5)
+    both = rank_case_suspects([caller, analyze("syslog", replica), analyze("syslog.2", other)])
+    assert {"ledger-db-1", "ledger-db-2"} <= {s.component for s in both}
+
+
+def test_a_failed_lookup_blames_dns_not_the_name_looked_up() -> None:
+    failure = "PayStream call failed: java.net.UnknownHostException: api.paystream.io:443"
+    resolver_log = _caller_log(
+        "coredns",
+        "plugin/errors: 2 api.paystream.io. A: read udp 10.0.0.7:3498->10.0.0.2:53: i/o timeout",
+    )
+    suspects = rank_case_suspects(
+        [
+            analyze("payments.log", _caller_log("payments", failure)),
+            analyze("coredns.log", resolver_log),
+        ]
+    )
+    assert suspects[0].component == "coredns"
+    assert "api.paystream.io" not in {s.component for s in suspects}
+    alone = rank_case_suspects([analyze("payments.log", _caller_log("payments", failure))])
+    assert alone[0].component == "dns"
+
+
+def test_metric_wiggles_without_an_incident_in_the_logs_are_not_suspects() -> None:
+    metrics = analyze("grafana.csv", _metrics_csv({"checkout p99 (ms)": (200, 900)}))
+    quiet = analyze("checkout.log", _caller_log("checkout", "request ok", level="info"))
+    assert rank_case_suspects([quiet, metrics]) == []
+    assert [s.component for s in rank_case_suspects([metrics])] == []  # nobody known by name
