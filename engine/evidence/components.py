@@ -133,9 +133,15 @@ def mentioned_in(text: str, known: set[str]) -> set[str]:
     lowered = text.lower().replace("_", "-")
     found = set()
     for name in known:
-        # Whole words: 'payments' is not named by 'payments-db' or 'paymentsvc'.
-        if len(name) >= 3 and re.search(rf"(?<![\w-]){re.escape(name)}(?!\w|-\w)", lowered):
-            found.add(name)
+        if len(name) < 3:
+            continue
+        # Whole words: 'payments' is not named by 'payments-db' or 'paymentsvc'; nor by a URL
+        # path ('/api/cart/items'), though a URL's host ('http://cart/...') names it.
+        for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?!\w|-\w)", lowered):
+            before = lowered[max(0, m.start() - 2) : m.start()]
+            if not before.endswith("/") or before == "//":
+                found.add(name)
+                break
     return found
 
 

@@ -190,10 +190,9 @@ class _Collector:
                     0.05, f"{errors:,} errors, steady ({report.name})", report.name
                 )
             return
-        ratio = (during + _FAR_RATE) / (before + _FAR_RATE)
-        if ratio < 2 or during < 0.2:
+        weight = error_rise(before, during)
+        if not weight:
             return
-        weight = min(1.0, math.log10(ratio) / 2)
         self.components[name].add(
             weight,
             f"errors {rate(before)} → {rate(during)} from {_hhmm(onset)} ({report.name})",
@@ -220,10 +219,7 @@ class _Collector:
                 )
             # The masked template hides names in variable places: read the raw example too.
             raw = f"{text}\n{examples.get(text, '')}"
-            if dns_failure(raw):  # the name that failed to resolve is not to blame
-                named = {resolver(self.known)} - {author}
-            else:
-                named = (mentioned_in(raw, self.known) | hosts_in(raw)) - {author}
+            named = names_in(raw, self.known) - {author}
             if author is not None:
                 self.depends_on[author].update(named)
             # A callee that rejects a bad request (400, 422...) is working: the caller is at fault.
@@ -423,6 +419,37 @@ class _Collector:
             )
         )
         return suspects[:MAX_SUSPECTS]
+
+
+def error_rise(before: float, during: float) -> float:
+    """The weight of an error rate rising against its own baseline (0 when it did not)."""
+    ratio = (during + _FAR_RATE) / (before + _FAR_RATE)
+    if ratio < 2 or during < 0.2:
+        return 0.0
+    return min(1.0, math.log10(ratio) / 2)
+
+
+def names_in(text: str, known: set[str]) -> set[str]:
+    """Components a message blames: those it names, or the resolver for a failed lookup
+    (the name that failed to resolve is not to blame)."""
+    if dns_failure(text):
+        return {resolver(known)}
+    return mentioned_in(text, known) | hosts_in(text)
+
+
+def unnamed_writer_score(report: LogReport) -> float:
+    """How suspect the writer of a log that names no component is, measured as a named one
+    would be: its error rate against its own baseline and its new or surging errors."""
+    rise = next((a for a in report.anomalies if a.kind == "error-rate"), None)
+    if rise is None:
+        return 0.0
+    weight = error_rise(rise.before_per_min, rise.during_per_min)
+    weight += 0.25 * sum(
+        1
+        for a in report.anomalies
+        if a.kind in ("new", "surge") and a.level in ("ERROR", "FATAL") and not a.component
+    )
+    return round(1 - math.exp(-weight), 3)
 
 
 def describe_suspect(suspect: Suspect, reasons: int = 2) -> str:

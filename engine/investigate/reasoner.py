@@ -1,7 +1,10 @@
 """The offline reasoner's structured turn: hypotheses tied to suspects, from evidence alone.
 
 A failure signature found in the errors of a component is a hypothesis about that
-component. Its confidence follows the component's suspect score (a victim's "upstream
+component; when the line names a callee more suspect than its writer and tells how it fails
+("connection to kafka-1 refused"), it is a hypothesis about the callee, a little below the
+callee's own lines. A log that names nobody speaks for its unnamed writer, as suspect as its
+new errors make it. Its confidence follows the component's suspect score (a victim's "upstream
 returned 503" ranks below the suspect's own "pool exhausted"), whether the matching lines
 are new in the incident window or were there all along, and whether they are errors or only
 warnings (Kubernetes reports OOM kills and back-offs as warnings). What people said in the
@@ -15,12 +18,17 @@ import re
 from dataclasses import dataclass, field
 
 from engine.evidence.analyze import AnyReport
-from engine.evidence.components import canonical, from_file_name
+from engine.evidence.components import canonical, from_file_name, replica_base
 from engine.evidence.report import LogReport, TemplateStats
-from engine.evidence.suspects import Suspect, rank_case_suspects
+from engine.evidence.suspects import (
+    Suspect,
+    names_in,
+    rank_case_suspects,
+    unnamed_writer_score,
+)
 from engine.evidence.timeline import merged_timeline
 from engine.investigate.result import Citation, Hypothesis, Investigation
-from engine.investigate.signatures import Signature, match
+from engine.investigate.signatures import SIGNATURES, Signature, match
 
 MAX_HYPOTHESES = 5
 MAX_CITATIONS = 3
@@ -28,6 +36,10 @@ MAX_STEPS = 6
 UNSUSPECTED = 0.15  # the weight of a component no signal points at
 WARN_WEIGHT = 0.6
 CONVERSATION_CONFIDENCE = 0.1
+SECONDHAND = 0.9  # a caller's account of a callee's failure, against the callee's own lines
+SECOND_READING = 0.9  # a line's less specific signature (a pool timeout is also a timeout)
+SYMPTOMS = frozenset({"http-5xx"})  # say that a callee failed, not how
+_SPECIFICITY = {sig.id: i for i, sig in enumerate(SIGNATURES)}
 _COMMAND = re.compile(r"`([^`]{4,})`")
 
 
@@ -47,24 +59,63 @@ def _window_share(report: LogReport, template: TemplateStats) -> float:
     return template.in_window / template.count
 
 
+def _as_suspect(component: str | None, suspects: dict[str, float]) -> str | None:
+    """A replica's name as the suspects know it ('payments-db-1' was folded into its service)."""
+    if component is None or component in suspects:
+        return component
+    base = replica_base(component)
+    return base if base is not None and base in suspects else component
+
+
 def _leads(
     reports: list[AnyReport], suspects: dict[str, float]
 ) -> dict[tuple[str, str | None], _Lead]:
     leads: dict[tuple[str, str | None], _Lead] = {}
+    known = set(suspects)
     for report in reports:
         if not isinstance(report, LogReport):
             continue
         own = from_file_name(report.name)
+        # A log that names nobody still has a writer, as suspect as its new or surging errors
+        # make it; those errors speak for it, the rest of its lines do not.
+        unnamed = max(UNSUSPECTED, unnamed_writer_score(report)) if own is None else UNSUSPECTED
+        rising = {a.template for a in report.anomalies if a.kind in ("new", "surge")}
         for template in report.templates:
             if template.level not in ("FATAL", "ERROR", "WARN"):
                 continue
-            component = canonical(template.component) if template.component else own
-            weight = suspects.get(component or "", UNSUSPECTED)
+            text = f"{template.template}\n{template.example}"
+            component = _as_suspect(
+                canonical(template.component) if template.component else own, suspects
+            )
+            if component is not None:
+                weight = suspects.get(component, UNSUSPECTED)
+            else:
+                weight = unnamed if template.template in rising else UNSUSPECTED
+            # A caller's error about a callee more suspect than itself tells of the callee's
+            # failure ('connection to kafka-1 refused' is about kafka-1).
+            callee = max(
+                (n for n in names_in(text, known) if suspects.get(n, 0) > weight),
+                key=lambda n: suspects[n],
+                default=None,
+            )
             level = 1.0 if template.level != "WARN" else WARN_WEIGHT
-            score = weight * level * (0.5 + 0.5 * _window_share(report, template))
-            for signature in match(f"{template.template}\n{template.example}")[:2]:
-                lead = leads.setdefault((signature.id, component), _Lead(signature, component))
-                lead.score = max(lead.score, score)
+            own_score = weight * level * (0.5 + 0.5 * _window_share(report, template))
+            for rank, signature in enumerate(match(text)[:2]):
+                who, score = component, own_score
+                # 'connection to kafka-1 refused' tells how kafka-1 fails; '502 from payments'
+                # only that it does, which its suspect entry already says.
+                if callee is not None and signature.id not in SYMPTOMS:
+                    # A client warns of a refused connection because it will retry; for the
+                    # callee it still means down, so the caller's level does not lower it.
+                    who = callee
+                    score = (
+                        SECONDHAND
+                        * suspects[callee]
+                        * (0.5 + 0.5 * _window_share(report, template))
+                    )
+                lead = leads.setdefault((signature.id, who), _Lead(signature, who))
+                # One line, two readings: the more specific one explains it better.
+                lead.score = max(lead.score, score * (1.0 if rank == 0 else SECOND_READING))
                 lead.count += template.count
                 if len(lead.citations) < MAX_CITATIONS:
                     lead.citations.append(
@@ -131,7 +182,8 @@ def investigate_offline(
     hypotheses += [_suspect_hypothesis(s) for s in suspects if s.component not in explained]
     found = {h.signature for h in hypotheses if h.signature}
     hypotheses += _conversation_hypotheses("\n".join([question, *conversation]), found)
-    hypotheses.sort(key=lambda h: -h.confidence)
+    # Ties: the more specific signature first (a TLS failure before the 5xx it causes).
+    hypotheses.sort(key=lambda h: (-h.confidence, _SPECIFICITY.get(h.signature or "", 99)))
     hypotheses = hypotheses[:MAX_HYPOTHESES]
     steps: list[str] = []
     for hypothesis in hypotheses[:2]:

@@ -83,7 +83,8 @@ SIGNATURES: tuple[Signature, ...] = (
         "network",
         "A dependency is down or not listening (connections refused or reset)",
         r"connection refused|ECONNREFUSED|connection reset|ECONNRESET|no route to host"
-        r"|broken pipe|upstream connect error|host unreachable",
+        r"|broken pipe|upstream connect error|host unreachable"
+        r"|connection to .{1,120} could not be established",
         "Check the dependency's pods/instances are up and its endpoints are populated "
         "(`kubectl get endpoints <svc>`)",
         "Check recent deploys or restarts of the dependency",

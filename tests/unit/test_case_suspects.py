@@ -254,3 +254,9 @@ def test_metric_wiggles_without_an_incident_in_the_logs_are_not_suspects() -> No
     quiet = analyze("checkout.log", _caller_log("checkout", "request ok", level="info"))
     assert rank_case_suspects([quiet, metrics]) == []
     assert [s.component for s in rank_case_suspects([metrics])] == []  # nobody known by name
+
+
+def test_a_url_path_does_not_name_a_component_but_its_host_does() -> None:
+    known = {"cart", "payments"}
+    assert mentioned_in("HTTP 500 GET /api/cart/items", known) == set()
+    assert mentioned_in("POST http://payments/v1/charges failed", known) == {"payments"}
