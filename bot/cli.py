@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import sys
 import warnings
 from collections.abc import Iterator
@@ -33,11 +32,11 @@ app.add_typer(db_app, name="db")
 
 
 def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from engine.logs import configure_logging
+
+    # FAULTMAVEN_LOG_FORMAT=json: one JSON object per line, with case and event ids, for log
+    # pipelines. Every command has read these settings already, so they validate here.
+    configure_logging(level, Settings().log_format)
     # platformdirs warns about XDG_RUNTIME_DIR inside pgserver; it is noise for users.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
