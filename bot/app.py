@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import BotDeps
 from bot.listeners import actions, commands, events, home
+from engine import logs
 from engine.errors import FaultMavenError
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,15 @@ def build_app(deps: BotDeps, client: AsyncWebClient) -> AsyncApp:
         context["deps"] = deps
         await next()
 
+    async def bind_event_id(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> None:
+        # Every log line of this envelope, the listener's task included, names its event
+        # (commands and clicks have a trigger id instead). Each envelope runs in a task of
+        # its own, so the id does not outlive it.
+        event_id = body.get("event_id") or body.get("trigger_id")
+        logs.bind(event_id=str(event_id) if event_id else None)
+        await next()
+
+    app.middleware(bind_event_id)
     app.middleware(inject_deps)
 
     async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from psycopg_pool import AsyncConnectionPool
 
+from engine import logs, metrics
 from engine.case_summary import case_summary
 from engine.config import Settings
 from engine.evidence.redact import Redactor
@@ -104,6 +105,7 @@ class CaseTurns:
             log.warning("could not pin the summary of case %s: %s", case.id, exc)
 
     async def turn(self, case_id: int) -> None:
+        logs.bind(case_id=case_id)
         case = await cases.get(self.pool, case_id)
         if case is None or case.status != "open":
             return
@@ -157,6 +159,7 @@ class CaseTurns:
             phase_reason=outcome.phase.reason,
             answered=[q.id for q in given.questions],
         )
+        metrics.turn_saved(outcome.engine, outcome.result.phase)
         # Buttons appear only once their hypotheses are saved, so a click right away is taken.
         # The case is read again: someone may have closed it while the turn ran, and the
         # summary must then say resolved, not the phase this turn started from.

@@ -13,6 +13,7 @@ import hashlib
 
 from psycopg_pool import AsyncConnectionPool
 
+from engine import metrics
 from engine.errors import FaultMavenError
 from engine.evidence.analyze import analyze, summarize_report
 from engine.evidence.archives import ArchiveLimits, archive_kind, expand
@@ -51,6 +52,7 @@ class EvidenceIntake:
         if existing:
             return existing
         data = await self.files.fetch(file, self.max_file_bytes)
+        metrics.evidence_processed(len(data))
         if archive_kind(data) is None:
             return [await self._analyse(case, file.source_id, file.name, data)]
         try:

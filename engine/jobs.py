@@ -7,8 +7,11 @@ model as JSON. The worker's ctx holds the CaseService, built by whoever starts t
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -17,6 +20,7 @@ from arq import Retry
 from arq.typing import WorkerCoroutine
 from arq.worker import Function, func
 
+from engine import logs, metrics
 from engine.errors import FaultMavenError
 from engine.models import (
     CloseCaseRequest,
@@ -115,7 +119,49 @@ JOBS: dict[str, WorkerCoroutine] = {
 }
 
 
+def _instrumented(name: str, job: WorkerCoroutine) -> WorkerCoroutine:
+    """`job` with its log context bound (job name, its key, the case when the payload names
+    it) and its runs counted and timed by outcome."""
+    for family in (
+        metrics.JOBS_STARTED,
+        metrics.JOBS_COMPLETED,
+        metrics.JOBS_RETRIED,
+        metrics.JOBS_FAILED,
+        metrics.JOBS_INTERRUPTED,
+    ):
+        family.labels(name)  # zeros from the start, so rates and alerts see every job
+
+    @functools.wraps(job)
+    async def run(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
+        # arq runs each job in a task of its own: what is bound here stays with this job.
+        case_id = payload.get("case_id") if isinstance(payload, dict) else None
+        logs.bind(job=name, event_id=key, case_id=case_id if isinstance(case_id, int) else None)
+        metrics.JOBS_STARTED.labels(name).inc()
+        running = metrics.JOBS_RUNNING.labels(name)
+        running.inc()
+        started = time.perf_counter()
+        try:
+            await job(ctx, key, payload)
+        except Retry:
+            metrics.JOBS_RETRIED.labels(name).inc()
+            raise
+        except asyncio.CancelledError:
+            metrics.JOBS_INTERRUPTED.labels(name).inc()
+            raise
+        except Exception:
+            metrics.JOBS_FAILED.labels(name).inc()
+            raise
+        else:
+            metrics.JOBS_COMPLETED.labels(name).inc()
+        finally:
+            running.dec()
+            metrics.JOB_DURATION.labels(name).observe(time.perf_counter() - started)
+
+    return run
+
+
 def functions(*, timeout_s: int, max_tries: int) -> list[Function]:
     return [
-        func(job, name=name, timeout=timeout_s, max_tries=max_tries) for name, job in JOBS.items()
+        func(_instrumented(name, job), name=name, timeout=timeout_s, max_tries=max_tries)
+        for name, job in JOBS.items()
     ]

@@ -23,6 +23,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
+from engine import metrics
 from engine.config import Settings
 from engine.investigate.json_reply import ReplyError, parse_reply
 from engine.investigate.result import TurnUsage
@@ -128,6 +129,7 @@ class LLM:
         reasons: list[str] = []
         for model in self.models:
             try:
+                metrics.llm_call(model)
                 response = await litellm.acompletion(
                     model=model, messages=messages, **self._call_kwargs()
                 )
@@ -135,16 +137,19 @@ class LLM:
                 if not isinstance(text, str) or not text.strip():
                     raise ValueError("the model returned an empty answer")
             except Exception as exc:  # any provider failure moves on to the next model
+                metrics.llm_error(model)
                 log.warning("LLM %s failed: %s", model, _short_error(exc))
                 reasons.append(f"{model}: {_short_error(exc)}")
                 continue
             usage = getattr(response, "usage", None)
-            return LLMResult(
+            result = LLMResult(
                 text=text.strip(),
                 model=model,
                 prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
                 completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
             )
+            metrics.llm_tokens(model, result.prompt_tokens, result.completion_tokens)
+            return result
         raise LLMUnavailable(reasons)
 
     def _call_kwargs(self) -> dict[str, Any]:
@@ -178,10 +183,12 @@ class LLM:
                     litellm, model, prompt, response_model, schema, usage
                 )
             except _InvalidOutput as exc:
+                metrics.llm_error(model, "invalid_output")
                 log.warning("LLM %s gave invalid structured output: %s", model, exc.reason)
                 reasons.append(f"{model}: invalid structured output: {exc.reason}")
                 continue
             except Exception as exc:  # any provider failure moves on to the next model
+                metrics.llm_error(model)
                 log.warning("LLM %s failed: %s", model, _short_error(exc))
                 reasons.append(f"{model}: {_short_error(exc)}")
                 continue
@@ -228,6 +235,7 @@ class LLM:
         if response_format is not None:
             kwargs["response_format"] = response_format
         try:
+            metrics.llm_call(model)
             response = await litellm.acompletion(model=model, messages=messages, **kwargs)
         except Exception as exc:
             if response_format is None or not _rejects_response_format(exc):
@@ -235,8 +243,10 @@ class LLM:
             log.warning("LLM %s rejects response_format; using the prompt alone", model)
             self._json_modes[model] = "prompt"
             del kwargs["response_format"]
+            metrics.llm_call(model)
             response = await litellm.acompletion(model=model, messages=messages, **kwargs)
         usage.append(_turn_usage(model, response))
+        metrics.llm_tokens(model, usage[-1].prompt_tokens, usage[-1].completion_tokens)
         content = response.choices[0].message.content
         return content if isinstance(content, str) else ""
 
