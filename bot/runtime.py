@@ -22,8 +22,10 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from bot.app import build_app
 from bot.blocks import user_ref
 from bot.deps import BotDeps
+from bot.ops_http import OpsServer, slack_socket
 from bot.slack_io import SlackFileSource, SlackReplier, SlackThreadHistory, web_client
-from engine import jobs
+from bot.socket_mode import MeteredSocketModeHandler
+from engine import health, jobs
 from engine.coalesce import CaseRuns
 from engine.config import Settings
 from engine.embedded import EmbeddedServices
@@ -121,12 +123,28 @@ class SlackProcess:
         self.stopping = asyncio.Event()
         self.handler: AsyncSocketModeHandler | None = None
         self.worker: Worker | None = None
+        # What /readyz checks: storage always, the socket for bot roles, the worker's loop
+        # for worker roles; each reads "starting" until the part exists.
+        names = ["postgres", "redis"]
+        names += ["slack"] if role in ("all", "bot") else []
+        names += ["worker"] if role in ("all", "worker") else []
+        self.readiness = health.Readiness(names)
+        self.ops = OpsServer(self.readiness)
 
     def request_stop(self) -> None:
         self.stopping.set()
 
     async def run(self) -> None:
         check_slack_settings(self.settings, self.role)
+        # The operations endpoints come up first: liveness answers while storage starts.
+        if self.settings.http_port:
+            await self.ops.start(self.settings.http_port)
+        try:
+            await self._run()
+        finally:
+            await self.ops.stop()
+
+    async def _run(self) -> None:
         settings = self.settings
         assert settings.slack_bot_token is not None
         bot_token = settings.slack_bot_token.get_secret_value()
@@ -134,6 +152,10 @@ class SlackProcess:
         files = SlackFileSource(client, bot_token)
         backends = await Backends.start(settings)
         assert backends.redis is not None
+        redis = backends.redis
+        self.readiness.provide("postgres", health.postgres(backends.pool))
+        self.readiness.provide("redis", health.redis(redis))
+        self.ops.queue_depth = lambda: redis.zcard(QUEUE_NAME)
         service = CaseService(
             backends.pool,
             settings,
@@ -150,15 +172,17 @@ class SlackProcess:
                 await service.llm.warm_up()
                 self.worker = make_worker(service, backends.redis, settings)
                 worker_task = asyncio.create_task(self.worker.async_run())
+                self.readiness.provide("worker", health.task_running(worker_task, "worker"))
             if self.role in ("all", "bot"):
                 assert settings.slack_app_token is not None
                 app = build_app(BotDeps(service, JobQueue(backends.redis)), client)
-                self.handler = AsyncSocketModeHandler(
+                self.handler = MeteredSocketModeHandler(
                     app,
                     settings.slack_app_token.get_secret_value(),
                     web_client=web_client(None, settings.slack_api_url),
                     ping_interval=settings.slack_ping_interval_s,
                 )
+                self.readiness.provide("slack", slack_socket(self.handler.client))
                 await self.handler.connect_async()
                 log.info("connected to Slack (socket mode), role=%s", self.role)
             await self.stopping.wait()

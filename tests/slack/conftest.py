@@ -32,6 +32,9 @@ def bot_settings(settings: Settings, slack: FakeSlack, redis: ArqRedis) -> Setti
             "slack_app_token": SecretStr(slack.app_token),
             "slack_api_url": slack.api_url,
             "slack_ping_interval_s": 1.0,
+            # No operations endpoints unless a test asks (start_bot(http_port=...)): the
+            # default port would clash between processes and concurrent test runs.
+            "http_port": 0,
         }
     )
 
