@@ -305,5 +305,32 @@ def migrate() -> None:
     typer.echo(f"applied: {', '.join(applied)}" if applied else "database is up to date")
 
 
+@db_app.command("rotate-key")
+def rotate_key() -> None:
+    """Seal every stored evidence file with FAULTMAVEN_EVIDENCE_KEY.
+
+    Rotation: put the old key in FAULTMAVEN_EVIDENCE_OLD_KEYS and the new one in
+    FAULTMAVEN_EVIDENCE_KEY, restart, run this, then drop the old key. Rows stored in clear
+    (before encryption) are sealed too. Safe to interrupt and run again.
+    """
+    from bot.runtime import Backends
+    from engine.store.evidence import reseal_all
+
+    async def _rotate() -> int:
+        settings = Settings()
+        backends = await Backends.start(settings, with_redis=False)
+        try:
+            return await reseal_all(backends.pool, settings.evidence_cipher())
+        finally:
+            await backends.close()
+
+    _setup_logging("WARNING")
+    try:
+        changed = asyncio.run(_rotate())
+    except FaultMavenError as exc:
+        _fail(exc.user_message)
+    typer.echo(f"sealed with the current key: {changed} evidence file(s)")
+
+
 def main() -> None:
     app()

@@ -12,6 +12,8 @@ import platformdirs
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from engine.crypto import EvidenceCipher
+
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 
 
@@ -53,6 +55,16 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout_s: float = 60.0
     llm_retries: int = 2
+
+    # Evidence content is sealed with this key (32 bytes, base64); embedded installs without
+    # one make a key in the data directory. Old keys still open rows sealed before a rotation.
+    evidence_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("FAULTMAVEN_EVIDENCE_KEY", "evidence_key")
+    )
+    evidence_old_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        validation_alias=AliasChoices("FAULTMAVEN_EVIDENCE_OLD_KEYS", "evidence_old_keys"),
+    )
 
     # Jobs
     job_timeout_s: int = Field(
@@ -108,7 +120,7 @@ class Settings(BaseSettings):
         default="INFO", validation_alias=AliasChoices("FAULTMAVEN_LOG_LEVEL", "log_level")
     )
 
-    @field_validator("llm_fallback_models", mode="before")
+    @field_validator("llm_fallback_models", "evidence_old_keys", mode="before")
     @classmethod
     def _split_models(cls, value: object) -> object:
         if isinstance(value, str):
@@ -136,6 +148,13 @@ class Settings(BaseSettings):
         """Time allowed for all LLM attempts of one answer: most of the job's time, leaving
         enough to answer offline and post before the job itself times out."""
         return max(1.0, min(self.job_timeout_s * 0.75, self.job_timeout_s - 5.0))
+
+    def evidence_cipher(self) -> EvidenceCipher:
+        return EvidenceCipher.from_settings(
+            self.evidence_key.get_secret_value() if self.evidence_key else None,
+            [k.get_secret_value() for k in self.evidence_old_keys],
+            self.data_dir,
+        )
 
     def missing_slack_settings(self) -> list[str]:
         missing = []

@@ -14,6 +14,7 @@ import hashlib
 from psycopg_pool import AsyncConnectionPool
 
 from engine import metrics
+from engine.crypto import EvidenceCipher
 from engine.errors import FaultMavenError
 from engine.evidence.analyze import analyze, summarize_report
 from engine.evidence.archives import ArchiveLimits, archive_kind, expand
@@ -34,8 +35,10 @@ class EvidenceIntake:
         *,
         max_file_bytes: int,
         redactor: Redactor,
+        cipher: EvidenceCipher | None = None,
     ) -> None:
         self.pool = pool
+        self.cipher = cipher
         self.files = files
         self.max_file_bytes = max_file_bytes
         self.redactor = redactor
@@ -106,6 +109,7 @@ class EvidenceIntake:
             size_bytes=len(data),
             sha256=hashlib.sha256(data).hexdigest(),
             content=data,
+            cipher=self.cipher,
             status="analysed",
             summary=summarize_report(report),
             report=report,
@@ -127,7 +131,7 @@ class EvidenceIntake:
         if earlier is None:
             return report
         evidence_id, prior = earlier
-        old = await evidence_store.content_of(self.pool, evidence_id)
+        old = await evidence_store.content_of(self.pool, evidence_id, self.cipher)
         if old is None:
             return report
         return await asyncio.to_thread(with_changes, report, data, prior, old, self.redactor)
@@ -153,6 +157,7 @@ class EvidenceIntake:
             size_bytes=len(data),
             sha256=hashlib.sha256(data).hexdigest(),
             content=data,
+            cipher=self.cipher,
             status="analysed" if ok else "rejected",
             summary=summary,
             report=None,

@@ -93,7 +93,11 @@ class CaseService:
         self.user_ref = user_ref
         self.redactor = Redactor(mask_ips=settings.redact_ips)
         self.intake = EvidenceIntake(
-            pool, files, max_file_bytes=settings.max_file_bytes, redactor=self.redactor
+            pool,
+            files,
+            max_file_bytes=settings.max_file_bytes,
+            redactor=self.redactor,
+            cipher=settings.evidence_cipher(),
         )
         self.history = history
         self.poster = Poster(pool, replier)

@@ -9,6 +9,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 
+from engine.crypto import EvidenceCipher
 from engine.models import Evidence
 
 _COLUMNS = (
@@ -38,8 +39,14 @@ async def save(
     status: str,
     summary: str,
     report: BaseModel | None,
+    cipher: EvidenceCipher | None = None,
 ) -> tuple[Evidence, bool]:
-    """Store evidence once per (case, source file); True when this call stored it."""
+    """Store evidence once per (case, source file); True when this call stored it.
+
+    With a cipher the content is sealed before it leaves the process (engine/crypto.py).
+    """
+    if content is not None and cipher is not None:
+        content = cipher.seal(content, row=row_label(case_id, source_id))
     params: dict[str, Any] = {
         "case": case_id,
         "source": source_id,
@@ -68,15 +75,56 @@ async def save(
     return existing, False
 
 
-async def content_of(pool: AsyncConnectionPool, evidence_id: int) -> bytes | None:
+def row_label(case_id: int, source_id: str) -> str:
+    """What a sealed blob is bound to: its own row, so it does not open anywhere else."""
+    return f"evidence:{case_id}:{source_id}"
+
+
+async def content_of(
+    pool: AsyncConnectionPool, evidence_id: int, cipher: EvidenceCipher | None = None
+) -> bytes | None:
     """The uploaded bytes of one evidence row (for diffs between versions)."""
     async with pool.connection() as conn:
         cur = await conn.execute(
-            "SELECT content FROM evidence WHERE id = %(i)s AND content IS NOT NULL",
+            "SELECT case_id, source_id, content FROM evidence"
+            " WHERE id = %(i)s AND content IS NOT NULL",
             {"i": evidence_id},
         )
         row = await cur.fetchone()
-        return bytes(row[0]) if row else None
+    if row is None:
+        return None
+    blob = bytes(row[2])
+    return cipher.open(blob, row=row_label(row[0], row[1])) if cipher else blob
+
+
+async def reseal_all(pool: AsyncConnectionPool, cipher: EvidenceCipher, *, batch: int = 100) -> int:
+    """Seal every stored content with the current key (after a rotation, or to encrypt rows
+    stored in clear before); returns how many rows changed. Safe to stop and run again."""
+    changed = 0
+    last_id = 0
+    while True:
+        async with pool.connection() as conn, conn.transaction():
+            cur = await conn.execute(
+                "SELECT id, case_id, source_id, content FROM evidence"
+                " WHERE id > %(after)s AND content IS NOT NULL ORDER BY id LIMIT %(n)s"
+                " FOR UPDATE",
+                {"after": last_id, "n": batch},
+            )
+            rows = await cur.fetchall()
+            if not rows:
+                return changed
+            for row_id, case_id, source_id, content in rows:
+                blob = bytes(content)
+                last_id = row_id
+                if cipher.is_current(blob):
+                    continue
+                label = row_label(case_id, source_id)
+                sealed = cipher.seal(cipher.open(blob, row=label), row=label)
+                await conn.execute(
+                    "UPDATE evidence SET content = %(c)s WHERE id = %(i)s",
+                    {"c": sealed, "i": row_id},
+                )
+                changed += 1
 
 
 async def list_for_case(pool: AsyncConnectionPool, case_id: int) -> list[Evidence]:
