@@ -71,24 +71,25 @@ async def search(
     filters = _filters(tiers, channel_id)
     params: dict[str, Any] = {"tiers": list(tiers or ()), "channel": channel_id, "n": wanted}
 
-    vector_ranked: list[tuple[int, float]] = []
-    text_ranked: list[tuple[int, float]] = []
-    query_vector = None
-    if mode != "text":
-        query_vector = await asyncio.to_thread(embedder.embed, [query])
-    async with pool.connection() as conn:
-        if query_vector is not None:
-            vector_ranked = await _vector_ranking(
-                conn, model_name(embedder), vector_literal(query_vector[0]), filters, params
+    async def by_vector() -> list[tuple[int, float]]:
+        vectors = await asyncio.to_thread(embedder.embed, [query])
+        async with pool.connection() as conn:
+            return await _vector_ranking(
+                conn, model_name(embedder), vector_literal(vectors[0]), filters, params
             )
-        if mode != "vector":
-            text_ranked = await text_ranking(conn, query, filters, params)
-        if mode == "vector":
-            scored = vector_ranked
-        elif mode == "text":
-            scored = text_ranked
-        else:
-            scored = _fuse(vector_ranked, text_ranked)
+
+    async def by_text() -> list[tuple[int, float]]:
+        async with pool.connection() as conn:
+            return await text_ranking(conn, query, filters, params)
+
+    if mode == "vector":
+        scored = await by_vector()
+    elif mode == "text":
+        scored = await by_text()
+    else:  # the two rankings run side by side, each on its own connection
+        vector_ranked, text_ranked = await asyncio.gather(by_vector(), by_text())
+        scored = _fuse(vector_ranked, text_ranked)
+    async with pool.connection() as conn:
         return await _hits(conn, scored, k, per_document)
 
 
