@@ -65,6 +65,17 @@ def settled(message: Message) -> bool:
     return "⏳" not in message["text"]
 
 
+FILES = sum(1 for path in EVIDENCE.iterdir() if path.suffix != ".yaml")
+# How far the evidence alone takes the case depends on how strong its lead is (diagnosing, or
+# analyzing past 60%): the tests below hold either way.
+EVIDENCE_PHASES = ("🔍 diagnosing", "🧪 analyzing")
+
+
+def evidence_read(message: Message) -> bool:
+    """The summary of a turn that read every file of the scenario (its footer counts them)."""
+    return settled(message) and f"· {FILES} files" in str(message.get("blocks"))
+
+
 def header(message: Message) -> str:
     return str(message["blocks"][0]["text"]["text"])
 
@@ -110,9 +121,7 @@ async def open_investigation(slack: FakeSlack, pool: AsyncConnectionPool) -> Ope
     """A case whose summary shows the hypotheses drawn from the scenario's evidence, ready for
     clicks."""
     thread, summary = await ask_and_share_evidence(slack)
-    shown = await slack.wait_for_message(
-        CHANNEL, summary, lambda m: settled(m) and "diagnosing" in header(m), timeout=30
-    )
+    shown = await slack.wait_for_message(CHANNEL, summary, evidence_read, timeout=30)
     case_id = int(buttons(shown)[0].value.split("|")[0])
     offered = {b.value.split("|", 1)[1] for b in buttons(shown)}
 
@@ -254,7 +263,7 @@ async def test_evidence_gives_one_pinned_summary_updated_in_place(
     assert sum("consulting" in header(v) for v in versions) >= 2  # the question's turn...
     shown = slack.message(CHANNEL, case.summary)
     assert shown["thread_ts"] == case.thread
-    assert "🔍 diagnosing" in header(shown)
+    assert any(phase in header(shown) for phase in EVIDENCE_PHASES)
     lines = hypotheses(shown)
     assert len(lines) >= 2 and POOL_IN_PAYMENTS in lines[0]
     clickable = buttons(shown)
@@ -276,25 +285,34 @@ async def test_confirm_marks_the_hypothesis_in_the_same_summary(
 ) -> None:
     await start_bot()
     case = await open_investigation(slack, pool)
-    first = slack.find_button(CHANNEL, case.summary, CONFIRM, block_id="hypothesis-1")
+    # The runner-up: a person's word puts it ahead of the evidence's own first pick.
+    runner_up = hypotheses(slack.message(CHANNEL, case.summary))[1].split(" ", 1)[1]
+    second = slack.find_button(CHANNEL, case.summary, CONFIRM, block_id="hypothesis-2")
 
     envelope = await slack.click(
-        CHANNEL, case.summary, CONFIRM, user_id=BOB, block_id=first.block_id
+        CHANNEL, case.summary, CONFIRM, user_id=BOB, block_id=second.block_id
     )
 
     await slack.wait_for_ack(envelope, timeout=5)
     shown = await settled_with(slack, case, f"(confirmed by <@{BOB}>)")
     lines = hypotheses(shown)
-    assert lines[0].startswith("*1.* ✅ ") and POOL_IN_PAYMENTS in lines[0]
+    statement = runner_up.split(" — ")[0]
+    assert lines[0].startswith("*1.* ✅ ") and statement in lines[0]
     assert f"(confirmed by <@{BOB}>)" in lines[0]
-    assert first.value not in {b.value for b in buttons(shown)}  # decided: no buttons
+    assert second.value not in {b.value for b in buttons(shown)}  # decided: no buttons
     assert len(buttons(shown)) == 2 * (len(lines) - 1)  # the others can still be decided
     assert "🧪 analyzing" in header(shown)
+    assert f"(confirmed by <@{BOB}>)" in shown["blocks"][1]["text"]["text"]  # the conclusion
     assert [m["ts"] for m in summaries_posted(slack, case.thread)] == [case.summary]
+    # A short reply says what changed: the phase, or at least the lead.
     news = await slack.wait_for_call(
-        "chat.postMessage", lambda c: c.ok and "Now analyzing" in c.params["text"], timeout=5
+        "chat.postMessage",
+        lambda c: (
+            c.ok and ("Now analyzing" in c.params["text"] or "New leading" in c.params["text"])
+        ),
+        timeout=5,
     )
-    assert news.params["thread_ts"] == case.thread and f"<@{BOB}>" in news.params["text"]
+    assert news.params["thread_ts"] == case.thread
     [verdict] = await investigation.feedback(pool, case.case_id)
     assert (verdict.kind, verdict.author) == ("confirm", f"<@{BOB}>")
     assert slack.responses_to(envelope) == []  # nothing to tell the clicker privately
@@ -410,8 +428,6 @@ async def test_a_click_delivered_twice_is_recorded_once(
     shown = await settled_with(slack, case, f"(confirmed by <@{BOB}>)")
     assert sum("confirmed by" in line for line in hypotheses(shown)) == 1
     assert len(await investigation.feedback(pool, case.case_id)) == 1
-    news = [m for m in slack.posted_messages(CHANNEL, case.thread) if "Now analyzing" in m["text"]]
-    assert len(news) == 1
     assert slack.responses == []
 
 
@@ -422,11 +438,7 @@ async def test_a_click_as_soon_as_the_buttons_show_is_taken(
     # Keep the worker waiting for Slack's answer to the update that shows the new buttons.
     shown_now = slack.hold_next(
         "chat.update",
-        lambda p: (
-            str(p.get("text", "")).startswith("*Case #")
-            and settled(p)
-            and "diagnosing" in p["text"]
-        ),
+        lambda p: str(p.get("text", "")).startswith("*Case #") and evidence_read(p),
     )
     _, summary = await ask_and_share_evidence(slack)
     await shown_now.reached(timeout=30)
