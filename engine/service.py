@@ -8,27 +8,21 @@ Investigation turns run through `CaseTurns` (engine/case_turns.py), one per case
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from psycopg_pool import AsyncConnectionPool
 
+from engine.case_evidence import CaseEvidence
 from engine.case_turns import CaseTurns, LookAgain, answer_key, summary_key
 from engine.coalesce_local import LocalCaseRuns
 from engine.config import Settings
-from engine.errors import AmbiguousCase, CaseNotFound, FaultMavenError
-from engine.evidence.analyze import report_notes
-from engine.evidence.charts import error_rate_chart
+from engine.errors import AmbiguousCase, CaseNotFound
 from engine.evidence.components import canonical
 from engine.evidence.redact import Redactor
-from engine.evidence.report import LogReport
-from engine.evidence.suspects import describe_suspect, rank_case_suspects
-from engine.evidence.timeline import describe_event, merged_timeline
 from engine.intake import EvidenceIntake
 from engine.investigate.feedback import corrections_in
 from engine.investigate.llm import LLM
-from engine.investigate.prompting import evidence_details
 from engine.investigate.resolution import resolution_summary
 from engine.investigate.result import Hypothesis
 from engine.models import (
@@ -36,7 +30,6 @@ from engine.models import (
     CaseStats,
     CloseCaseRequest,
     FeedbackRequest,
-    FileRef,
     FilesRequest,
     MentionRequest,
     MessageRequest,
@@ -54,14 +47,10 @@ from engine.replies import (
 )
 from engine.store import cases, investigation, messages, replies
 from engine.store import evidence as evidence_store
-from engine.wording import plural
 
 log = logging.getLogger(__name__)
 
 DEFAULT_QUESTION = "What do you see so far, and what should we check next?"
-PROGRESS_MIN_BYTES = 5 * 1024 * 1024  # smaller single files are done before anyone reads a note
-SHOWN_SUSPECTS = 3
-SHOWN_EVENTS = 6
 THINKING = "Looking into it… (reading the thread and its evidence)"
 TITLE_CHARS = 80
 
@@ -101,6 +90,7 @@ class CaseService:
         )
         self.history = history
         self.poster = Poster(pool, replier)
+        self.evidence = CaseEvidence(pool, self.intake, self.poster)
         self.turns = CaseTurns(
             pool,
             settings,
@@ -184,7 +174,7 @@ class CaseService:
             if await evidence_store.find(self.pool, case.id, f.source_id) is None
         ]
         if files:
-            await self._take_files(case, files, key=f"{key}:earlier")
+            await self.evidence.take(case, files, key=f"{key}:earlier")
 
     # --- conversation ------------------------------------------------------------------
 
@@ -258,7 +248,7 @@ class CaseService:
         )
         await self._note_corrections(case, req.text, req)
         if req.files:
-            await self._take_files(case, req.files, key=key)
+            await self.evidence.take(case, req.files, key=key)
         if self.llm.configured:
             # An LLM may take a while: show that the question was heard. The answer replaces
             # this message, and a retried job updates it instead of posting again.
@@ -282,107 +272,10 @@ class CaseService:
             await messages.record(
                 self.pool, case_id=case.id, ts=req.ts, author=req.user, role="user", text=req.text
             )
-        reply = await self._take_files(case, req.files, key=key)
+        reply = await self.evidence.take(case, req.files, key=key)
         if reply.accepted and case.status == "open":
             await self.turns.request(case)
         return reply
-
-    async def _take_files(self, case: Case, files: list[FileRef], *, key: str) -> EvidenceReply:
-        accepted: list[str] = []
-        rejected: list[str] = []
-        details: list[str] = []
-        reports: list[LogReport] = []
-        reply_key = f"evidence:{key}"
-        progress = self._progress(case, files, reply_key)
-        for done, file in enumerate(files):
-            await progress(done, file.name)
-            try:
-                items = await self.intake.ingest(case, file)
-            except FaultMavenError as exc:
-                rejected.append(exc.user_message)
-                continue
-            for item in items:
-                if item.status != "analysed":
-                    rejected.append(f"{item.name}: {item.summary}")
-                    continue
-                accepted.append(item.summary)
-                details.extend(evidence_details(item, limit=3))
-                if isinstance(item.report, LogReport):
-                    reports.append(item.report)
-                if item.report is not None:
-                    details.extend(f"ℹ️ {item.name}: {note}" for note in report_notes(item.report))
-        suspects, timeline = await self._case_view(case) if accepted else ([], [])
-        reply = EvidenceReply(
-            case_id=case.id,
-            accepted=accepted,
-            rejected=rejected,
-            details=details,
-            suspects=suspects,
-            timeline=timeline,
-            text="\n".join(
-                [
-                    *accepted,
-                    *(f"⚠️ {r}" for r in rejected),
-                    *details,
-                    *(f"Suspect: {s}" for s in suspects),
-                    *timeline,
-                ]
-            ),
-        )
-        await self._post_once(reply_key, case.channel_id, reply, case.thread_ts, case.id)
-        await self._chart_once(case, reports, key=f"chart:{key}")
-        await cases.touch(self.pool, case.id)
-        return reply
-
-    async def _case_view(self, case: Case) -> tuple[list[str], list[str]]:
-        """Suspects and timeline lines of the whole case: every file so far, not only these."""
-        stored = await evidence_store.list_for_case(self.pool, case.id)
-        reports = [item.report for item in stored if item.report is not None]
-        suspects = rank_case_suspects(reports)[:SHOWN_SUSPECTS]
-        events = merged_timeline(reports, limit=SHOWN_EVENTS)
-        with_date = len({event.at.date() for event in events}) > 1
-        return (
-            [describe_suspect(s) for s in suspects],
-            [describe_event(e, with_date) for e in events],
-        )
-
-    def _progress(
-        self, case: Case, files: list[FileRef], reply_key: str
-    ) -> Callable[[int, str], Awaitable[None]]:
-        """For big or several uploads, a message that says what is being read, updated in
-        place and finally replaced by the results (the same reply key)."""
-        total = sum(f.size or 0 for f in files)
-        show = total >= PROGRESS_MIN_BYTES or len(files) > 1
-
-        async def report(done: int, current: str) -> None:
-            if not show:
-                return
-            size = f" ({total / 1048576:.1f} MB)" if total else ""
-            text = f"📥 Reading {plural(len(files), 'file')}{size}: {done} done, now {current}…"
-            await self._post_once(
-                reply_key, case.channel_id, NoticeReply(text=text), case.thread_ts, case.id
-            )
-
-        return report
-
-    async def _chart_once(self, case: Case, reports: list[LogReport], *, key: str) -> None:
-        """Upload an errors-per-minute chart of these files, once per trigger."""
-        if await replies.find(self.pool, key) is not None:
-            return
-        png = await asyncio.to_thread(error_rate_chart, reports)
-        if png is None:
-            return
-        names = ", ".join(r.name for r in reports if r.error_timeline)
-        await self.replier.upload(
-            case.channel_id,
-            case.thread_ts,
-            f"errors-case{case.id}.png",
-            png,
-            f"Errors per minute: {names}",
-        )
-        await replies.remember(
-            self.pool, key=key, case_id=case.id, channel_id=case.channel_id, message_ts="upload"
-        )
 
     # --- closing -----------------------------------------------------------------------
 
