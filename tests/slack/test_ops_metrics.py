@@ -95,11 +95,12 @@ class DuplicateLines(logging.Handler):
 
 
 async def test_a_listeners_log_lines_carry_the_event_id(
-    slack: FakeSlack, start_bot: StartBot, monkeypatch: pytest.MonkeyPatch
+    slack: FakeSlack, start_bot: StartBot
 ) -> None:
     handler = DuplicateLines()
     queue_log = logging.getLogger("engine.queue")
-    monkeypatch.setattr(queue_log, "level", logging.INFO)
+    level = queue_log.level
+    queue_log.setLevel(logging.INFO)  # setLevel, not the attribute: it clears the level caches
     queue_log.addHandler(handler)
     try:
         await start_bot(http_port=0)
@@ -113,5 +114,6 @@ async def test_a_listeners_log_lines_carry_the_event_id(
         await asyncio.wait_for(handler.seen.wait(), 10)
     finally:
         queue_log.removeHandler(handler)
+        queue_log.setLevel(level)
     [line] = [x for x in handler.lines if "duplicate" in str(x["message"])]
     assert line["event_id"] == "EvLOGGED1" and line["logger"] == "engine.queue"

@@ -136,10 +136,13 @@ def test_text_format_names_the_context_and_masks() -> None:
 
 def test_configure_logging_picks_the_format(monkeypatch: pytest.MonkeyPatch) -> None:
     root = logging.getLogger()
-    monkeypatch.setattr(root, "level", root.level)  # restored after the test
+    level = root.level
     monkeypatch.setattr(root, "handlers", [])
-    logs.configure_logging("info", "json")
-    assert isinstance(root.handlers[0].formatter, logs.JsonFormatter)
-    monkeypatch.setattr(root, "handlers", [])
-    logs.configure_logging("info", "text")
-    assert isinstance(root.handlers[0].formatter, logs.TextFormatter)
+    try:
+        logs.configure_logging("info", "json")
+        assert isinstance(root.handlers[0].formatter, logs.JsonFormatter)
+        monkeypatch.setattr(root, "handlers", [])
+        logs.configure_logging("info", "text")
+        assert isinstance(root.handlers[0].formatter, logs.TextFormatter)
+    finally:
+        root.setLevel(level)  # setLevel clears the loggers' cached levels too
