@@ -72,6 +72,10 @@ def test_compose_runs_bot_worker_postgres_and_redis(compose: dict[str, Any]) -> 
         assert service["environment"]["DATABASE_URL"].startswith("postgresql://")
         assert "@db:5432/" in service["environment"]["DATABASE_URL"]
         assert service["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+        # One evidence key for all replicas: none may make its own in its container.
+        assert service["environment"]["FAULTMAVEN_EVIDENCE_KEY"].startswith(
+            "${FAULTMAVEN_EVIDENCE_KEY:?"
+        )
         assert service["depends_on"] == {
             "db": {"condition": "service_healthy"},
             "redis": {"condition": "service_healthy"},
