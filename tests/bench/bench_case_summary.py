@@ -110,6 +110,7 @@ async def main(runs: int, files: int, megabytes: float) -> None:
                 slack_api_url=slack.api_url,
                 FAULTMAVEN_DATA_DIR=Path(tmp),
                 FAULTMAVEN_MAX_FILE_MB=max(50.0, megabytes * 2),
+                FAULTMAVEN_HTTP_PORT=0,  # no ops endpoints: port 8080 may be taken here
             )
             process = SlackProcess(settings, "all")
             task = asyncio.create_task(process.run())
