@@ -192,12 +192,13 @@ class CaseService:
 
     async def _note_corrections(self, case: Case, text: str, req: MessageRequest) -> bool:
         """Keep a message that corrects the investigation ("already checked DNS") as feedback;
-        True when it did, so the next turn takes it into account."""
+        True when it was new, so the next turn takes it into account."""
         known = await investigation.hypotheses(self.pool, case.id)
         components = {canonical(h.component) for h in known if h.component}
         if not corrections_in(text, components):
             return False
-        await investigation.record_feedback(
+        # False for a redelivered message: its correction was kept and acted on already.
+        return await investigation.record_feedback(
             self.pool,
             case_id=case.id,
             key=f"note:{case.id}:{req.ts}",
@@ -205,7 +206,6 @@ class CaseService:
             author=self.user_ref(req.user),
             text=text,
         )
-        return True
 
     async def check_feedback(self, req: FeedbackRequest) -> Case:
         """The case a Confirm / Rule out applies to; a clear error when it cannot apply."""

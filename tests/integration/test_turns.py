@@ -217,3 +217,23 @@ async def test_a_case_held_by_a_dead_worker_is_looked_at_again(
     assert await service.turns.drain(case.id) == 1  # what the scheduled job does
     [answer] = replier.answers(THREAD.thread_ts)
     assert "Upload the logs" in answer.text
+
+
+async def test_a_redelivered_correction_is_kept_once_and_runs_no_extra_turn(
+    pool: AsyncConnectionPool, settings: Settings
+) -> None:
+    replier, files = MemoryReplier(), MemoryFiles()
+    service = CaseService(pool, settings, replier=replier, files=files)
+    await service.answer_mention(mention("checkout 502s", "1.0"), key="E1")
+    ref = files.add("F1", "payments.json", json_lines("payments"))
+    await service.add_files(FilesRequest(thread=THREAD, ts="2.0", user="U1", files=[ref]), key="E2")
+    case = await service.case_for_thread("C1", THREAD.thread_ts)
+    assert case is not None
+    said = MessageRequest(thread=THREAD, ts="3.0", user="U2", text="already checked DNS, fine")
+
+    await service.record_message(said)
+    turns_after_first = len(await investigation.turns(pool, case.id))
+    await service.record_message(said)  # Slack delivers it again
+
+    assert len(await investigation.feedback(pool, case.id)) == 1
+    assert len(await investigation.turns(pool, case.id)) == turns_after_first
