@@ -72,13 +72,17 @@ class CaseTurns:
         return await self.drain(case.id)
 
     async def drain(self, case_id: int) -> int:
-        """Run the case's pending turns; when another worker holds the case, make sure someone
-        looks again once its lock would expire, in case that worker died mid-run."""
-        ran = await self.runs.drain(case_id, lambda: self.turn(case_id))
-        if ran == 0 and self.look_again is not None:
-            delay = await self.runs.look_again_in(case_id)
-            if delay is not None:
-                await self.look_again(case_id, delay)
+        """Run the case's pending turns. With a scheduler (`look_again`), run one and make sure
+        someone looks again: at once for input left pending, or when another holder's lock
+        would expire, in case that worker died mid-run."""
+        if self.look_again is None:  # one process (the shell): run until nothing is pending
+            return await self.runs.drain(case_id, lambda: self.turn(case_id))
+        # In a job: one turn, so the job ends within its time limit (arq does not retry a job
+        # that ran out of time); input that came meanwhile gets a job of its own.
+        ran = await self.runs.drain(case_id, lambda: self.turn(case_id), max_runs=1)
+        delay = await self.runs.look_again_in(case_id)
+        if delay is not None:
+            await self.look_again(case_id, delay)
         return ran
 
     async def show_summary(

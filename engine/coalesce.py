@@ -127,29 +127,41 @@ class CaseRuns:
         remaining_ms = await self.redis.pttl(self.lock_key(case_id))
         return max(0.0, remaining_ms / 1000) + 0.5
 
-    async def drain(self, case_id: int, run: Callable[[], Awaitable[None]]) -> int:
+    async def drain(
+        self, case_id: int, run: Callable[[], Awaitable[None]], *, max_runs: int | None = None
+    ) -> int:
         """Run the case until no input is pending, unless another worker holds it (then 0).
 
         Returns how many times `run` was called. If `run` raises, the lock is released, the
-        input stays pending and the exception propagates.
+        input stays pending and the exception propagates. `max_runs` stops early, leaving
+        input pending (`look_again_in` then says 0.5 s): a job must end within its time limit.
         """
         runs = 0
         while True:
             token = uuid.uuid4().hex
             if not await self.redis.set(self.lock_key(case_id), token, nx=True, px=self._ttl_ms):
                 return runs  # the holder looks at the generation again before it lets go
+            allowed = None if max_runs is None else max_runs - runs
             try:
-                runs += await self._hold(case_id, token, run)
+                runs += await self._hold(case_id, token, run, allowed)
             finally:
                 await self._release(case_id, token)
+            if max_runs is not None and runs >= max_runs:
+                return runs
             # A request may have landed after our last look, while its drain found us holding.
             if not await self.pending(case_id):
                 return runs
 
-    async def _hold(self, case_id: int, token: str, run: Callable[[], Awaitable[None]]) -> int:
+    async def _hold(
+        self,
+        case_id: int,
+        token: str,
+        run: Callable[[], Awaitable[None]],
+        allowed: int | None = None,
+    ) -> int:
         keys = [self.lock_key(case_id), self._key(case_id, "gen"), self._key(case_id, "done")]
         runs = 0
-        while True:
+        while allowed is None or runs < allowed:
             state = await self._peek(keys=keys, args=[token])
             if state is None:
                 log.warning("lock of case %s expired while held; its new holder goes on", case_id)
@@ -161,6 +173,7 @@ class CaseRuns:
             runs += 1
             # Only now: a run that raised leaves `gen` pending.
             await self._mark_done(keys=keys[1:], args=[gen, KEY_TTL_S])
+        return runs
 
     async def _run_renewing(
         self, case_id: int, token: str, run: Callable[[], Awaitable[None]]

@@ -22,13 +22,17 @@ class LocalCaseRuns:
         self._generation[case_id] += 1
         return self._generation[case_id]
 
-    async def drain(self, case_id: int, run: Callable[[], Awaitable[None]]) -> int:
+    async def drain(
+        self, case_id: int, run: Callable[[], Awaitable[None]], *, max_runs: int | None = None
+    ) -> int:
         lock = self._locks[case_id]
         if lock.locked():
             return 0  # the holder loops until our input is seen
         runs = 0
         async with lock:
             while self._generation[case_id] > self._done[case_id]:
+                if max_runs is not None and runs >= max_runs:
+                    break
                 seen = self._generation[case_id]
                 await run()
                 self._done[case_id] = seen

@@ -41,8 +41,11 @@ class CaseRunCoalescer(Protocol):
         """Note that the case has new input (already stored)."""
         ...
 
-    async def drain(self, case_id: int, run: Callable[[], Awaitable[None]]) -> int:
-        """Run until all noted input is seen; 0 at once when another run holds the case."""
+    async def drain(
+        self, case_id: int, run: Callable[[], Awaitable[None]], *, max_runs: int | None = None
+    ) -> int:
+        """Run until all noted input is seen (or `max_runs` runs); 0 at once when another run
+        holds the case."""
         ...
 
     async def look_again_in(self, case_id: int) -> float | None:

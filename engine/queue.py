@@ -8,7 +8,7 @@ before enqueueing; arq's job id is the same key, so a second enqueue is refused 
 from __future__ import annotations
 
 import logging
-import time
+import uuid
 from typing import Any
 
 from arq.connections import ArqRedis
@@ -42,12 +42,9 @@ class JobQueue:
         return True
 
     async def drain_later(self, case_id: int, delay_s: float) -> None:
-        """Run a drain of the case in `delay_s` (one per case and second, however many ask)."""
-        due = round(time.time() + delay_s)
+        """Run a drain of the case in `delay_s`. Never deduplicated: a second look that finds
+        nothing pending costs one Redis round trip, a skipped one would leave input waiting."""
+        key = f"drain:{case_id}:{uuid.uuid4().hex[:12]}"
         await self.redis.enqueue_job(
-            "drain_case",
-            f"drain:{case_id}:{due}",
-            {"case_id": case_id},
-            _job_id=f"drain:{case_id}:{due}",
-            _defer_by=delay_s,
+            "drain_case", key, {"case_id": case_id}, _job_id=key, _defer_by=delay_s
         )

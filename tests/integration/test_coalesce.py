@@ -313,3 +313,21 @@ async def test_generations_keep_growing_and_keys_expire(redis: ArqRedis) -> None
     await redis.delete(f"faultmaven:case:{{{CASE}}}:gen")
     assert await case_runs.request(CASE) == 4
     assert await case_runs.pending(CASE)
+
+
+async def test_a_capped_drain_leaves_later_input_for_an_early_second_look(redis: ArqRedis) -> None:
+    """A job runs one turn and ends within its time limit: input that came during the turn
+    stays pending, and `look_again_in` says to look again at once (the lock is free)."""
+    runs = CaseRuns(redis, lock_ttl_s=5)
+    await runs.request(7)
+
+    async def run_while_input_arrives() -> None:
+        await runs.request(7)
+
+    assert await runs.drain(7, run_while_input_arrives, max_runs=1) == 1
+    assert await runs.pending(7)
+    delay = await runs.look_again_in(7)
+    assert delay is not None and delay <= 0.5
+    assert await runs.drain(7, nothing, max_runs=1) == 1
+    assert not await runs.pending(7)
+    assert await runs.look_again_in(7) is None
