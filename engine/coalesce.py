@@ -125,7 +125,9 @@ class CaseRuns:
         if not await self.pending(case_id):
             return None
         remaining_ms = await self.redis.pttl(self.lock_key(case_id))
-        return max(0.0, remaining_ms / 1000) + 0.5
+        if remaining_ms < 0:
+            return 0.0  # nobody holds the case: look now
+        return remaining_ms / 1000 + 0.5
 
     async def drain(
         self, case_id: int, run: Callable[[], Awaitable[None]], *, max_runs: int | None = None
@@ -134,7 +136,7 @@ class CaseRuns:
 
         Returns how many times `run` was called. If `run` raises, the lock is released, the
         input stays pending and the exception propagates. `max_runs` stops early, leaving
-        input pending (`look_again_in` then says 0.5 s): a job must end within its time limit.
+        input pending (`look_again_in` then says 0 s): a job must end within its time limit.
         """
         runs = 0
         while True:
