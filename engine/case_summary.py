@@ -9,6 +9,7 @@ from engine.wording import clip
 
 SHOWN_HYPOTHESES = 5
 SHOWN_STEPS = 4
+SHOWN_COMMANDS = 2  # extra lines for commands beyond the steps
 EVIDENCE_CHARS = 120
 PHASE_LABELS = {
     "consulting": "🗣️ consulting",
@@ -61,12 +62,14 @@ def case_summary(
         conclusion, confidence, phase = result.working_conclusion, result.confidence, result.phase
         lines = [_line(h) for h in result.hypotheses[:SHOWN_HYPOTHESES]]
         steps = result.next_steps[:SHOWN_STEPS]
-        # Commands an LLM suggested apart from its steps: worth a line each, ready to copy.
+        # Commands an LLM suggested apart from its steps: worth a line each, ready to copy,
+        # within the room the steps left.
+        room = SHOWN_STEPS + SHOWN_COMMANDS - len(steps)
         steps += [
             f"Run `{command}`"
             for command in result.commands[:SHOWN_STEPS]
             if not any(command in step for step in steps)
-        ][: SHOWN_STEPS - len(steps) + 2]
+        ][:room]
     if case.status != "open":
         phase = "resolved"
     text = [

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from psycopg_pool import AsyncConnectionPool
 
@@ -23,7 +24,7 @@ from engine.config import Settings
 from engine.evidence.redact import Redactor
 from engine.investigate.llm import LLM
 from engine.investigate.result import Investigation
-from engine.investigate.turn import TurnInput, TurnOutcome, run_turn, started_now
+from engine.investigate.turn import TurnInput, TurnOutcome, run_turn
 from engine.models import Case, Message
 from engine.ports import CaseRunCoalescer
 from engine.posting import Poster
@@ -114,7 +115,7 @@ class CaseTurns:
         if case is None or case.status != "open":
             return
         previous = await store.last_turn(self.pool, case_id)
-        started = started_now()
+        started = datetime.now(UTC)
         last_message_id = await messages.last_id(self.pool, case_id)
         given = TurnInput(
             case=case,

@@ -113,7 +113,7 @@ class CaseService:
             text=f"*New case:* {title}\nOpened by {self.user_ref(req.user)}. Reply in this thread; "
             "upload logs here and mention me with questions.",
         )
-        root_ts = await self._post_once(f"open:{key}", req.channel_id, opened)
+        root_ts, _ = await self.poster.post_once(f"open:{key}", req.channel_id, opened)
         case, _ = await cases.get_or_create(
             self.pool,
             team_id=req.team_id,
@@ -326,7 +326,7 @@ class CaseService:
                 user_ref=self.user_ref,
             ),
         )
-        await self._post_once(
+        await self.poster.post_once(
             f"close:{key}", closed.channel_id, summary, closed.thread_ts, closed.id
         )
         if await replies.find(self.pool, summary_key(closed.id)) is not None:
@@ -356,16 +356,3 @@ class CaseService:
 
     async def case_for_thread(self, channel_id: str, thread_ts: str) -> Case | None:
         return await cases.find_by_thread(self.pool, channel_id, thread_ts)
-
-    # --- replies -----------------------------------------------------------------------
-
-    async def _post_once(
-        self,
-        key: str,
-        channel_id: str,
-        reply: Reply,
-        thread_ts: str | None = None,
-        case_id: int | None = None,
-    ) -> str:
-        ts, _ = await self.poster.post_once(key, channel_id, reply, thread_ts, case_id)
-        return ts

@@ -13,7 +13,6 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Literal
 
 from engine.evidence.redact import Redactor
@@ -218,7 +217,3 @@ async def run_turn(
     outcome.footer = f"Offline analysis — no LLM was used ({why}) · {basis}"
     outcome.full_history_tokens = prompt.full_history_tokens
     return outcome
-
-
-def started_now() -> datetime:
-    return datetime.now(UTC)

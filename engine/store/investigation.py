@@ -64,19 +64,13 @@ _HYPOTHESIS_COLUMNS = (
 )
 
 
-async def hypotheses(
-    pool: AsyncConnectionPool, case_id: int, *, latest_only: bool = False
-) -> list[Hypothesis]:
-    """The case's hypotheses: those of the latest turn in its order, then the others.
-
-    `latest_only` leaves out the ones the latest turn dropped, unless a person decided them.
-    """
+async def hypotheses(pool: AsyncConnectionPool, case_id: int) -> list[Hypothesis]:
+    """The case's hypotheses: those of the latest turn in its order, then the others."""
     async with pool.connection() as conn, conn.cursor(row_factory=class_row(_HypothesisRow)) as cur:
         await cur.execute(
             f"SELECT {_HYPOTHESIS_COLUMNS} FROM hypotheses WHERE case_id = %(case)s"
-            " AND (NOT %(latest)s OR rank IS NOT NULL OR decided_by IS NOT NULL)"
             " ORDER BY rank NULLS LAST, confidence DESC, id",
-            {"case": case_id, "latest": latest_only},
+            {"case": case_id},
         )
         return [row.hypothesis() for row in await cur.fetchall()]
 
