@@ -19,35 +19,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import sys
-import tempfile
 import time
-import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-warnings.filterwarnings("ignore")
-for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-    os.environ.pop(var, None)
 
-from pydantic import SecretStr  # noqa: E402
-
-from bot.runtime import SlackProcess  # noqa: E402
-from engine.config import Settings  # noqa: E402
-from engine.embedded import EmbeddedServices  # noqa: E402
 from tests.bench.logs import generate_log  # noqa: E402
+from tests.bench.slack_process import faultmaven_on_fake_slack, pct  # noqa: E402
 from tests.fakes.slack import FakeSlack  # noqa: E402
 from tests.fakes.slack_base import Call  # noqa: E402
 
 CHANNEL = "C0SUMMARY"
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def is_final_summary(call: Call, summary_ts: str, files: int) -> bool:
@@ -98,31 +83,12 @@ async def one_case(slack: FakeSlack, run: int, files: int, lines: int, together:
 async def main(runs: int, files: int, megabytes: float) -> None:
     lines = int(megabytes * 1e6 / 98)  # generate_log writes ~98-byte lines
     results: dict[str, list[float]] = {"together": [], "one by one": []}
-    with tempfile.TemporaryDirectory(prefix="fm-bench-") as tmp:
-        embedded = EmbeddedServices(Path(tmp))
-        async with FakeSlack() as slack:
-            settings = Settings(
-                _env_file=None,
-                database_url=embedded.postgres_url(),
-                redis_url=embedded.redis_url(),
-                slack_bot_token=SecretStr(slack.bot_token),
-                slack_app_token=SecretStr(slack.app_token),
-                slack_api_url=slack.api_url,
-                FAULTMAVEN_DATA_DIR=Path(tmp),
-                FAULTMAVEN_MAX_FILE_MB=max(50.0, megabytes * 2),
-                FAULTMAVEN_HTTP_PORT=0,  # no ops endpoints: port 8080 may be taken here
-            )
-            process = SlackProcess(settings, "all")
-            task = asyncio.create_task(process.run())
-            await slack.wait_for_connections(1, timeout=60)
-            for run in range(runs):
-                for mode, together in (("together", True), ("one by one", False)):
-                    seconds = await one_case(slack, run * 2 + together, files, lines, together)
-                    results[mode].append(seconds)
-                    print(f"run {run + 1} {mode}: {seconds:.2f} s", flush=True)
-            process.request_stop()
-            await task
-        embedded.close()
+    async with faultmaven_on_fake_slack(max_file_mb=max(50.0, megabytes * 2)) as slack:
+        for run in range(runs):
+            for mode, together in (("together", True), ("one by one", False)):
+                seconds = await one_case(slack, run * 2 + together, files, lines, together)
+                results[mode].append(seconds)
+                print(f"run {run + 1} {mode}: {seconds:.2f} s", flush=True)
     size = f"{files} files of {megabytes:g} MB"
     for mode, seconds in results.items():
         print(

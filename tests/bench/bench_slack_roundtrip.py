@@ -10,105 +10,68 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
-import tempfile
 import time
-import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-warnings.filterwarnings("ignore")
-for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-    os.environ.pop(var, None)
 
-from pydantic import SecretStr  # noqa: E402
-
-from bot.runtime import SlackProcess  # noqa: E402
-from engine.config import Settings  # noqa: E402
-from engine.embedded import EmbeddedServices  # noqa: E402
 from tests.bench.logs import generate_log  # noqa: E402
-from tests.fakes.slack import FakeSlack  # noqa: E402
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+from tests.bench.slack_process import faultmaven_on_fake_slack, pct  # noqa: E402
 
 
 async def main(events: int, uploads: int, megabytes: float) -> None:
-    with tempfile.TemporaryDirectory(prefix="fm-bench-") as tmp:
-        embedded = EmbeddedServices(Path(tmp))
-        async with FakeSlack() as slack:
-            settings = Settings(
-                _env_file=None,
-                database_url=embedded.postgres_url(),
-                redis_url=embedded.redis_url(),
-                slack_bot_token=SecretStr(slack.bot_token),
-                slack_app_token=SecretStr(slack.app_token),
-                slack_api_url=slack.api_url,
-                FAULTMAVEN_DATA_DIR=Path(tmp),
-                FAULTMAVEN_MAX_FILE_MB=max(50.0, megabytes * 2),
-                FAULTMAVEN_HTTP_PORT=0,  # no ops endpoints: port 8080 may be taken here
+    async with faultmaven_on_fake_slack(max_file_mb=max(50.0, megabytes * 2)) as slack:
+        # 1a) Acks one at a time (the usual case: a person writes, Slack delivers).
+        single_ms = []
+        for i in range(20):
+            env = await slack.send_event(slack.mention_event(f"single {i}", channel="C0ONE"))
+            ack = await slack.wait_for_ack(env, timeout=60)
+            single_ms.append((ack.acked_at - ack.sent_at) * 1000)
+
+        # 1b) Acks of a burst: mentions in separate threads, sent back to back.
+        envelopes = []
+        for i in range(events):
+            event = slack.mention_event(f"incident {i}: checkout errors", channel="C0BENCH")
+            envelopes.append((await slack.send_event(event), event["ts"]))
+        acks = [await slack.wait_for_ack(env, timeout=60) for env, _ in envelopes]
+        ack_ms = [(a.acked_at - a.sent_at) * 1000 for a in acks]
+        started = time.perf_counter()
+        for _, ts in envelopes:
+            await slack.wait_for_call(
+                "chat.postMessage",
+                lambda c, ts=ts: c.ok and c.params.get("thread_ts") == ts,
+                timeout=120,
             )
-            process = SlackProcess(settings, "all")
-            task = asyncio.create_task(process.run())
-            await slack.wait_for_connections(1, timeout=60)
+        drain_s = time.perf_counter() - started
 
-            # 1a) Acks one at a time (the usual case: a person writes, Slack delivers).
-            single_ms = []
-            for i in range(20):
-                env = await slack.send_event(slack.mention_event(f"single {i}", channel="C0ONE"))
-                ack = await slack.wait_for_ack(env, timeout=60)
-                single_ms.append((ack.acked_at - ack.sent_at) * 1000)
-
-            # 1b) Acks of a burst: mentions in separate threads, sent back to back.
-            envelopes = []
-            for i in range(events):
-                event = slack.mention_event(f"incident {i}: checkout errors", channel="C0BENCH")
-                envelopes.append((await slack.send_event(event), event["ts"]))
-            acks = [await slack.wait_for_ack(env, timeout=60) for env, _ in envelopes]
-            ack_ms = [(a.acked_at - a.sent_at) * 1000 for a in acks]
-            started = time.perf_counter()
-            for _, ts in envelopes:
-                await slack.wait_for_call(
-                    "chat.postMessage",
-                    lambda c, ts=ts: c.ok and c.params.get("thread_ts") == ts,
-                    timeout=120,
-                )
-            drain_s = time.perf_counter() - started
-
-            # 2) Uploads: a log of `megabytes` into an existing case thread, until the summary.
-            thread = envelopes[0][1]
-            lines = int(megabytes * 1e6 / 98)
-            upload_s = []
-            for i in range(uploads):
-                data = generate_log(lines, seed=i)
-                file = slack.add_file(f"app-{i}.log", data, channel="C0BENCH", thread_ts=thread)
-                started_at = len(slack.calls)
-                t0 = time.perf_counter()
-                await slack.send_event(
-                    slack.file_share_event([file], channel="C0BENCH", thread_ts=thread)
-                )
-                # The summary line of the file: posted, or replacing the "Reading…" note of a
-                # big upload.
-                deadline = time.perf_counter() + 300
-                while not any(
-                    c.ok
-                    and c.method in ("chat.postMessage", "chat.update")
-                    and f"app-{i}.log:" in c.params.get("text", "")
-                    for c in slack.calls[started_at:]
-                ):
-                    if time.perf_counter() > deadline:
-                        raise TimeoutError(f"no summary of app-{i}.log within 300 s")
-                    await asyncio.sleep(0.01)
-                upload_s.append(time.perf_counter() - t0)
-
-            process.request_stop()
-            await task
-        embedded.close()
+        # 2) Uploads: a log of `megabytes` into an existing case thread, until the summary.
+        thread = envelopes[0][1]
+        lines = int(megabytes * 1e6 / 98)
+        upload_s = []
+        for i in range(uploads):
+            data = generate_log(lines, seed=i)
+            file = slack.add_file(f"app-{i}.log", data, channel="C0BENCH", thread_ts=thread)
+            started_at = len(slack.calls)
+            t0 = time.perf_counter()
+            await slack.send_event(
+                slack.file_share_event([file], channel="C0BENCH", thread_ts=thread)
+            )
+            # The summary line of the file: posted, or replacing the "Reading…" note of a
+            # big upload.
+            deadline = time.perf_counter() + 300
+            while not any(
+                c.ok
+                and c.method in ("chat.postMessage", "chat.update")
+                and f"app-{i}.log:" in c.params.get("text", "")
+                for c in slack.calls[started_at:]
+            ):
+                if time.perf_counter() > deadline:
+                    raise TimeoutError(f"no summary of app-{i}.log within 300 s")
+                await asyncio.sleep(0.01)
+            upload_s.append(time.perf_counter() - t0)
 
     print(
         f"acks (20 mentions one at a time): p50 {pct(single_ms, 50):.1f} ms, "
