@@ -116,7 +116,6 @@ class CaseTurns:
             return
         previous = await store.last_turn(self.pool, case_id)
         started = datetime.now(UTC)
-        last_message_id = await messages.last_id(self.pool, case_id)
         given = TurnInput(
             case=case,
             history=await messages.history(self.pool, case_id, limit=self.settings.history_limit),
@@ -153,7 +152,7 @@ class CaseTurns:
                 model=outcome.model,
                 response_type=outcome.result.response_type,
                 phase=outcome.result.phase,
-                last_message_id=last_message_id,
+                last_message_id=max((m.id for m in given.history), default=0),
                 evidence_count=len(given.evidence),
                 prompt_tokens=outcome.prompt_tokens,
                 completion_tokens=outcome.completion_tokens,

@@ -59,12 +59,3 @@ async def unanswered_questions(pool: AsyncConnectionPool, case_id: int) -> list[
             {"case": case_id},
         )
         return await cur.fetchall()
-
-
-async def last_id(pool: AsyncConnectionPool, case_id: int) -> int:
-    async with pool.connection() as conn:
-        cur = await conn.execute(
-            "SELECT coalesce(max(id), 0) FROM messages WHERE case_id = %s", (case_id,)
-        )
-        row = await cur.fetchone()
-        return int(row[0]) if row else 0
