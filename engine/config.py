@@ -79,6 +79,32 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("FAULTMAVEN_SHUTDOWN_GRACE_S", "shutdown_grace_s"),
     )
 
+    # Scheduler (engine/schedule.py, in worker processes): a reminder in the thread of an open
+    # case quiet for this many hours (0: none); the daily digest of opted-in channels at this
+    # UTC hour; evidence content purged after this many days (0: kept forever; the rows, their
+    # findings and the cases stay). The tick is how often reminders and digests are checked.
+    stale_after_h: float = Field(
+        default=4.0, ge=0, validation_alias=AliasChoices("FAULTMAVEN_STALE_AFTER_H", "stale_after_h")
+    )
+    digest_hour_utc: int = Field(
+        default=9,
+        ge=0,
+        le=23,
+        validation_alias=AliasChoices("FAULTMAVEN_DIGEST_HOUR_UTC", "digest_hour_utc"),
+    )
+    evidence_retention_days: int = Field(
+        default=30,
+        ge=0,
+        validation_alias=AliasChoices(
+            "FAULTMAVEN_EVIDENCE_RETENTION_DAYS", "evidence_retention_days"
+        ),
+    )
+    scheduler_tick_s: float = Field(
+        default=60.0,
+        gt=0,
+        validation_alias=AliasChoices("FAULTMAVEN_SCHEDULER_TICK_S", "scheduler_tick_s"),
+    )
+
     # Prompting: the memory manager keeps each LLM turn within the budget, however long the
     # case; history_limit only bounds how many messages are read from the database.
     history_limit: int = Field(
@@ -115,12 +141,35 @@ class Settings(BaseSettings):
         default=True,
         validation_alias=AliasChoices("FAULTMAVEN_STARTER_KNOWLEDGE", "starter_knowledge"),
     )
+    # Let `/faultmaven kb add <url>` fetch private, loopback and link-local addresses
+    # (off: a URL from chat must not reach cloud metadata or internal services).
+    url_allow_private: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("FAULTMAVEN_URL_ALLOW_PRIVATE", "url_allow_private"),
+    )
 
     log_level: str = Field(
         default="INFO", validation_alias=AliasChoices("FAULTMAVEN_LOG_LEVEL", "log_level")
     )
 
-    @field_validator("llm_fallback_models", "evidence_old_keys", mode="before")
+    # Authorisation (engine/authz.py): channels FaultMaven works in (empty: every channel it
+    # is invited to), who may close a case (admins always may), and the admins (besides Slack
+    # workspace admins and owners) who may also edit the global knowledge tier.
+    allowed_channels: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias=AliasChoices("FAULTMAVEN_ALLOWED_CHANNELS", "allowed_channels"),
+    )
+    close_policy: Literal["anyone", "participants", "opener"] = Field(
+        default="participants",
+        validation_alias=AliasChoices("FAULTMAVEN_CLOSE_POLICY", "close_policy"),
+    )
+    admins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=AliasChoices("FAULTMAVEN_ADMINS", "admins")
+    )
+
+    @field_validator(
+        "llm_fallback_models", "evidence_old_keys", "allowed_channels", "admins", mode="before"
+    )
     @classmethod
     def _split_models(cls, value: object) -> object:
         if isinstance(value, str):
