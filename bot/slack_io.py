@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -91,6 +93,35 @@ class SlackThreadHistory:
             if not page.get("has_more") or not cursor:
                 break
         return parsing.thread_messages(collected[: self.MAX_MESSAGES])
+
+
+class SlackDirectory:
+    """Workspace admins and owners, read with users.info (scope users:read).
+
+    Answers are kept for `ttl_s` so a burst of checks costs one call per user; a user made or
+    unmade admin is seen within that time.
+    """
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        ttl_s: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.ttl_s = ttl_s
+        self.clock = clock
+        self._known: dict[str, tuple[bool, float]] = {}
+
+    async def is_admin(self, user_id: str) -> bool:
+        known = self._known.get(user_id)
+        if known is not None and known[1] > self.clock():
+            return known[0]
+        user = (await self.client.users_info(user=user_id)).get("user") or {}
+        admin = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+        self._known[user_id] = (admin, self.clock() + self.ttl_s)
+        return admin
 
 
 def _mb(size: int) -> str:

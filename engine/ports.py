@@ -67,3 +67,10 @@ class FileSource(Protocol):
         Must stop reading (and raise EvidenceRejected) once more than max_bytes arrive.
         """
         ...
+
+
+class WorkspaceDirectory(Protocol):
+    async def is_admin(self, user_id: str) -> bool:
+        """True when the surface itself makes this user an admin (Slack: workspace admin or
+        owner); answers may be cached for a few minutes."""
+        ...

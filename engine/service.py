@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from psycopg_pool import AsyncConnectionPool
 
+from engine.authz import Authorizer
 from engine.case_evidence import CaseEvidence
 from engine.case_turns import CaseTurns, LookAgain, answer_key, summary_key
 from engine.coalesce_local import LocalCaseRuns
@@ -36,7 +37,13 @@ from engine.models import (
     OpenCaseRequest,
     ThreadRef,
 )
-from engine.ports import CaseRunCoalescer, FileSource, Replier, ThreadHistory
+from engine.ports import (
+    CaseRunCoalescer,
+    FileSource,
+    Replier,
+    ThreadHistory,
+    WorkspaceDirectory,
+)
 from engine.posting import Poster
 from engine.replies import (
     CaseClosedReply,
@@ -73,9 +80,11 @@ class CaseService:
         history: ThreadHistory | None = None,
         runs: CaseRunCoalescer | None = None,
         look_again: LookAgain | None = None,
+        directory: WorkspaceDirectory | None = None,
     ) -> None:
         self.pool = pool
         self.settings = settings
+        self.authz = Authorizer(settings, directory, user_ref=user_ref)
         self.replier = replier
         self.files = files
         self.llm = llm or LLM.from_settings(settings)
