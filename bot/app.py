@@ -18,8 +18,12 @@ from engine.errors import FaultMavenError
 log = logging.getLogger(__name__)
 
 
-def build_app(deps: BotDeps, client: AsyncWebClient) -> AsyncApp:
-    app = AsyncApp(client=client, process_before_response=False)
+def build_app(
+    deps: BotDeps, client: AsyncWebClient, *, signing_secret: str | None = None
+) -> AsyncApp:
+    # With a signing secret (HTTP mode) Bolt refuses requests not signed by Slack or older
+    # than 5 minutes; socket-mode envelopes are not signed and skip that check.
+    app = AsyncApp(client=client, process_before_response=False, signing_secret=signing_secret)
 
     async def inject_deps(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
         context["deps"] = deps

@@ -1,8 +1,9 @@
 """Start what a process needs (database, queue, Slack clients) and run its roles.
 
-Roles: `bot` (socket-mode listeners: ack and enqueue), `worker` (arq jobs), `all` (both).
-SIGTERM stops cleanly: the socket closes first so no new events arrive, running jobs get
-`shutdown_grace_s` to finish, and any still running are returned to the queue by arq.
+Roles: `bot` (Slack listeners: ack and enqueue; over the socket, or in HTTP mode on
+/slack/events), `worker` (arq jobs), `all` (both).
+SIGTERM stops cleanly: the socket (or endpoint) closes first so no new events arrive, running
+jobs get `shutdown_grace_s` to finish, and any still running are returned to the queue by arq.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.worker import Worker
 from psycopg_pool import AsyncConnectionPool
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import build_app
 from bot.blocks import user_ref
 from bot.deps import BotDeps
+from bot.http_mode import SlackHttpServer
 from bot.ops_http import OpsServer, slack_socket
 from bot.slack_io import (
     SlackDirectory,
@@ -54,15 +57,29 @@ MISSING_TOKENS = (
     "Information) in the environment or a .env file. To try FaultMaven without Slack, run "
     "`faultmaven shell`."
 )
+MISSING_HTTP_SETTINGS = (
+    "FaultMaven cannot take Slack requests (SLACK_MODE=http): {missing} {verb} not set. Create "
+    "the Slack app from the manifest printed by `faultmaven manifest --http "
+    "https://<your host>/slack/events`, install it to your workspace, then set SLACK_BOT_TOKEN "
+    "(the xoxb- token under OAuth & Permissions) and SLACK_SIGNING_SECRET (the Signing Secret "
+    "under Basic Information → App Credentials) in the environment or a .env file."
+)
 
 
 def check_slack_settings(settings: Settings, role: Role) -> None:
     missing = settings.missing_slack_settings()
-    if role == "worker":  # workers post and download but hold no socket
-        missing = [m for m in missing if m != "SLACK_APP_TOKEN"]
+    if role == "worker":  # workers post and download but take no events
+        missing = [m for m in missing if m not in ("SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")]
     if missing:
         verb = "is" if len(missing) == 1 else "are"
-        raise ConfigurationError(MISSING_TOKENS.format(missing=" and ".join(missing), verb=verb))
+        text = MISSING_HTTP_SETTINGS if settings.slack_mode == "http" else MISSING_TOKENS
+        raise ConfigurationError(text.format(missing=" and ".join(missing), verb=verb))
+    http_bot = settings.slack_mode == "http" and role != "worker"
+    if http_bot and settings.slack_http_port == settings.http_port:
+        raise ConfigurationError(
+            f"SLACK_HTTP_PORT and FAULTMAVEN_HTTP_PORT are both {settings.http_port}: give the "
+            "Slack endpoint and the operations endpoints a port each."
+        )
 
 
 @dataclass
@@ -128,6 +145,7 @@ class SlackProcess:
         self.role = role
         self.stopping = asyncio.Event()
         self.handler: AsyncSocketModeHandler | None = None
+        self.http: SlackHttpServer | None = None
         self.worker: Worker | None = None
         # What /readyz checks: storage always, the socket for bot roles, the worker's loop
         # for worker roles; each reads "starting" until the part exists.
@@ -181,26 +199,41 @@ class SlackProcess:
                 worker_task = asyncio.create_task(self.worker.async_run())
                 self.readiness.provide("worker", health.task_running(worker_task, "worker"))
             if self.role in ("all", "bot"):
-                assert settings.slack_app_token is not None
-                app = build_app(BotDeps(service, JobQueue(backends.redis)), client)
-                self.handler = MeteredSocketModeHandler(
-                    app,
-                    settings.slack_app_token.get_secret_value(),
-                    web_client=web_client(None, settings.slack_api_url),
-                    ping_interval=settings.slack_ping_interval_s,
-                )
-                self.readiness.provide("slack", slack_socket(self.handler.client))
-                await self.handler.connect_async()
-                log.info("connected to Slack (socket mode), role=%s", self.role)
+                await self._take_events(BotDeps(service, JobQueue(backends.redis)), client)
             await self.stopping.wait()
         finally:
             await self._shutdown(worker_task)
             await files.close()
             await backends.close()
 
+    async def _take_events(self, deps: BotDeps, client: AsyncWebClient) -> None:
+        """Start receiving Slack's events, clicks and commands: over the socket, or (HTTP
+        mode) as signed requests to /slack/events."""
+        settings = self.settings
+        if settings.slack_mode == "http":
+            assert settings.slack_signing_secret is not None
+            secret = settings.slack_signing_secret.get_secret_value()
+            self.http = SlackHttpServer(build_app(deps, client, signing_secret=secret), client)
+            self.readiness.provide("slack", self.http.readiness())
+            await self.http.start(settings.slack_http_port)
+            log.info("taking Slack requests (HTTP mode), role=%s", self.role)
+            return
+        assert settings.slack_app_token is not None
+        self.handler = MeteredSocketModeHandler(
+            build_app(deps, client),
+            settings.slack_app_token.get_secret_value(),
+            web_client=web_client(None, settings.slack_api_url),
+            ping_interval=settings.slack_ping_interval_s,
+        )
+        self.readiness.provide("slack", slack_socket(self.handler.client))
+        await self.handler.connect_async()
+        log.info("connected to Slack (socket mode), role=%s", self.role)
+
     async def _shutdown(self, worker_task: asyncio.Task[None] | None) -> None:
         if self.handler is not None:
             await self.handler.close_async()  # no new events from here on
+        if self.http is not None:
+            await self.http.stop()  # the load balancer sends new requests elsewhere
         if self.worker is not None and worker_task is not None:
             # Stop picking jobs, give running ones the grace period, then cancel the rest:
             # arq puts cancelled jobs back on the queue for another worker.

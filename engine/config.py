@@ -30,6 +30,14 @@ class Settings(BaseSettings):
     slack_api_url: str = SLACK_DEFAULT_API_URL
     # How often the socket is pinged: a silently dead connection is noticed after this long.
     slack_ping_interval_s: float = 10.0
+    # socket: the bot opens one WebSocket to Slack (no public URL, SLACK_APP_TOKEN). http:
+    # Slack POSTs events, clicks and commands to /slack/events on slack_http_port, signed with
+    # SLACK_SIGNING_SECRET, so several bot processes can sit behind a load balancer.
+    slack_mode: Literal["socket", "http"] = "socket"
+    slack_signing_secret: SecretStr | None = None
+    # A port of its own rather than FAULTMAVEN_HTTP_PORT's: Slack must reach this one from the
+    # internet, while /metrics and /readyz stay on a port only the cluster sees.
+    slack_http_port: int = Field(default=3000, ge=1, le=65535)
 
     # Storage and queue; empty means "start the embedded one in data_dir".
     database_url: str | None = None
@@ -84,7 +92,9 @@ class Settings(BaseSettings):
     # UTC hour; evidence content purged after this many days (0: kept forever; the rows, their
     # findings and the cases stay). The tick is how often reminders and digests are checked.
     stale_after_h: float = Field(
-        default=4.0, ge=0, validation_alias=AliasChoices("FAULTMAVEN_STALE_AFTER_H", "stale_after_h")
+        default=4.0,
+        ge=0,
+        validation_alias=AliasChoices("FAULTMAVEN_STALE_AFTER_H", "stale_after_h"),
     )
     digest_hour_utc: int = Field(
         default=9,
@@ -140,6 +150,12 @@ class Settings(BaseSettings):
     starter_knowledge: bool = Field(
         default=True,
         validation_alias=AliasChoices("FAULTMAVEN_STARTER_KNOWLEDGE", "starter_knowledge"),
+    )
+    # Where past cases are looked for when a new one looks alike: every channel (incident
+    # channels are often one per incident), or only the case's own channel.
+    past_cases_scope: Literal["workspace", "channel"] = Field(
+        default="workspace",
+        validation_alias=AliasChoices("FAULTMAVEN_PAST_CASES_SCOPE", "past_cases_scope"),
     )
     # Let `/faultmaven kb add <url>` fetch private, loopback and link-local addresses
     # (off: a URL from chat must not reach cloud metadata or internal services).
@@ -209,6 +225,8 @@ class Settings(BaseSettings):
         missing = []
         if not self.slack_bot_token:
             missing.append("SLACK_BOT_TOKEN")
-        if not self.slack_app_token:
+        if self.slack_mode == "socket" and not self.slack_app_token:
             missing.append("SLACK_APP_TOKEN")
+        if self.slack_mode == "http" and not self.slack_signing_secret:
+            missing.append("SLACK_SIGNING_SECRET")
         return missing
