@@ -58,7 +58,8 @@ from tests.fakes.slack_base import (
 )
 from tests.fakes.slack_clicks import Button, SlackClicks, buttons
 from tests.fakes.slack_events import SlackEvents
-from tests.fakes.slack_socket import SlackSocketMode, SocketConnection
+from tests.fakes.slack_redelivery import SlackRedelivery
+from tests.fakes.slack_socket import SocketConnection
 from tests.fakes.slack_web import SlackWebApi
 
 __all__ = [
@@ -77,11 +78,12 @@ __all__ = [
 _DEFAULT_ERRORS = {429: "ratelimited", 500: "internal_error", 503: "service_unavailable"}
 
 
-class FakeSlack(SlackClicks, SlackEvents, SlackWebApi, SlackSocketMode):
+class FakeSlack(SlackClicks, SlackEvents, SlackWebApi, SlackRedelivery):
     """Fake Slack: Web API + Socket Mode + files + response URLs on 127.0.0.1:<random>.
 
     The parts live in mixins: :class:`SlackWebApi` (``/api/<method>``, files, pins),
-    :class:`SlackSocketMode` (``/socket``), :class:`SlackEvents` (content and
+    :class:`SlackSocketMode` (``/socket``; :class:`SlackRedelivery` retries unacked events
+    like Slack once asked to), :class:`SlackEvents` (content and
     event builders), :class:`SlackEnvelopes` (``send_*``) and :class:`SlackClicks`
     (button clicks on posted messages, latest message versions, ``respond()`` answers).
     """
@@ -101,6 +103,7 @@ class FakeSlack(SlackClicks, SlackEvents, SlackWebApi, SlackSocketMode):
         """Release held answers and abort open sockets: the runner would wait for them."""
         for hold in self.holds:
             hold.release()
+        self.cancel_redeliveries()
         await self.close_connections()
 
     # ------------------------------------------------------------------ waiting
