@@ -40,6 +40,7 @@ from engine.config import Settings
 from engine.embedded import EmbeddedServices
 from engine.errors import ConfigurationError
 from engine.queue import JobQueue
+from engine.schedule import Schedule
 from engine.service import CaseService
 from engine.store.db import open_pool
 from engine.store.migrate import apply_migrations
@@ -147,6 +148,7 @@ class SlackProcess:
         self.handler: AsyncSocketModeHandler | None = None
         self.http: SlackHttpServer | None = None
         self.worker: Worker | None = None
+        self.schedule: Schedule | None = None  # worker roles: reminders, digest, retention
         # What /readyz checks: storage always, the socket for bot roles, the worker's loop
         # for worker roles; each reads "starting" until the part exists.
         names = ["postgres", "redis"]
@@ -198,6 +200,8 @@ class SlackProcess:
                 self.worker = make_worker(service, backends.redis, settings)
                 worker_task = asyncio.create_task(self.worker.async_run())
                 self.readiness.provide("worker", health.task_running(worker_task, "worker"))
+                self.schedule = Schedule(backends.pool, JobQueue(backends.redis), settings)
+                self.schedule.start()
             if self.role in ("all", "bot"):
                 await self._take_events(BotDeps(service, JobQueue(backends.redis)), client)
             await self.stopping.wait()
@@ -234,6 +238,8 @@ class SlackProcess:
             await self.handler.close_async()  # no new events from here on
         if self.http is not None:
             await self.http.stop()  # the load balancer sends new requests elsewhere
+        if self.schedule is not None:
+            await self.schedule.stop()  # it only enqueues: nothing to hand over
         if self.worker is not None and worker_task is not None:
             # Stop picking jobs, give running ones the grace period, then cancel the rest:
             # arq puts cancelled jobs back on the queue for another worker.

@@ -132,8 +132,12 @@ class EvidenceIntake:
             return report
         evidence_id, prior = earlier
         old = await evidence_store.content_of(self.pool, evidence_id, self.cipher)
-        if old is None:
-            return report
+        if old is None:  # retention deleted the earlier version's bytes: no diff, say why
+            note = (
+                f"Not compared with {prior.name}: its file content was deleted by the "
+                "retention policy (its findings are kept)."
+            )
+            return report.model_copy(update={"notes": [*report.notes, note]})
         return await asyncio.to_thread(with_changes, report, data, prior, old, self.redactor)
 
     async def _save(

@@ -14,21 +14,25 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from arq import Retry
 from arq.typing import WorkerCoroutine
 from arq.worker import Function, func
 
-from engine import logs, metrics
+from engine import digest, logs, metrics, reminders, retention
 from engine.errors import FaultMavenError
 from engine.models import (
     CloseCaseRequest,
     FeedbackRequest,
     FilesRequest,
+    KnowledgeAddRequest,
+    KnowledgeSearchRequest,
     MentionRequest,
     MessageRequest,
     OpenCaseRequest,
+    ReopenCaseRequest,
     ThreadRef,
 )
 from engine.replies import NoticeReply
@@ -108,6 +112,52 @@ async def close_case(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
     await _run(ctx, key, lambda: _service(ctx).close_case(req, key=key))
 
 
+async def reopen_case(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
+    req = ReopenCaseRequest.model_validate(payload)
+    await _run(ctx, key, lambda: _service(ctx).reopen_case(req, key=key))
+
+
+async def search_knowledge(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
+    """`/faultmaven search`: embedding the query takes the model, so it runs here."""
+    req = KnowledgeSearchRequest.model_validate(payload)
+    await _run(ctx, key, lambda: _service(ctx).knowledge_desk.search(req))
+
+
+async def add_knowledge(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
+    req = KnowledgeAddRequest.model_validate(payload)
+    await _run(ctx, key, lambda: _service(ctx).knowledge_desk.add(req, key=key))
+
+
+async def remind_stale_case(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
+    """Scheduled (engine/schedule.py): a nudge in the thread of a case gone quiet."""
+    service = _service(ctx)
+    req = reminders.ReminderRequest.model_validate(payload)
+    hours = service.settings.stale_after_h
+    await _run(
+        ctx,
+        key,
+        lambda: reminders.remind(
+            service.pool, service.poster, req, now=datetime.now(UTC), stale_after_h=hours
+        ),
+    )
+
+
+async def post_digest(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
+    """Scheduled: the day's digest of open cases in a channel that asked for it."""
+    service = _service(ctx)
+    req = digest.DigestRequest.model_validate(payload)
+    now = datetime.now(UTC)
+    await _run(ctx, key, lambda: digest.post(service.pool, service.poster, req, now=now))
+
+
+async def purge_old_evidence(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
+    """Scheduled: delete evidence content older than the retention period."""
+    service = _service(ctx)
+    days = service.settings.evidence_retention_days
+    now = datetime.now(UTC)
+    await _run(ctx, key, lambda: retention.purge(service.pool, now=now, days=days))
+
+
 JOBS: dict[str, WorkerCoroutine] = {
     "open_case": open_case,
     "answer_mention": answer_mention,
@@ -116,6 +166,12 @@ JOBS: dict[str, WorkerCoroutine] = {
     "record_feedback": record_feedback,
     "drain_case": drain_case,
     "close_case": close_case,
+    "reopen_case": reopen_case,
+    "search_knowledge": search_knowledge,
+    "add_knowledge": add_knowledge,
+    "remind_stale_case": remind_stale_case,
+    "post_digest": post_digest,
+    "purge_old_evidence": purge_old_evidence,
 }
 
 

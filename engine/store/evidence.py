@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from psycopg.rows import class_row
@@ -83,7 +84,8 @@ def row_label(case_id: int, source_id: str) -> str:
 async def content_of(
     pool: AsyncConnectionPool, evidence_id: int, cipher: EvidenceCipher | None = None
 ) -> bytes | None:
-    """The uploaded bytes of one evidence row (for diffs between versions)."""
+    """The uploaded bytes of one evidence row (for diffs between versions); None once
+    retention purged them (purge_content)."""
     async with pool.connection() as conn:
         cur = await conn.execute(
             "SELECT case_id, source_id, content FROM evidence"
@@ -133,3 +135,25 @@ async def list_for_case(pool: AsyncConnectionPool, case_id: int) -> list[Evidenc
             f"SELECT {_COLUMNS} FROM evidence WHERE case_id = %(c)s ORDER BY id", {"c": case_id}
         )
         return await cur.fetchall()
+
+
+async def purge_content(
+    pool: AsyncConnectionPool, *, before: datetime, now: datetime, note: str, batch: int = 500
+) -> int:
+    """Delete the content of evidence stored before `before` (retention); the row, its report
+    and the case stay, and `note` is added to the summary so every reader says why the bytes
+    are gone. Batches keep row locks short; SKIP LOCKED lets a second purge run alongside."""
+    purged = 0
+    while True:
+        async with pool.connection() as conn:
+            cur = await conn.execute(
+                "WITH old AS (SELECT id FROM evidence"
+                "  WHERE content IS NOT NULL AND created_at < %(before)s"
+                "  ORDER BY created_at LIMIT %(n)s FOR UPDATE SKIP LOCKED)"
+                " UPDATE evidence e SET content = NULL, purged_at = %(now)s,"
+                "  summary = e.summary || %(note)s FROM old WHERE e.id = old.id",
+                {"before": before, "now": now, "note": note, "n": batch},
+            )
+            if cur.rowcount <= 0:
+                return purged
+            purged += cur.rowcount
