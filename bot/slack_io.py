@@ -14,6 +14,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from yarl import URL
 
 from bot import parsing
 from bot.blocks import render
@@ -25,6 +26,11 @@ log = logging.getLogger(__name__)
 
 DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=300, sock_connect=15, sock_read=60)
 CHUNK = 256 * 1024
+# Slack serves files from these domains (and their subdomains, over https): the bot token is
+# sent there and to SLACK_API_URL's own host, never to any other host a file link names.
+SLACK_FILE_DOMAINS = ("slack.com", "slack-edge.com")
+MAX_DOWNLOAD_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 def web_client(token: str | None, base_url: str) -> AsyncWebClient:
@@ -71,6 +77,20 @@ class SlackReplier:
             filename=filename,
             title=title,
         )
+
+    async def post_private(self, channel_id: str, user_id: str, reply: Reply) -> None:
+        await self.client.chat_postEphemeral(channel=channel_id, user=user_id, **render(reply))
+
+    async def link(self, channel_id: str, message_id: str) -> str | None:
+        # A missing link costs only the hyperlink, never the reply that wanted it.
+        try:
+            response = await self.client.chat_getPermalink(
+                channel=channel_id, message_ts=message_id
+            )
+        except SlackApiError as exc:
+            log.warning("no permalink for %s/%s: %s", channel_id, message_id, exc)
+            return None
+        return str(response["permalink"]) if response.get("permalink") else None
 
 
 class SlackThreadHistory:
@@ -128,6 +148,28 @@ def _mb(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
+def is_slack_file_url(url: str, api_url: str) -> bool:
+    """Whether `url` is Slack's to serve, so the bot token may go with the request: https on
+    slack.com or slack-edge.com (or a subdomain), or SLACK_API_URL's scheme and host (and
+    subdomains of it: GovSlack's files, a proxy, the fake workspace in tests)."""
+    try:
+        target, api = URL(url), URL(api_url)
+    except (ValueError, TypeError):
+        return False
+    host = (target.host or "").lower().rstrip(".")
+    api_host = (api.host or "").lower().rstrip(".")
+    if not host:
+        return False
+    same_api_host = host == api_host or host.endswith(f".{api_host}")
+    if same_api_host and target.scheme == api.scheme and target.port == api.port:
+        return True
+    return (
+        target.scheme == "https"
+        and target.port == 443
+        and any(host == d or host.endswith(f".{d}") for d in SLACK_FILE_DOMAINS)
+    )
+
+
 class SlackFileSource:
     """Downloads url_private with the bot token, streamed and capped."""
 
@@ -170,33 +212,53 @@ class SlackFileSource:
         if not file.url:
             raise DownloadFailed(f"Slack gave no download link for {file.name}.")
         headers = {"Authorization": f"Bearer {self.bot_token}"}
+        url = file.url
         try:
-            async with self._http().get(file.url, headers=headers) as response:
-                if response.status != 200:
+            # Redirects are followed here, not by aiohttp, so every hop is checked before
+            # the token goes with it.
+            for _ in range(MAX_DOWNLOAD_REDIRECTS + 1):
+                if not is_slack_file_url(url, str(self.client.base_url)):
                     raise DownloadFailed(
-                        f"Could not download {file.name} from Slack (HTTP {response.status}); "
-                        "try uploading it again."
+                        f"{file.name} was skipped: its link points to "
+                        f"{URL(url).host or url}, not to Slack, and FaultMaven sends its "
+                        "Slack token only to Slack's own file hosts."
                     )
-                if "text/html" in response.headers.get("Content-Type", "") and "html" not in (
-                    file.mimetype or ""
-                ):
-                    raise DownloadFailed(
-                        f"Slack sent a login page instead of {file.name}: the bot could not read "
-                        "the file. Check that the app is in this channel and has the files:read "
-                        "scope."
-                    )
-                chunks: list[bytes] = []
-                received = 0
-                async for chunk in response.content.iter_chunked(CHUNK):
-                    received += len(chunk)
-                    if received > max_bytes:
-                        raise EvidenceRejected(
-                            f"{file.name} is over the {_mb(max_bytes)} limit "
-                            "(FAULTMAVEN_MAX_FILE_MB); upload a smaller slice."
-                        )
-                    chunks.append(chunk)
-        except (aiohttp.ClientError, TimeoutError) as exc:
+                async with self._http().get(
+                    url, headers=headers, allow_redirects=False
+                ) as response:
+                    location = response.headers.get("Location")
+                    if response.status in _REDIRECTS and location:
+                        url = str(response.url.join(URL(location)))
+                        continue
+                    return await self._read(file, response, max_bytes)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise DownloadFailed(
                 f"Could not download {file.name} from Slack ({type(exc).__name__}); try again."
             ) from exc
+        raise DownloadFailed(f"Slack redirected the download of {file.name} too many times.")
+
+    async def _read(self, file: FileRef, response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+        if response.status != 200:
+            raise DownloadFailed(
+                f"Could not download {file.name} from Slack (HTTP {response.status}); "
+                "try uploading it again."
+            )
+        if "text/html" in response.headers.get("Content-Type", "") and "html" not in (
+            file.mimetype or ""
+        ):
+            raise DownloadFailed(
+                f"Slack sent a login page instead of {file.name}: the bot could not read "
+                "the file. Check that the app is in this channel and has the files:read "
+                "scope."
+            )
+        chunks: list[bytes] = []
+        received = 0
+        async for chunk in response.content.iter_chunked(CHUNK):
+            received += len(chunk)
+            if received > max_bytes:
+                raise EvidenceRejected(
+                    f"{file.name} is over the {_mb(max_bytes)} limit "
+                    "(FAULTMAVEN_MAX_FILE_MB); upload a smaller slice."
+                )
+            chunks.append(chunk)
         return b"".join(chunks)

@@ -48,8 +48,13 @@ class SlackFiles(SlackMessages):
         status: int | None = None,
         html_instead: bool = False,
         file_id: str | None = None,
+        url_private: str | None = None,
     ) -> Params:
-        """Store a file and return the Slack-shaped file object."""
+        """Store a file and return the Slack-shaped file object.
+
+        ``url_private`` replaces both download links (a link off Slack, as a forged or
+        tampered event could carry); the file is then not served by the fake.
+        """
         file_id = file_id or self.next_id("F")
         guessed = mimetypes.guess_type(name)[0] or "application/octet-stream"
         filetype = filetype or (name.rsplit(".", 1)[-1].lower() if "." in name else "binary")
@@ -81,8 +86,9 @@ class SlackFiles(SlackMessages):
             "public_url_shared": False,
             "display_as_bot": False,
             "username": "",
-            "url_private": f"{self.root_url}/files/{file_id}/{quoted}",
-            "url_private_download": f"{self.root_url}/files/{file_id}/download/{quoted}",
+            "url_private": url_private or f"{self.root_url}/files/{file_id}/{quoted}",
+            "url_private_download": url_private
+            or f"{self.root_url}/files/{file_id}/download/{quoted}",
             "permalink": f"https://{self.team_domain}.slack.com/files/{user}/{file_id}/{quoted}",
             "permalink_public": f"https://slack-files.com/{self.team_id}-{file_id}-fake",
             "channels": [channel] if channel and channel.startswith("C") else [],
