@@ -8,6 +8,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot import blocks, parsing
 from bot.deps import deps_of
+from bot.listeners.digest_command import on_digest
 from engine.errors import FaultMavenError, UnknownCommand
 from engine.models import CloseCaseRequest
 
@@ -16,6 +17,7 @@ HELP = """*FaultMaven* — troubleshooting copilot. A thread is a case; files in
 • `@FaultMaven <question>` in any thread — open or continue that thread's case and answer
 • Upload logs into a case thread — I analyse them and reply with a summary
 • `/faultmaven close [#id] [resolution]` — close the channel's open case (or case #id)
+• `/faultmaven digest on|off` — a daily list of this channel's open cases
 • `/faultmaven status [#id]` · `/faultmaven list` · `/faultmaven help`"""
 
 
@@ -79,6 +81,7 @@ async def _help(
 
 
 SUBCOMMANDS = {"open": _open, "close": _close, "status": _status, "list": _list, "help": _help}
+SUBCOMMANDS["digest"] = on_digest
 
 
 async def on_command(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
