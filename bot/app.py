@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import BotDeps
+from bot.gate import ChannelGate
 from bot.listeners import actions, commands, events, home
 from engine import logs
 from engine.errors import FaultMavenError
@@ -39,6 +40,7 @@ def build_app(
 
     app.middleware(bind_event_id)
     app.middleware(inject_deps)
+    app.middleware(ChannelGate().middleware)  # channels not enabled stop here
 
     async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:
         """Unexpected errors: log with an id the user can quote, and tell them in the thread."""

@@ -1,4 +1,4 @@
-"""The `faultmaven` command: run, shell, analyze, templates, kb, db."""
+"""The `faultmaven` command: run, shell, analyze, templates, kb, db, audit."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 
+from bot.cli_audit import audit
 from bot.cli_kb import kb_app
 from engine.config import Settings
 from engine.errors import FaultMavenError
@@ -31,6 +32,7 @@ app = typer.Typer(
 db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 app.add_typer(db_app, name="db")
 app.add_typer(kb_app, name="kb")
+app.command("audit")(audit)
 
 
 def _setup_logging(level: str) -> None:

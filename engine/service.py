@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from psycopg_pool import AsyncConnectionPool
 
-from engine.authz import Authorizer
+from engine.authz import Authorizer, NotAllowed
 from engine.case_evidence import CaseEvidence
 from engine.case_turns import CaseTurns, LookAgain, answer_key, summary_key
 from engine.coalesce_local import LocalCaseRuns
@@ -52,7 +52,7 @@ from engine.replies import (
     NoticeReply,
     Reply,
 )
-from engine.store import cases, investigation, messages, replies
+from engine.store import audit, cases, investigation, messages, replies
 from engine.store import evidence as evidence_store
 
 log = logging.getLogger(__name__)
@@ -131,6 +131,7 @@ class CaseService:
             title=title,
             opened_by=req.user,
         )
+        await audit.case_opened(self.pool, case)
         # Now that the case has an id, show it on the root message people will refer to.
         opened = opened.model_copy(
             update={
@@ -155,6 +156,7 @@ class CaseService:
             log.info(
                 "opened case %s for thread %s/%s", case.id, thread.channel_id, thread.thread_ts
             )
+            await audit.case_opened(self.pool, case)
         return case
 
     async def _read_earlier_thread(self, case: Case, mention_ts: str, *, key: str) -> None:
@@ -184,6 +186,11 @@ class CaseService:
         ]
         if files:
             await self.evidence.take(case, files, key=f"{key}:earlier")
+            for m in earlier:
+                if shared := [f for f in m.files if f in files]:
+                    await audit.evidence_added(
+                        self.pool, case, m.user, shared, key=f"{key}:earlier:{m.ts}"
+                    )
 
     # --- conversation ------------------------------------------------------------------
 
@@ -282,6 +289,7 @@ class CaseService:
                 self.pool, case_id=case.id, ts=req.ts, author=req.user, role="user", text=req.text
             )
         reply = await self.evidence.take(case, req.files, key=key)
+        await audit.evidence_added(self.pool, case, req.user, req.files, key=key)
         if reply.accepted and case.status == "open":
             await self.turns.request(case)
         return reply
@@ -311,7 +319,27 @@ class CaseService:
             )
         return open_cases[0]
 
+    async def check_close(self, case: Case, user: str, *, key: str | None = None) -> None:
+        """Raise NotAllowed, kept in the audit log, unless `user` may close `case`
+        (FAULTMAVEN_CLOSE_POLICY)."""
+        try:
+            await self.authz.check_close(case, user, await audit.participants(self.pool, case.id))
+        except NotAllowed as denied:
+            await audit.record(
+                self.pool,
+                actor=user,
+                action=audit.DENIED,
+                case_id=case.id,
+                target=case.channel_id,
+                detail={"asked": denied.action, "policy": self.authz.close_policy},
+                team_id=case.team_id,
+                key=f"denied:{key}" if key else None,
+            )
+            raise
+
     async def close_case(self, req: CloseCaseRequest, *, key: str) -> Reply:
+        if (case := await cases.get(self.pool, req.case_id)) is not None:
+            await self.check_close(case, req.user, key=key)  # the command checked too
         closed = await cases.close(
             self.pool, req.case_id, resolution=req.resolution.strip(), closed_by=req.user
         )

@@ -39,6 +39,8 @@ async def _close(
     deps = deps_of(context)
     case_id, resolution = parsing.case_ref_and_rest(rest)
     case = await deps.service.find_case_to_close(command["channel_id"], case_id)
+    # A refusal (FAULTMAVEN_CLOSE_POLICY) is the ephemeral ack; the case stays open.
+    await deps.service.check_close(case, command["user_id"], key=f"cmd:{command['trigger_id']}")
     await ack(
         **blocks.message(
             f"Closing case #{case.id} ({case.title}); the resolution summary goes in its thread."

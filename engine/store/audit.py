@@ -16,6 +16,8 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, Field
 
+from engine.models import Case, FileRef
+
 CASE_OPEN = "case.open"
 CASE_CLOSE = "case.close"
 EVIDENCE_ADD = "evidence.add"
@@ -43,8 +45,9 @@ async def record(
     detail: dict[str, object] | None = None,
     team_id: str | None = None,
     key: str | None = None,
-) -> None:
-    """Add one entry. With a `key` (the event or job that caused it) a retry adds nothing.
+) -> bool:
+    """Add one entry; False when its `key` (the event or job that caused it) was recorded
+    already, so a retry adds nothing.
 
     Takes a connection so a caller can record inside its own transaction: the action and its
     entry are then kept, or lost, together.
@@ -64,10 +67,39 @@ async def record(
         "key": key,
     }
     if isinstance(pool_or_conn, AsyncConnection):
-        await pool_or_conn.execute(query, params)
-        return
+        cur = await pool_or_conn.execute(query, params)
+        return cur.rowcount == 1
     async with pool_or_conn.connection() as conn:
-        await conn.execute(query, params)
+        cur = await conn.execute(query, params)
+        return cur.rowcount == 1
+
+
+async def case_opened(pool: AsyncConnectionPool, case: Case) -> None:
+    await record(
+        pool,
+        actor=case.opened_by,
+        action=CASE_OPEN,
+        case_id=case.id,
+        target=case.channel_id,
+        detail={"title": case.title},
+        team_id=case.team_id,
+        key=f"case.open:{case.id}",  # once per case, however often a retry gets here
+    )
+
+
+async def evidence_added(
+    pool: AsyncConnectionPool, case: Case, user: str, files: list[FileRef], *, key: str
+) -> None:
+    """Who added evidence: it makes them a participant of the case (engine/authz.py)."""
+    await record(
+        pool,
+        actor=user,
+        action=EVIDENCE_ADD,
+        case_id=case.id,
+        detail={"files": [f.name for f in files]},
+        team_id=case.team_id,
+        key=f"evidence:{key}",
+    )
 
 
 async def recent(

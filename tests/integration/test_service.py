@@ -234,7 +234,7 @@ async def test_close_posts_a_resolution_summary_once(
     assert case is not None
 
     request = CloseCaseRequest(
-        case_id=case.id, user="U2", resolution="raised payments-db pool to 50"
+        case_id=case.id, user="U1", resolution="raised payments-db pool to 50"
     )
     summary = await service.close_case(request, key="close1")
     again = await service.close_case(request, key="close1")  # job retry

@@ -127,8 +127,8 @@ async def test_close_posts_the_resolution_in_the_thread(
     thread = await open_case_by_mention(slack)
 
     envelope = await slack.send_slash_command(
-        text="close raised the payments-db pool to 50", channel_id=CHANNEL, user_id="U0BOB"
-    )
+        text="close raised the payments-db pool to 50", channel_id=CHANNEL, user_id="U0USER"
+    )  # the case's opener
 
     ack = await slack.wait_for_ack(envelope, timeout=10)
     assert "Closing case #" in json.dumps(ack.payload)

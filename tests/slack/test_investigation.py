@@ -369,7 +369,7 @@ async def test_a_button_of_a_closed_case_is_answered_privately(
     # What a client that has not refreshed still shows: the summary with its buttons.
     stale = slack.message(CHANNEL, case.summary)
     closing = await slack.send_slash_command(
-        text=f"close #{case.case_id} raised the payments pool", channel_id=CHANNEL, user_id=BOB
+        text=f"close #{case.case_id} raised the payments pool", channel_id=CHANNEL, user_id=ALICE
     )
     await slack.wait_for_ack(closing, timeout=10)
     closed = await settled_with(slack, case, "✅ resolved")
