@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal, TextIO
 
+from engine.authz import LocalAdmin
 from engine.config import Settings
 from engine.errors import DownloadFailed, EvidenceRejected, FaultMavenError
 from engine.models import (
@@ -255,6 +256,7 @@ async def run_shell(
                     lambda t: print(t, file=stdout, flush=True), settings.data_dir / "files"
                 ),
                 files=LocalFileSource(),
+                directory=LocalAdmin(),  # the terminal's user runs this install
             ),
             stdout,
         )
