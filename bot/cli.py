@@ -69,6 +69,27 @@ def run(
 
 
 @app.command()
+def manifest(
+    http: Annotated[
+        str | None,
+        typer.Option(
+            "--http", metavar="URL", help="HTTP mode: the https URL Slack sends requests to"
+        ),
+    ] = None,
+    file: Annotated[Path | None, typer.Option(help="manifest.yml to start from")] = None,
+) -> None:
+    """Print the Slack app manifest: manifest.yml (socket mode), or with --http the variant
+    for HTTP mode behind a load balancer (Request URL https://<host>/slack/events)."""
+    from bot.http_mode import http_manifest_text, manifest_text
+
+    try:
+        text = manifest_text(file)
+        typer.echo(http_manifest_text(text, http) if http else text, nl=False)
+    except FaultMavenError as exc:
+        _fail(exc.user_message)
+
+
+@app.command()
 def shell() -> None:
     """Chat with the engine in this terminal, no Slack needed."""
     from bot.shell import run_shell

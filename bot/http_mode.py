@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+import yaml
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_server import AsyncSlackAppServer
@@ -128,6 +131,50 @@ class SlackHttpServer:
             self._authorized = True
 
         return check
+
+
+MANIFEST = "manifest.yml"
+HTTP_HEADER = """\
+# FaultMaven's Slack app manifest for HTTP mode (printed by `faultmaven manifest --http URL`):
+# api.slack.com/apps -> Create New App -> From a manifest -> paste this. Install the app, then
+# run every bot process with SLACK_MODE=http, SLACK_BOT_TOKEN (xoxb-..., OAuth & Permissions)
+# and SLACK_SIGNING_SECRET (Basic Information -> App Credentials), the load balancer sending
+# {url} to their SLACK_HTTP_PORT.
+"""
+
+
+def manifest_text(path: Path | None = None) -> str:
+    """manifest.yml: `path`, else the one in the current directory, else the checkout's."""
+    candidates = [path] if path else [Path.cwd() / MANIFEST, Path(__file__).parents[1] / MANIFEST]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8")
+    raise ConfigurationError(
+        f"No {MANIFEST} found (looked at {', '.join(str(c) for c in candidates)}): run this "
+        "in a FaultMaven checkout, or give the file with --file."
+    )
+
+
+def request_url(url: str) -> str:
+    """The Request URL Slack is given: https only (Slack refuses others), /slack/events when
+    only a host is given."""
+    parts = urlsplit(url.strip())
+    if parts.scheme != "https" or not parts.hostname:
+        raise ConfigurationError(
+            f"{url!r} is not an https URL: Slack only sends requests to https://, e.g. "
+            f"https://faultmaven.example.com{EVENTS_PATH}."
+        )
+    if parts.path in ("", "/"):
+        parts = parts._replace(path=EVENTS_PATH)
+    return urlunsplit(parts)
+
+
+def http_manifest_text(text: str, url: str) -> str:
+    """The HTTP-mode variant of manifest.yml's `text`, sending everything to `url`."""
+    url = request_url(url)
+    manifest = http_manifest(yaml.safe_load(text), url)
+    body = yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, width=100)
+    return HTTP_HEADER.format(url=url) + body
 
 
 def http_manifest(manifest: dict[str, Any], url: str) -> dict[str, Any]:
