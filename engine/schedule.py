@@ -20,11 +20,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from psycopg_pool import AsyncConnectionPool
+from pydantic import BaseModel
 
 from engine import digest, reminders
 from engine.config import Settings
@@ -55,6 +56,10 @@ class Schedule:
         self.clock = clock
         self.scheduler: AsyncIOScheduler | None = None
         self._running: set[asyncio.Task[object]] = set()
+        # Ids this process already submitted (or saw taken) today: a channel's digest is due
+        # all day, and asking Redis again every tick would only log refusals.
+        self._submitted: set[str] = set()
+        self._submitted_on: date | None = None
 
     # --- ticks: what is due now, enqueued under ids that name its period ---------------
 
@@ -66,7 +71,7 @@ class Schedule:
             self.pool, now=now, stale_after_h=self.settings.stale_after_h
         ):
             key = reminder_key(req.case_id, req.stamp)
-            enqueued += await self.queue.submit("remind_stale_case", req, dedup_key=key)
+            enqueued += await self._submit("remind_stale_case", req, key, now)
         return enqueued
 
     async def tick_digests(self, now: datetime | None = None) -> int:
@@ -77,19 +82,27 @@ class Schedule:
             self.pool, now=now, hour_utc=self.settings.digest_hour_utc
         ):
             key = digest.digest_key(req.channel_id, req.day)
-            enqueued += await self.queue.submit("post_digest", req, dedup_key=key)
+            enqueued += await self._submit("post_digest", req, key, now)
         return enqueued
 
     async def tick_retention(self, now: datetime | None = None) -> bool:
         """Enqueue today's purge of old evidence content (none when kept forever)."""
         if self.settings.evidence_retention_days <= 0:
             return False
-        day = (now or self.clock()).date()
-        return await self.queue.submit(
-            "purge_old_evidence",
-            RetentionRequest(day=day),
-            dedup_key=f"retention:{day.isoformat()}",
-        )
+        now = now or self.clock()
+        key = f"retention:{now.date().isoformat()}"
+        return await self._submit("purge_old_evidence", RetentionRequest(day=now.date()), key, now)
+
+    async def _submit(self, job: str, req: BaseModel, key: str, now: datetime) -> bool:
+        """Enqueue `job` under the id `key` unless any process did (the Redis claim decides);
+        True when this call enqueued it."""
+        if self._submitted_on != now.date():
+            self._submitted, self._submitted_on = set(), now.date()
+        if key in self._submitted:
+            return False
+        enqueued = await self.queue.submit(job, req, dedup_key=key)
+        self._submitted.add(key)
+        return enqueued
 
     # --- running in a process ----------------------------------------------------------
 
@@ -113,6 +126,8 @@ class Schedule:
                 coalesce=True,
                 misfire_grace_time=None,
             )
+        # apscheduler logs every run at INFO: three lines a minute of nothing to read.
+        logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
         scheduler.start()
         self.scheduler = scheduler
         log.info(
