@@ -59,7 +59,7 @@ MISSING_TOKENS = (
     "`faultmaven shell`."
 )
 MISSING_HTTP_SETTINGS = (
-    "FaultMaven cannot take Slack requests (SLACK_MODE=http): {missing} {verb} not set. Create "
+    "FaultMaven cannot connect to Slack (SLACK_MODE=http): {missing} {verb} not set. Create "
     "the Slack app from the manifest printed by `faultmaven manifest --http "
     "https://<your host>/slack/events`, install it to your workspace, then set SLACK_BOT_TOKEN "
     "(the xoxb- token under OAuth & Permissions) and SLACK_SIGNING_SECRET (the Signing Secret "

@@ -12,13 +12,16 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from psycopg_pool import AsyncConnectionPool
 from pydantic import SecretStr
+from typer.testing import CliRunner
 
+from bot.cli import app as cli
 from bot.runtime import Role, SlackProcess
 from engine import metrics
 from engine.config import Settings
@@ -149,11 +152,58 @@ async def test_a_signed_mention_is_answered_in_its_thread_and_metered(
 async def test_saving_the_request_url_passes_slacks_challenge(
     slack: FakeSlackHttp, start_http_bot: StartHttpBot
 ) -> None:
-    await start_http_bot()
+    bot = await start_http_bot()
     sent = await slack.verify_url()
     assert sent.status == 200
     challenge = json.loads(slack.deliveries[-1].text)
     assert challenge["challenge"] and challenge == {"challenge": challenge["challenge"]}
+
+    await bot.stop()  # the endpoint closes with the process: the balancer tries another
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await slack.verify_url()
+
+
+def run_cli(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict[str, str], *args: str
+) -> str:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    for var in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_MODE"):
+        monkeypatch.delenv(var, raising=False)
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    result = CliRunner().invoke(cli, ["run", *args])
+    assert result.exit_code == 2, result.output
+    return " ".join(result.output.split())
+
+
+def test_http_mode_asks_for_the_signing_secret_not_the_app_token(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    nothing = run_cli(monkeypatch, tmp_path, {"SLACK_MODE": "http"})
+    assert "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set" in nothing
+    assert "SLACK_APP_TOKEN" not in nothing and "faultmaven manifest --http" in nothing
+    no_secret = run_cli(monkeypatch, tmp_path, {"SLACK_MODE": "http", "SLACK_BOT_TOKEN": "xoxb-1"})
+    assert "SLACK_SIGNING_SECRET is not set" in no_secret
+    assert "Signing Secret under Basic Information" in no_secret
+    # A worker takes no requests: it needs the bot token only.
+    worker = run_cli(monkeypatch, tmp_path, {"SLACK_MODE": "http"}, "--role", "worker")
+    first_sentence = worker.split(".")[0]
+    assert "SLACK_BOT_TOKEN is not set" in first_sentence
+    assert "SLACK_SIGNING_SECRET" not in first_sentence
+
+
+def test_http_mode_wants_a_port_apart_from_the_operations_endpoints(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    env = {
+        "SLACK_MODE": "http",
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "s3cret",
+        "SLACK_HTTP_PORT": "8080",
+        "FAULTMAVEN_HTTP_PORT": "8080",
+    }
+    clash = run_cli(monkeypatch, tmp_path, env)
+    assert "SLACK_HTTP_PORT and FAULTMAVEN_HTTP_PORT are both 8080" in clash
 
 
 async def test_a_bad_signature_is_refused_and_nothing_is_done(
