@@ -81,12 +81,15 @@ async def test_a_quiet_case_is_reminded_once_per_quiet_spell_by_many_workers(
     )
     assert "Still investigating? `/faultmaven close #" in first.params["text"]
 
-    # A message in the thread starts a new quiet spell, which is reminded in turn; by then
-    # every process has ticked through the first spell many times.
+    # A message in the thread starts a new quiet spell, reminded in turn no sooner than its
+    # three seconds later; by then every process has ticked through the first spell about ten
+    # times, so a second reminder of it would have been posted before.
     message = slack.message_event("rolled back, watching", channel=CHANNEL, thread_ts=thread)
+    sent = slack.now()
     await slack.send_event(message)
-    await slack.wait_for_call(
+    second = await slack.wait_for_call(
         "chat.postMessage", lambda c: is_reminder(c.params, thread) and c.at > first.at, timeout=30
     )
+    assert second.at >= sent + 2.5, "the second reminder answers the new quiet spell"
     reminders = [m for m in slack.posted_messages(CHANNEL, thread) if is_reminder(m, thread)]
     assert len(reminders) == 2, [m["text"][:50] for m in reminders]
