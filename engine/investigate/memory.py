@@ -34,6 +34,7 @@ from engine.investigate.prompting import (
     HistoryView,
     MessageView,
     StateView,
+    attr,
     build_messages,
     case_view,
     evidence_details,
@@ -375,7 +376,7 @@ def _mandatory(
     )
     files = [
         EvidenceView(
-            name=quote(e.name, 200),
+            name=attr(e.name, 200),
             summary=quote(e.summary, clip.summary_chars),
             details=[],
             more=total,  # "(N more detail lines not shown)" until details are chosen

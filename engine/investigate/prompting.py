@@ -1,9 +1,12 @@
 """Render the LLM prompt from Jinja templates (StrictUndefined: a missing field is a bug).
 
-The case state, messages and evidence are quoted data: they go inside <case_state>,
-<case_history> and <evidence> tags, and anything in them that looks like one of those tags is
-neutralised so a file cannot close the data block and speak as instructions. What people typed
-is redacted before it is clipped, so clipping can never cut a secret in half and let it through.
+The case, its state, messages and evidence are quoted data: they go inside <case>,
+<case_state>, <case_history> (one <message> each) and <evidence> tags, and anything in them that
+looks like one of those tags (or a chat-template token such as <|im_start|>) is neutralised, so
+a file or a message cannot close its data block, forge another message, or speak as
+instructions. Attribute values (file names, authors) are flattened to one line without quotes
+or brackets. The system prompt is fixed text: nothing from a case ever goes into it. What people
+typed is redacted before it is clipped, so clipping can never cut a secret in half.
 
 `build_messages` is the full prompt (every message, every detail); `engine.investigate.memory`
 builds the same prompt within a token budget from the views below.
@@ -33,7 +36,12 @@ _env = Environment(
     autoescape=False,
     keep_trailing_newline=False,
 )
-_DATA_TAG = re.compile(r"<(/?)\s*(case_state|case_history|evidence)", re.IGNORECASE)
+_DATA_TAG = re.compile(
+    r"<\s*(/?)\s*(case_state|case_history|case|evidence|message)\b", re.IGNORECASE
+)
+# Chat-template control tokens of open models (<|im_start|>, <|system|>, <|eot_id|>): a server
+# that renders the chat into one string must not read them in data as a turn boundary.
+_CONTROL = re.compile(r"<\|")
 # Shown first: what the team settled, then what is still open; ruled-out ones last.
 _STATUS_ORDER = {"confirmed": 0, "testing": 1, "proposed": 2, "ruled_out": 3}
 
@@ -41,7 +49,15 @@ _STATUS_ORDER = {"confirmed": 0, "testing": 1, "proposed": 2, "ruled_out": 3}
 def quote(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     """Data as it may appear inside a tag block: no tag look-alikes, bounded length."""
     text = _DATA_TAG.sub(lambda m: f"‹{m.group(1)}{m.group(2)}", text)
+    text = _CONTROL.sub("‹|", text)
     return text if len(text) <= limit else text[:limit] + " …[truncated]"
+
+
+def attr(text: str, limit: int) -> str:
+    """A tag attribute's value (a file name, an author): one line with no double quote or
+    angle bracket, so it cannot end its attribute or its tag."""
+    flat = " ".join(text.split()).replace('"', "'").replace("<", "‹").replace(">", "›")
+    return flat if len(flat) <= limit else flat[:limit] + "…"
 
 
 def evidence_details(item: Evidence, limit: int = MAX_GROUPS_PER_FILE) -> list[str]:
@@ -134,7 +150,7 @@ def case_view(case: Case, redactor: Redactor) -> CaseView:
     return CaseView(
         id=case.id,
         title=typed(redactor, case.title, 200),
-        opened_by=quote(case.opened_by, 80),
+        opened_by=attr(case.opened_by, 80),
         status=case.status,
     )
 
@@ -143,7 +159,7 @@ def message_view(message: Message, text: str) -> MessageView:
     """`text` is the message's text as it will be shown (already redacted and quoted)."""
     return MessageView(
         when=message.created_at.strftime("%H:%M"),
-        author=quote(message.author, 80),
+        author=attr(message.author, 80),
         role=message.role,
         text=text,
     )
@@ -223,7 +239,7 @@ def build_messages(
         HistoryView([message_view(m, typed(redactor, m.text)) for m in history]),
         [
             EvidenceView(
-                name=quote(e.name, 200),
+                name=attr(e.name, 200),
                 summary=quote(e.summary),
                 details=[quote(d) for d in evidence_details(e)],
             )
