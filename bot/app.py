@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import BotDeps
 from bot.gate import ChannelGate
-from bot.listeners import actions, commands, events, home
+from bot.listeners import actions, commands, events, home, knowledge
 from engine import logs
 from engine.errors import FaultMavenError
 
@@ -60,4 +60,5 @@ def build_app(
     commands.register(app)
     home.register(app)
     actions.register(app)
+    knowledge.register(app)
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.ids import ActionId, hypothesis_value
+from bot.ids import ActionId, document_value, hypothesis_value
 from engine import wording
 from engine.case_summary import PHASE_LABELS, describe_line
 from engine.models import CaseStats
@@ -16,6 +16,7 @@ from engine.replies import (
     CaseSummaryReply,
     EvidenceReply,
     HypothesisLine,
+    KnowledgeReply,
     NoticeReply,
     Reply,
 )
@@ -25,7 +26,7 @@ Block = dict[str, Any]
 
 # Slack's own markup that must survive escaping: user/channel mentions, specials, links.
 _SLACK_TOKEN = re.compile(
-    r"<(?:[@#][A-Z0-9]+(?:\|[^<>]*)?|![a-z][^<>]*|(?:https?|mailto):[^<>\s]+)>"
+    r"<(?:[@#][A-Z0-9]+(?:\|[^<>]*)?|![a-z][^<>]*|(?:https?|mailto):[^<>\s|]+(?:\|[^<>]*)?)>"
 )
 
 
@@ -101,6 +102,8 @@ def render(reply: Reply) -> dict[str, Any]:
         blocks = [*_sections(reply.text)]
     elif isinstance(reply, NoticeReply):
         blocks = _sections(("⚠️ " if reply.is_error else "") + reply.text)
+    elif isinstance(reply, KnowledgeReply):
+        blocks = knowledge_blocks(reply)
     return {"text": escape_mrkdwn(reply.text)[:SECTION_LIMIT], "blocks": blocks[:50]}
 
 
@@ -161,6 +164,31 @@ def summary_blocks(reply: CaseSummaryReply) -> list[Block]:
     return blocks
 
 
+def knowledge_blocks(reply: KnowledgeReply) -> list[Block]:
+    """Cited documents, one section each (snippet under it), with Helpful / Outdated on the
+    ones people can judge: votes weigh the document in later searches."""
+    blocks: list[Block] = [_section(f"*{escape_mrkdwn(reply.heading)}*")]
+    if not reply.lines:
+        return _sections(reply.text)
+    for line in reply.lines[:12]:
+        blocks.append(_section(escape_mrkdwn(line.text)[:SECTION_LIMIT]))
+        if line.snippet:
+            blocks.append(_context(escape_mrkdwn(line.snippet)))
+        if line.votable:
+            value = document_value(line.document_id, reply.case_id)
+            blocks.append(
+                {
+                    "type": "actions",
+                    "block_id": f"knowledge:{line.document_id}",
+                    "elements": [
+                        _button("👍 Helpful", ActionId.KNOWLEDGE_HELPFUL, value),
+                        _button("👎 Outdated", ActionId.KNOWLEDGE_OUTDATED, value),
+                    ],
+                }
+            )
+    return blocks
+
+
 def user_ref(user_id: str) -> str:
     """How a user id reads in Slack: a mention that renders as their name."""
     return f"<@{user_id}>" if user_id else "someone"
@@ -180,20 +208,3 @@ def case_list(stats: list[CaseStats], *, empty: str) -> dict[str, Any]:
 def message(text: str) -> dict[str, Any]:
     """A plain mrkdwn message (acks, notices): escaped fallback text plus sections."""
     return {"text": escape_mrkdwn(text)[:SECTION_LIMIT], "blocks": _sections(text)}
-
-
-def home_view(stats: list[CaseStats]) -> dict[str, Any]:
-    blocks: list[Block] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "FaultMaven"}},
-        _section("Open a case with `/faultmaven open <title>` or mention me in any thread."),
-        {"type": "divider"},
-    ]
-    if stats:
-        blocks.append(_section(f"*Open cases ({len(stats)})*"))
-        blocks.extend(
-            _section(escape_mrkdwn(f"• {case_line(s)} in <#{s.case.channel_id}>"))
-            for s in stats[:40]
-        )
-    else:
-        blocks.append(_section("_No open cases._"))
-    return {"type": "home", "blocks": blocks[:100]}

@@ -8,6 +8,8 @@ from enum import StrEnum
 class ActionId(StrEnum):
     CONFIRM_HYPOTHESIS = "hypothesis_confirm"
     RULE_OUT_HYPOTHESIS = "hypothesis_rule_out"
+    KNOWLEDGE_HELPFUL = "knowledge_helpful"
+    KNOWLEDGE_OUTDATED = "knowledge_outdated"
 
 
 # A button's value: which hypothesis of which case. Slack caps values at 2000 characters.
@@ -16,3 +18,15 @@ VALUE_SEPARATOR = "|"
 
 def hypothesis_value(case_id: int, key: str) -> str:
     return f"{case_id}{VALUE_SEPARATOR}{key}"[:2000]
+
+
+def document_value(document_id: int, case_id: int | None) -> str:
+    """A Helpful / Outdated button's value: the document, and the case it was cited in."""
+    return f"{document_id}{VALUE_SEPARATOR}{case_id or ''}"
+
+
+def parse_document_value(value: str) -> tuple[int, int | None] | None:
+    document, _, case = value.partition(VALUE_SEPARATOR)
+    if not document.isdigit() or (case and not case.isdigit()):
+        return None
+    return int(document), int(case) if case else None

@@ -194,9 +194,13 @@ class SlackProcess:
             directory=SlackDirectory(client),
         )
         worker_task: asyncio.Task[None] | None = None
+        knowledge_task: asyncio.Task[None] | None = None
         try:
             if self.role in ("all", "worker"):
                 await service.llm.warm_up()
+                # The starter runbooks load in the background: the worker takes jobs at
+                # once, and a search before they are in finds what is there.
+                knowledge_task = asyncio.create_task(_prepare_knowledge(service))
                 self.worker = make_worker(service, backends.redis, settings)
                 worker_task = asyncio.create_task(self.worker.async_run())
                 self.readiness.provide("worker", health.task_running(worker_task, "worker"))
@@ -206,6 +210,10 @@ class SlackProcess:
                 await self._take_events(BotDeps(service, JobQueue(backends.redis)), client)
             await self.stopping.wait()
         finally:
+            if knowledge_task is not None:
+                knowledge_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await knowledge_task
             await self._shutdown(worker_task)
             await files.close()
             await backends.close()
@@ -247,6 +255,14 @@ class SlackProcess:
             with contextlib.suppress(asyncio.CancelledError):
                 await worker_task
             await self.worker.close()
+
+
+async def _prepare_knowledge(service: CaseService) -> None:
+    """Starter runbooks and re-embedding; a failure costs knowledge, never the worker."""
+    try:
+        await service.knowledge.prepare()
+    except Exception:
+        log.exception("knowledge not prepared (starter runbooks, re-embedding)")
 
 
 async def run_process(settings: Settings, role: Role) -> None:

@@ -83,6 +83,12 @@ class TerminalReplier:
         await asyncio.to_thread(path.write_bytes, content)
         self.write(f"[{title}: {path}]")
 
+    async def post_private(self, channel_id: str, user_id: str, reply: Reply) -> None:
+        self.write(format_reply(reply))  # a terminal has one reader
+
+    async def link(self, channel_id: str, message_id: str) -> str | None:
+        return None
+
 
 class LocalFileSource:
     """Reads files named on the command line; FileRef.url holds the path."""

@@ -25,7 +25,7 @@ from engine.evidence.redact import Redactor
 from engine.investigate.llm import LLM
 from engine.investigate.result import Investigation
 from engine.investigate.turn import TurnInput, TurnOutcome, run_turn
-from engine.models import Case, Message
+from engine.models import Case, Evidence, Message
 from engine.ports import CaseRunCoalescer
 from engine.posting import Poster
 from engine.replies import AnswerReply, NoticeReply
@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 # Schedules another drain of a case after a delay (a deferred job in Slack mode).
 LookAgain = Callable[[int, float], Awaitable[None]]
+# Finds (and shows in the thread) knowledge that looks like the case: one line per document.
+FindRelated = Callable[[Case, Investigation | None, list[Evidence]], Awaitable[list[str]]]
 
 
 def summary_key(case_id: int) -> str:
@@ -58,8 +60,10 @@ class CaseTurns:
         redactor: Redactor,
         runs: CaseRunCoalescer,
         look_again: LookAgain | None = None,
+        related: FindRelated | None = None,
     ) -> None:
         self.pool = pool
+        self.related = related
         self.settings = settings
         self.poster = poster
         self.llm = llm
@@ -125,6 +129,7 @@ class CaseTurns:
             questions=await messages.unanswered_questions(self.pool, case_id),
         )
         shown = previous.result if previous else None
+        given.related = await self._related(case, shown, given.evidence)
 
         async def progress(status: str) -> None:
             # Progress is a courtesy: a chat hiccup here must not cost the turn itself.
@@ -169,6 +174,18 @@ class CaseTurns:
         # summary must then say resolved, not the phase this turn started from.
         now = await cases.get(self.pool, case_id) or case
         await self.show_summary(now, outcome.result, footer=outcome.footer)
+
+    async def _related(
+        self, case: Case, result: Investigation | None, evidence: list[Evidence]
+    ) -> list[str]:
+        # Knowledge is a help, not a step the turn depends on: a failure costs only the hint.
+        if self.related is None:
+            return []
+        try:
+            return await self.related(case, result, evidence)
+        except Exception:
+            log.exception("case %s: related knowledge not looked up", case.id)
+            return []
 
     async def _tell(
         self,

@@ -27,9 +27,12 @@ from engine.models import (
     CloseCaseRequest,
     FeedbackRequest,
     FilesRequest,
+    KnowledgeAddRequest,
+    KnowledgeSearchRequest,
     MentionRequest,
     MessageRequest,
     OpenCaseRequest,
+    ReopenCaseRequest,
     ThreadRef,
 )
 from engine.replies import NoticeReply
@@ -109,6 +112,22 @@ async def close_case(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
     await _run(ctx, key, lambda: _service(ctx).close_case(req, key=key))
 
 
+async def reopen_case(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
+    req = ReopenCaseRequest.model_validate(payload)
+    await _run(ctx, key, lambda: _service(ctx).reopen_case(req, key=key))
+
+
+async def search_knowledge(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
+    """`/faultmaven search`: embedding the query takes the model, so it runs here."""
+    req = KnowledgeSearchRequest.model_validate(payload)
+    await _run(ctx, key, lambda: _service(ctx).knowledge_desk.search(req))
+
+
+async def add_knowledge(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
+    req = KnowledgeAddRequest.model_validate(payload)
+    await _run(ctx, key, lambda: _service(ctx).knowledge_desk.add(req, key=key))
+
+
 async def remind_stale_case(ctx: Ctx, key: str, payload: dict[str, Any]) -> None:
     """Scheduled (engine/schedule.py): a nudge in the thread of a case gone quiet."""
     service = _service(ctx)
@@ -147,6 +166,9 @@ JOBS: dict[str, WorkerCoroutine] = {
     "record_feedback": record_feedback,
     "drain_case": drain_case,
     "close_case": close_case,
+    "reopen_case": reopen_case,
+    "search_knowledge": search_knowledge,
+    "add_knowledge": add_knowledge,
     "remind_stale_case": remind_stale_case,
     "post_digest": post_digest,
     "purge_old_evidence": purge_old_evidence,

@@ -170,3 +170,39 @@ class CloseCaseRequest(BaseModel):
     case_id: int
     user: str
     resolution: str = ""
+
+
+class ReopenCaseRequest(BaseModel):
+    case_id: int
+    user: str
+    reason: str = ""
+
+
+class KnowledgeSearchRequest(BaseModel):
+    """`/faultmaven search <text>`: results go privately to whoever asked."""
+
+    channel_id: str
+    user: str
+    query: str
+    k: int = 5
+
+
+class KnowledgeAddRequest(BaseModel):
+    """`/faultmaven kb add [--global] <url|text>`, or files shared with `kb add`."""
+
+    channel_id: str
+    user: str
+    text: str = ""
+    scope: Literal["channel", "global"] = "channel"
+    thread_ts: str | None = Field(default=None, description="where files were shared")
+    files: list[FileRef] = Field(default_factory=list)
+
+
+class KnowledgeVoteRequest(BaseModel):
+    """A Helpful / Outdated button on a cited document."""
+
+    document_id: int
+    user: str
+    verdict: Literal["helpful", "outdated"]
+    channel_id: str
+    case_id: int | None = None

@@ -32,6 +32,14 @@ class Replier(Protocol):
         """Share a file (a chart, a report) where people read the case."""
         ...
 
+    async def post_private(self, channel_id: str, user_id: str, reply: Reply) -> None:
+        """Show a reply to one person only (Slack: an ephemeral message)."""
+        ...
+
+    async def link(self, channel_id: str, message_id: str) -> str | None:
+        """A link people can open to a message (Slack: its permalink); None when there is none."""
+        ...
+
 
 class CaseRunCoalescer(Protocol):
     """One investigation run per case at a time; input arriving during a run is coalesced

@@ -85,6 +85,32 @@ class NoticeReply(BaseModel):
     is_error: bool = False
 
 
+class KnowledgeLine(BaseModel):
+    """One cited document: a past case or a runbook, with a link where there is one."""
+
+    document_id: int
+    kind: Literal["case", "runbook", "note"]
+    text: str = Field(description="one line, Slack mrkdwn, the link included")
+    snippet: str = ""
+    votable: bool = Field(default=False, description="offers Helpful / Outdated buttons")
+
+
+class KnowledgeReply(BaseModel):
+    """Past cases and runbooks: related to a case (in its thread) or found by a search."""
+
+    kind: Literal["knowledge"] = "knowledge"
+    case_id: int | None = None
+    heading: str
+    lines: list[KnowledgeLine] = Field(default_factory=list)
+    text: str
+
+
 Reply = (
-    CaseOpenedReply | AnswerReply | EvidenceReply | CaseSummaryReply | CaseClosedReply | NoticeReply
+    CaseOpenedReply
+    | AnswerReply
+    | EvidenceReply
+    | CaseSummaryReply
+    | CaseClosedReply
+    | NoticeReply
+    | KnowledgeReply
 )

@@ -15,6 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from engine.authz import Authorizer, NotAllowed
 from engine.case_evidence import CaseEvidence
+from engine.case_knowledge import CaseKnowledge, postmortem_filename
 from engine.case_turns import CaseTurns, LookAgain, answer_key, summary_key
 from engine.coalesce_local import LocalCaseRuns
 from engine.config import Settings
@@ -25,16 +26,21 @@ from engine.intake import EvidenceIntake
 from engine.investigate.feedback import corrections_in
 from engine.investigate.llm import LLM
 from engine.investigate.resolution import resolution_summary
-from engine.investigate.result import Hypothesis
+from engine.investigate.result import Hypothesis, Investigation
+from engine.knowledge.base import KnowledgeBase
+from engine.knowledge.related import as_next_step
+from engine.knowledge_desk import KnowledgeDesk
 from engine.models import (
     Case,
     CaseStats,
     CloseCaseRequest,
+    Evidence,
     FeedbackRequest,
     FilesRequest,
     MentionRequest,
     MessageRequest,
     OpenCaseRequest,
+    ReopenCaseRequest,
     ThreadRef,
 )
 from engine.ports import (
@@ -100,6 +106,11 @@ class CaseService:
         self.history = history
         self.poster = Poster(pool, replier)
         self.evidence = CaseEvidence(pool, self.intake, self.poster)
+        self.knowledge = KnowledgeBase(pool, settings)
+        self.case_knowledge = CaseKnowledge(pool, self.knowledge, self.poster, user_ref=user_ref)
+        self.knowledge_desk = KnowledgeDesk(
+            pool, settings, self.knowledge, self.poster, self.authz, files
+        )
         self.turns = CaseTurns(
             pool,
             settings,
@@ -108,7 +119,15 @@ class CaseService:
             redactor=self.redactor,
             runs=runs or LocalCaseRuns(),
             look_again=look_again,
+            related=self._related_steps,
         )
+
+    async def _related_steps(
+        self, case: Case, result: Investigation | None, evidence: list[Evidence]
+    ) -> list[str]:
+        """Show knowledge that looks like the case in its thread; return it as next steps."""
+        items = await self.case_knowledge.show_related(case, result, evidence)
+        return [as_next_step(item) for item in items]
 
     # --- opening -----------------------------------------------------------------------
 
@@ -361,7 +380,9 @@ class CaseService:
                 history=history,
                 evidence=evidence,
                 user_ref=self.user_ref,
-            ),
+            )
+            + f"\n📝 Postmortem: {postmortem_filename(closed)} below. It is saved as knowledge, "
+            "so the next case that looks like this one will find it.",
         )
         await self.poster.post_once(
             f"close:{key}", closed.channel_id, summary, closed.thread_ts, closed.id
@@ -369,7 +390,29 @@ class CaseService:
         if await replies.find(self.pool, summary_key(closed.id)) is not None:
             last = await investigation.last_turn(self.pool, closed.id)
             await self.turns.show_summary(closed, last.result if last else None)
+        await self.case_knowledge.closed(closed, req.user)
         return summary
+
+    async def reopen_case(self, req: ReopenCaseRequest, *, key: str) -> None:
+        """Open a resolved case again: its thread hears so, its stored postmortem is marked
+        as not having held, and a turn re-plans from the evidence."""
+        case = await cases.reopen(self.pool, req.case_id, reopened_by=req.user)
+        if case is None:
+            case = await cases.get(self.pool, req.case_id)
+            if case is None:
+                raise CaseNotFound(f"There is no case #{req.case_id}.")
+            if await replies.find(self.pool, f"reopen:{key}") is None:
+                raise CaseNotFound(f"Case #{case.id} is already open.")
+        notice = NoticeReply(
+            text=f"🔁 Case #{case.id} reopened by {self.user_ref(req.user)}"
+            + (f": {req.reason}" if req.reason.strip() else ".")
+            + " Its postmortem is marked as not having held."
+        )
+        await self.poster.post_once(
+            f"reopen:{key}", case.channel_id, notice, case.thread_ts, case.id
+        )
+        await self.case_knowledge.reopened(case, req.user)
+        await self.turns.request(case)
 
     # --- reading -----------------------------------------------------------------------
 
@@ -379,6 +422,9 @@ class CaseService:
         return await cases.stats(
             self.pool, await cases.list_open(self.pool, channel_id=channel_id, team_id=team_id)
         )
+
+    async def recent_resolutions(self, channel_ids: list[str] | None) -> list[Case]:
+        return await cases.recently_closed(self.pool, channel_ids=channel_ids)
 
     async def case_stats(self, case_id: int) -> CaseStats:
         case = await cases.get(self.pool, case_id)

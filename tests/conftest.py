@@ -137,7 +137,8 @@ async def redis(redis_url: str) -> AsyncIterator[ArqRedis]:
 
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str, redis_url: str) -> Settings:
-    """Settings for one test: its own database, no LLM, short job timeouts."""
+    """Settings for one test: its own database, no LLM, short job timeouts, and no starter
+    runbooks (a test that wants knowledge adds what it needs, or turns them on)."""
     values: dict[str, Any] = {
         "database_url": db_url,
         "redis_url": redis_url,
@@ -146,5 +147,6 @@ def settings(tmp_path: Path, db_url: str, redis_url: str) -> Settings:
         "llm_fallback_models": [],
         "FAULTMAVEN_JOB_TIMEOUT_S": 20,
         "FAULTMAVEN_SHUTDOWN_GRACE_S": 5,
+        "FAULTMAVEN_STARTER_KNOWLEDGE": False,
     }
     return Settings(_env_file=None, **values)

@@ -1,4 +1,5 @@
-"""`/faultmaven` subcommands: open, close, status, list, help."""
+"""`/faultmaven` subcommands: open, close, status, list, help (knowledge ones in
+bot/listeners/knowledge.py, digest in digest_command.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot import blocks, parsing
 from bot.deps import deps_of
+from bot.listeners import knowledge
 from bot.listeners.digest_command import on_digest
 from engine.errors import FaultMavenError, UnknownCommand
 from engine.models import CloseCaseRequest
@@ -17,6 +19,9 @@ HELP = """*FaultMaven* — troubleshooting copilot. A thread is a case; files in
 • `@FaultMaven <question>` in any thread — open or continue that thread's case and answer
 • Upload logs into a case thread — I analyse them and reply with a summary
 • `/faultmaven close [#id] [resolution]` — close the channel's open case (or case #id)
+• `/faultmaven reopen #id [why]` — the fix did not hold: open a resolved case again
+• `/faultmaven search <text>` — runbooks, team notes and past cases (only you see the results)
+• `/faultmaven kb add [--global] <url|text>` — add knowledge (or share a file with `kb add`)
 • `/faultmaven digest on|off` — a daily list of this channel's open cases
 • `/faultmaven status [#id]` · `/faultmaven list` · `/faultmaven help`"""
 
@@ -84,6 +89,7 @@ async def _help(
 
 SUBCOMMANDS = {"open": _open, "close": _close, "status": _status, "list": _list, "help": _help}
 SUBCOMMANDS["digest"] = on_digest
+SUBCOMMANDS.update(search=knowledge.search, kb=knowledge.kb, reopen=knowledge.reopen)
 
 
 async def on_command(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:

@@ -11,17 +11,38 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot import parsing
 from bot.deps import deps_of
+from bot.knowledge_parsing import shared_kb_add
 
 
 async def on_mention(body: dict[str, Any], context: AsyncBoltContext) -> None:
+    if await _kb_add(body, context):
+        return
     await deps_of(context).queue.submit(
         "answer_mention", parsing.mention_request(body), dedup_key=parsing.event_id(body)
     )
 
 
+async def _kb_add(body: dict[str, Any], context: AsyncBoltContext) -> bool:
+    """Files shared with the message `kb add`: knowledge, not evidence. True when it was."""
+    request = shared_kb_add(body)
+    if request is None:
+        return False
+    await deps_of(context).queue.submit("add_knowledge", request, dedup_key=parsing.event_id(body))
+    return True
+
+
 async def on_message(
     body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
 ) -> None:
+    mentioned = parsing.mentions_user(event, context.bot_user_id)
+    in_dm = event.get("channel_type") == "im"
+    # A mention outside a DM also fires app_mention, whose listener takes its `kb add`.
+    if (
+        event.get("subtype") == "file_share"
+        and (in_dm or not mentioned)
+        and await _kb_add(body, context)
+    ):
+        return
     if parsing.is_direct_question(event):
         # No app_mention fires in a DM: every message there is addressed to the bot.
         await deps_of(context).queue.submit(
@@ -30,7 +51,7 @@ async def on_message(
         return
     if not parsing.is_person_in_thread(event) and event.get("subtype") != "file_share":
         return
-    if parsing.mentions_user(event, context.bot_user_id):
+    if mentioned:
         return  # the app_mention event for this message records it and answers
     queue = deps_of(context).queue
     key = parsing.event_id(body)

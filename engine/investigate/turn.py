@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_QUESTION = "What do you see so far, and what should we check next?"
 Progress = Callable[[str], Awaitable[None]]
+RELATED_STEPS = 2
 
 
 @dataclass
@@ -42,6 +43,7 @@ class TurnInput:
     feedback: list[Feedback]
     known: list[Hypothesis] = field(default_factory=list)  # stored before this turn
     questions: list[Message] = field(default_factory=list)  # asked since the last turn
+    related: list[str] = field(default_factory=list)  # past cases and runbooks that look alike
 
 
 @dataclass
@@ -136,6 +138,11 @@ def _settle(
         update["working_conclusion"] = f"{lead.statement} ({lead.confidence:.0%})"
         update["confidence"] = lead.confidence
         update["next_steps"] = list(dict.fromkeys([*lead.checks, *result.next_steps]))[:6]
+    if given.related:
+        # What fixed a case like this one, and the runbook for it, come before fresh checks.
+        steps = update.get("next_steps", result.next_steps)
+        assert isinstance(steps, list)
+        update["next_steps"] = list(dict.fromkeys([*given.related[:RELATED_STEPS], *steps]))[:6]
     return result.model_copy(update=update), decision
 
 

@@ -19,6 +19,7 @@ from engine.knowledge.embed import Embedder, model_name
 from engine.knowledge.fulltext import text_ranking
 from engine.knowledge.spaces import find_space, vector_literal
 from engine.knowledge.store import TIERS
+from engine.knowledge.votes import weights
 
 Mode = Literal["hybrid", "vector", "text"]
 MODES: tuple[Mode, ...] = ("hybrid", "vector", "text")
@@ -40,6 +41,8 @@ class Hit:
     tier: str
     channel_id: str | None = None
     chunk_id: int = 0
+    link: str | None = None
+    similarity: float | None = None  # cosine similarity to the query, when it was measured
 
 
 async def search(
@@ -52,13 +55,15 @@ async def search(
     tiers: Sequence[str] | None = None,
     channel_id: str | None = None,
     per_document: int | None = None,
+    votes: bool = True,
 ) -> list[Hit]:
     """The `k` chunks most relevant to `query`, best first.
 
     `tiers` limits the tiers searched (all by default). `channel_id` limits results to
     knowledge of no channel plus that channel's; without it every channel's is searched.
     `per_document` caps the chunks of one document (None: no cap). Scores: cosine similarity
-    (vector), text rank (text), reciprocal-rank-fusion sum (hybrid)."""
+    (vector), text rank (text), reciprocal-rank-fusion sum (hybrid), each multiplied by the
+    document's Helpful / Outdated weight unless `votes` is False."""
     if mode not in MODES:
         raise ValueError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
     for tier in tiers or ():
@@ -83,14 +88,14 @@ async def search(
             return await text_ranking(conn, query, filters, params)
 
     if mode == "vector":
-        scored = await by_vector()
+        scored = similar = await by_vector()
     elif mode == "text":
-        scored = await by_text()
+        scored, similar = await by_text(), []
     else:  # the two rankings run side by side, each on its own connection
-        vector_ranked, text_ranked = await asyncio.gather(by_vector(), by_text())
-        scored = _fuse(vector_ranked, text_ranked)
+        similar, text_ranked = await asyncio.gather(by_vector(), by_text())
+        scored = _fuse(similar, text_ranked)
     async with pool.connection() as conn:
-        return await _hits(conn, scored, k, per_document)
+        return await _hits(conn, scored, dict(similar), k, per_document, votes)
 
 
 def _filters(tiers: Sequence[str] | None, channel_id: str | None) -> sql.Composable:
@@ -143,30 +148,57 @@ def _fuse(*rankings: list[tuple[int, float]]) -> list[tuple[int, float]]:
 
 
 async def _hits(
-    conn: AsyncConnection, scored: list[tuple[int, float]], k: int, per_document: int | None
+    conn: AsyncConnection,
+    scored: list[tuple[int, float]],
+    similarity: dict[int, float],
+    k: int,
+    per_document: int | None,
+    votes: bool,
 ) -> list[Hit]:
-    if per_document is None:
-        scored = scored[:k]
     if not scored:
         return []
     cur = await conn.execute(
-        "SELECT c.id, c.document_id, d.title, d.source, c.heading, c.text, c.tier, c.channel_id"
-        " FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id"
+        "SELECT c.id, c.document_id, d.title, d.source, c.heading, c.text, c.tier, c.channel_id,"
+        " d.link FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id"
         " WHERE c.id = ANY(%s)",
         ([chunk_id for chunk_id, _ in scored],),
     )
     rows = {row[0]: row for row in await cur.fetchall()}
+    if votes:
+        weight = await weights(conn, sorted({row[1] for row in rows.values()}))
+        scored = sorted(
+            (
+                (chunk_id, score * weight.get(rows[chunk_id][1], 1.0))
+                for chunk_id, score in scored
+                if chunk_id in rows
+            ),
+            key=lambda item: (-item[1], item[0]),
+        )
     hits: list[Hit] = []
     per_doc: dict[int, int] = {}
     for chunk_id, score in scored:
         row = rows.get(chunk_id)
         if row is None:  # replaced by a new version since it was ranked
             continue
-        _, document_id, title, source, heading, text, tier, channel = row
+        _, document_id, title, source, heading, text, tier, channel, link = row
         if per_document is not None and per_doc.get(document_id, 0) >= per_document:
             continue
         per_doc[document_id] = per_doc.get(document_id, 0) + 1
-        hits.append(Hit(document_id, title, source, heading, text, score, tier, channel, chunk_id))
+        hits.append(
+            Hit(
+                document_id,
+                title,
+                source,
+                heading,
+                text,
+                score,
+                tier,
+                channel,
+                chunk_id,
+                link,
+                similarity.get(chunk_id),
+            )
+        )
         if len(hits) == k:
             break
     return hits

@@ -102,8 +102,10 @@ async def import_document(
     tier: Tier = "global",
     channel_id: str | None = None,
     tags: Sequence[str] = (),
+    link: str | None = None,
 ) -> ImportResult:
-    """Store `text` as the latest version of the document (tier, channel, source)."""
+    """Store `text` as the latest version of the document (tier, channel, source); `link` is
+    where people can read it (a thread, a page)."""
     check_tier(tier, channel_id)
     title = title.strip() or source
     text = normalise_text(text)
@@ -114,7 +116,7 @@ async def import_document(
         current = await _current(conn, tier, channel_id, source, space)
     if current is not None and current.sha256 == digest:
         async with pool.connection() as conn:
-            await _update_metadata(conn, current.id, title, tag_list)
+            await _update_metadata(conn, current.id, title, tag_list, link)
         if current.stale:
             await reembed_stale(pool, embedder, document_id=current.id)
         return ImportResult(current.id, current.version, current.chunks, changed=False)
@@ -132,10 +134,11 @@ async def import_document(
     async with pool.connection() as conn, conn.transaction():
         # The upsert locks the document's row: concurrent imports of it take turns.
         cur = await conn.execute(
-            "INSERT INTO knowledge_documents (tier, channel_id, source, title, tags)"
-            " VALUES (%(tier)s, %(channel)s, %(source)s, %(title)s, %(tags)s)"
+            "INSERT INTO knowledge_documents (tier, channel_id, source, title, tags, link)"
+            " VALUES (%(tier)s, %(channel)s, %(source)s, %(title)s, %(tags)s, %(link)s)"
             " ON CONFLICT (tier, coalesce(channel_id, ''), source) DO UPDATE"
-            " SET title = EXCLUDED.title, tags = EXCLUDED.tags, updated_at = now()"
+            " SET title = EXCLUDED.title, tags = EXCLUDED.tags,"
+            " link = coalesce(EXCLUDED.link, knowledge_documents.link), updated_at = now()"
             " RETURNING id, current_version",
             {
                 "tier": tier,
@@ -143,6 +146,7 @@ async def import_document(
                 "source": source,
                 "title": title,
                 "tags": tag_list,
+                "link": link,
             },
         )
         row = await cur.fetchone()
@@ -233,12 +237,14 @@ async def _current(
 
 
 async def _update_metadata(
-    conn: AsyncConnection, document_id: int, title: str, tags: list[str]
+    conn: AsyncConnection, document_id: int, title: str, tags: list[str], link: str | None
 ) -> None:
     await conn.execute(
-        "UPDATE knowledge_documents SET title = %(title)s, tags = %(tags)s, updated_at = now()"
-        " WHERE id = %(id)s AND (title <> %(title)s OR tags <> %(tags)s)",
-        {"id": document_id, "title": title, "tags": tags},
+        "UPDATE knowledge_documents SET title = %(title)s, tags = %(tags)s,"
+        " link = coalesce(%(link)s, link), updated_at = now()"
+        " WHERE id = %(id)s AND (title <> %(title)s OR tags <> %(tags)s"
+        "   OR link IS DISTINCT FROM coalesce(%(link)s, link))",
+        {"id": document_id, "title": title, "tags": tags, "link": link},
     )
 
 

@@ -149,3 +149,42 @@ async def close(
 async def touch(pool: AsyncConnectionPool, case_id: int) -> None:
     async with pool.connection() as conn:
         await conn.execute("UPDATE cases SET updated_at = now() WHERE id = %s", (case_id,))
+
+
+async def reopen(pool: AsyncConnectionPool, case_id: int, *, reopened_by: str) -> Case | None:
+    """Open a resolved case again; None when it was not resolved (open already, or unknown)."""
+    async with pool.connection() as conn, conn.transaction():
+        async with conn.cursor(row_factory=class_row(Case)) as cur:
+            await cur.execute(
+                "UPDATE cases SET status = 'open', phase = 'diagnosing', closed_at = NULL,"
+                f" updated_at = now() WHERE id = %(id)s AND status <> 'open' RETURNING {_COLUMNS}",
+                {"id": case_id},
+            )
+            case = await cur.fetchone()
+        if case is not None:
+            await conn.execute(
+                "INSERT INTO phase_changes (case_id, from_phase, to_phase, reason)"
+                " VALUES (%(id)s, 'resolved', 'diagnosing', %(reason)s)",
+                {"id": case_id, "reason": f"reopened by {reopened_by}"},
+            )
+        return case
+
+
+async def recently_closed(
+    pool: AsyncConnectionPool, *, channel_ids: list[str] | None = None, limit: int = 5
+) -> list[Case]:
+    """The latest resolved cases, newest first (of these channels when given)."""
+    async with pool.connection() as conn, conn.cursor(row_factory=class_row(Case)) as cur:
+        await cur.execute(
+            f"SELECT {_COLUMNS} FROM cases WHERE status <> 'open'"
+            " AND (%(channels)s::text[] IS NULL OR channel_id = ANY(%(channels)s))"
+            " ORDER BY closed_at DESC NULLS LAST, id DESC LIMIT %(limit)s",
+            {"channels": channel_ids, "limit": limit},
+        )
+        return await cur.fetchall()
+
+
+async def get_many(pool: AsyncConnectionPool, case_ids: list[int]) -> dict[int, Case]:
+    async with pool.connection() as conn, conn.cursor(row_factory=class_row(Case)) as cur:
+        await cur.execute(f"SELECT {_COLUMNS} FROM cases WHERE id = ANY(%s)", (case_ids,))
+        return {case.id: case for case in await cur.fetchall()}

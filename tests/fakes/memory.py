@@ -36,6 +36,7 @@ class MemoryReplier:
         self.posted: list[Posted] = []
         self.uploads: list[Uploaded] = []
         self.pinned: list[tuple[str, str]] = []
+        self.private: list[tuple[str, str, Reply]] = []  # (channel, user, reply)
 
     async def post(self, channel_id: str, reply: Reply, thread_ts: str | None = None) -> str:
         ts = f"1800000000.{len(self.posted) + 1:06d}"  # never equal to a test thread ts
@@ -56,6 +57,12 @@ class MemoryReplier:
         self, channel_id: str, thread_ts: str | None, filename: str, content: bytes, title: str
     ) -> None:
         self.uploads.append(Uploaded(channel_id, thread_ts, filename, content, title))
+
+    async def post_private(self, channel_id: str, user_id: str, reply: Reply) -> None:
+        self.private.append((channel_id, user_id, reply))
+
+    async def link(self, channel_id: str, message_id: str) -> str | None:
+        return f"https://memory.example/{channel_id}/{message_id}"
 
     def in_thread(self, thread_ts: str) -> list[Posted]:
         return [p for p in self.posted if p.thread_ts == thread_ts]

@@ -201,6 +201,7 @@ class SlackState(LoopbackServer):
         self.channels: dict[str, dict[str, Any]] = {}
         self.users: dict[str, dict[str, Any]] = {}
         self.home_views: dict[str, dict[str, Any]] = {}
+        self.members: dict[str, set[str]] = {}  # user -> channels joined (users.conversations)
         #: channel id -> pinned message ts -> pin record (``created``, ``created_by``).
         self.pins: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         #: envelope id -> the ``response_url`` its payload carried (commands and clicks).

@@ -41,6 +41,24 @@ class SlackMessages(SlackState):
             "created": 1_700_000_000,
         }
 
+    def _users_conversations(self, params: Params) -> Params:
+        """The channels a user is in: those they were added to (`join`), plus any they
+        wrote in, as Slack would list them for the bot."""
+        user = require(params, "user", "user_not_found")
+        joined = set(self.members.get(user, set()))
+        joined |= {
+            channel
+            for channel, messages in self.messages.items()
+            if any(m.get("user") == user for m in messages.values())
+        }
+        return {
+            "channels": [self.channel_info(c) for c in sorted(joined)],
+            "response_metadata": {"next_cursor": ""},
+        }
+
+    def join(self, user: str, channel: str) -> None:
+        self.members.setdefault(user, set()).add(channel)
+
     # ------------------------------------------------------------------ messages
 
     def store_message(self, channel: str, message: Params) -> Params:

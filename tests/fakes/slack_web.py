@@ -48,6 +48,7 @@ class SlackWebApi(SlackFiles):
             "conversations.history": self._conversations_history,
             "conversations.info": self._conversations_info,
             "users.info": self._users_info,
+            "users.conversations": self._users_conversations,
             "files.info": self._files_info,
             "files.upload": self._files_upload_v1,
             "files.getUploadURLExternal": self._files_get_upload_url,

@@ -260,14 +260,26 @@ async def test_rate_limited_reply_is_retried_not_lost(
     assert len(slack.posted_messages(thread_ts=thread)) == 1
 
 
-async def test_app_home_lists_open_cases(slack: FakeSlack, start_bot: StartBot) -> None:
+async def test_app_home_lists_open_cases_of_the_users_channels(
+    slack: FakeSlack, start_bot: StartBot
+) -> None:
     await start_bot()
     await open_case_by_mention(slack, "kafka lag growing")
+    elsewhere = slack.mention_event("billing export stuck", channel="C0BILLING")
+    await slack.send_event(elsewhere)
+    await slack.wait_for_call(
+        "chat.postMessage", lambda c: c.params.get("thread_ts") == elsewhere["ts"], timeout=20
+    )
+    slack.join("U0ALICE", CHANNEL)  # Alice is in the incident channel, not in billing
+
     await slack.send_event(
         {"type": "app_home_opened", "user": "U0ALICE", "channel": "D0HOME", "tab": "home"}
     )
-    published = await slack.wait_for_call("views.publish", timeout=20)
-    assert "kafka lag growing" in json.dumps(published.params)
+    published = json.dumps((await slack.wait_for_call("views.publish", timeout=20)).params)
+    assert "kafka lag growing" in published
+    assert "billing export stuck" not in published
+    assert "Open cases in your channels (1)" in published
+    assert "Recently resolved" in published and "Knowledge:" in published
 
 
 async def test_a_direct_message_is_a_question(slack: FakeSlack, start_bot: StartBot) -> None:

@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 
 from bot import parsing
-from bot.blocks import SECTION_LIMIT, case_list, escape_mrkdwn, home_view, render, summary_blocks
-from bot.ids import ActionId, hypothesis_value
+from bot.blocks import SECTION_LIMIT, case_list, escape_mrkdwn, render, summary_blocks
+from bot.home_view import home_view
+from bot.ids import ActionId, hypothesis_value, parse_document_value
+from engine.knowledge.base import KnowledgeStats
 from engine.models import Case, CaseStats, FeedbackRequest
 from engine.replies import (
     AnswerReply,
@@ -24,6 +26,8 @@ from engine.replies import (
     CaseSummaryReply,
     EvidenceReply,
     HypothesisLine,
+    KnowledgeLine,
+    KnowledgeReply,
     NoticeReply,
 )
 
@@ -90,12 +94,58 @@ def test_case_list_and_home_snapshots() -> None:
     check_snapshot(
         "case_list", case_list([stats(12), stats(13, "kafka lag & <retries>")], empty="none")
     )
-    check_snapshot("home", home_view([stats(12)]))
+    resolved = stats(9, "payments pool exhausted").case.model_copy(
+        update={"status": "resolved", "resolution": "raised the pool to 50", "closed_at": WHEN}
+    )
+    knowledge = KnowledgeStats({"global": 9, "channel": 2, "case": 1}, 140, 3, 1)
+    view = home_view([stats(12)], [resolved], knowledge)
+    check_snapshot("home", view)
+    texts = "\n".join(b["text"]["text"] for b in view["blocks"] if b["type"] == "section")
+    assert "*Open cases in your channels (1)*" in texts
+    assert "*#9* payments pool exhausted — fix: raised the pool to 50 (Nov 21, <#C1>)" in texts
+    assert "9 runbooks, 2 team notes, 1 past case (140 sections searchable) · 👍 3 · 👎 1" in texts
+
+
+def test_cited_knowledge_has_links_and_votes_on_runbooks_only() -> None:
+    reply = KnowledgeReply(
+        case_id=12,
+        heading="📚 Related knowledge",
+        lines=[
+            KnowledgeLine(
+                document_id=4,
+                kind="case",
+                text="Looks like <https://x.slack.com/archives/C1/p1|case #3> (Oct 3): pool",
+            ),
+            KnowledgeLine(
+                document_id=7,
+                kind="runbook",
+                text="Runbook: PostgreSQL › Connection pool exhausted <with brackets>",
+                votable=True,
+            ),
+        ],
+        text="📚 Related knowledge",
+    )
+    rendered = render(reply)
+    check_snapshot("knowledge", rendered)
+    sections = [b["text"]["text"] for b in rendered["blocks"] if b["type"] == "section"]
+    assert "<https://x.slack.com/archives/C1/p1|case #3>" in sections[1]
+    assert "&lt;with brackets&gt;" in sections[2]
+    actions = [b for b in rendered["blocks"] if b["type"] == "actions"]
+    assert len(actions) == 1  # past cases are not voted on, runbooks are
+    assert [e["action_id"] for e in actions[0]["elements"]] == [
+        ActionId.KNOWLEDGE_HELPFUL,
+        ActionId.KNOWLEDGE_OUTDATED,
+    ]
+    assert parse_document_value(actions[0]["elements"][0]["value"]) == (7, 12)
 
 
 def test_log_text_is_escaped_but_mentions_survive() -> None:
     assert escape_mrkdwn("a<b & `<*>` by <@U123> in <#C9|ops> see <https://x.io/a?b=1>") == (
         "a&lt;b &amp; `&lt;*&gt;` by <@U123> in <#C9|ops> see <https://x.io/a?b=1>"
+    )
+    # a labelled link keeps its label, spaces and all
+    assert escape_mrkdwn("<https://x.io/a|case #3 (Oct 3)> <b>") == (
+        "<https://x.io/a|case #3 (Oct 3)> &lt;b&gt;"
     )
     shown = json.dumps(render(NoticeReply(text="upstream <*> refused")))
     assert "&lt;*&gt;" in shown and "<*>" not in shown

@@ -1,0 +1,151 @@
+"""KnowledgeBase: what the rest of the engine uses of knowledge, with the embedding model
+loaded once, lazily, and only when there is something to embed or search.
+
+Every method here embeds, so callers are workers, the shell or the CLI: never a Slack
+listener (it must ack within 3 seconds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from psycopg_pool import AsyncConnectionPool
+
+from engine.config import Settings
+from engine.knowledge.embed import Embedder, load_embedder
+from engine.knowledge.search import Hit, search
+from engine.knowledge.starter import prepare_knowledge
+from engine.knowledge.store import ImportResult, Tier, import_document
+from engine.knowledge.votes import Verdict, tally, vote
+
+CASE_SOURCE_PREFIX = "case:"
+
+
+def case_source(case_id: int) -> str:
+    """The source of a case's postmortem document: one document per case, versioned."""
+    return f"{CASE_SOURCE_PREFIX}{case_id}"
+
+
+def case_id_of(source: str) -> int | None:
+    rest = source.removeprefix(CASE_SOURCE_PREFIX)
+    return int(rest) if rest != source and rest.isdigit() else None
+
+
+def text_source(text: str) -> str:
+    """A pasted note's source: its content, so pasting it again finds the same document."""
+    return "note:" + hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class KnowledgeStats:
+    documents: dict[str, int]  # per tier
+    chunks: int
+    helpful: int
+    outdated: int
+
+
+class KnowledgeBase:
+    def __init__(
+        self, pool: AsyncConnectionPool, settings: Settings, embedder: Embedder | None = None
+    ) -> None:
+        self.pool = pool
+        self.settings = settings
+        self._embedder = embedder
+        self._loading = asyncio.Lock()
+
+    async def embedder(self) -> Embedder:
+        """The embedding model, loaded (in a thread, seconds) at its first use."""
+        async with self._loading:
+            if self._embedder is None:
+                self._embedder = await asyncio.to_thread(
+                    load_embedder, self.settings.embedding_model
+                )
+        return self._embedder
+
+    async def prepare(self) -> None:
+        """At a worker's start: load the starter runbooks (unless disabled) and re-embed
+        chunks of another model; keep the model if that loaded it. Safe in every worker at
+        once: imports of the same document take turns and store it once."""
+        async with self._loading:
+            self._embedder = await prepare_knowledge(
+                self.pool, self.settings, embedder=self._embedder
+            )
+
+    async def is_empty(self) -> bool:
+        """No chunk to search: callers skip loading the model for nothing."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute("SELECT NOT EXISTS (SELECT 1 FROM knowledge_chunks)")
+            row = await cur.fetchone()
+            return bool(row and row[0])
+
+    async def add(
+        self,
+        *,
+        title: str,
+        source: str,
+        text: str,
+        tier: Tier,
+        channel_id: str | None = None,
+        tags: Sequence[str] = (),
+        link: str | None = None,
+    ) -> ImportResult:
+        return await import_document(
+            self.pool,
+            await self.embedder(),
+            title=title,
+            source=source,
+            text=text,
+            tier=tier,
+            channel_id=channel_id,
+            tags=tags,
+            link=link,
+        )
+
+    async def search(
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        tiers: Sequence[str] | None = None,
+        channel_id: str | None = None,
+        per_document: int | None = 1,
+    ) -> list[Hit]:
+        """Hybrid search weighed by Helpful / Outdated; nothing (and no model load) when
+        there is no knowledge yet."""
+        if not query.strip() or await self.is_empty():
+            return []
+        return await search(
+            self.pool,
+            await self.embedder(),
+            query,
+            k=k,
+            tiers=tiers,
+            channel_id=channel_id,
+            per_document=per_document,
+        )
+
+    async def vote(
+        self, document_id: int, user_id: str, verdict: Verdict, *, case_id: int | None = None
+    ) -> tuple[int, int] | None:
+        """Record a verdict; the document's (helpful, outdated) after it, None if it is gone."""
+        if not await vote(
+            self.pool, document_id=document_id, user_id=user_id, verdict=verdict, case_id=case_id
+        ):
+            return None
+        return await tally(self.pool, document_id)
+
+    async def stats(self) -> KnowledgeStats:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute("SELECT tier, count(*) FROM knowledge_documents GROUP BY tier")
+            documents = {str(tier): int(n) for tier, n in await cur.fetchall()}
+            cur = await conn.execute(
+                "SELECT (SELECT count(*) FROM knowledge_chunks),"
+                " (SELECT count(*) FROM knowledge_votes WHERE verdict = 'helpful'),"
+                " (SELECT count(*) FROM knowledge_votes WHERE verdict = 'outdated')"
+            )
+            row = await cur.fetchone()
+        chunks, helpful, outdated = (int(v) for v in row) if row else (0, 0, 0)
+        return KnowledgeStats(documents, chunks, helpful, outdated)

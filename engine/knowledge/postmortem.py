@@ -1,0 +1,152 @@
+"""The postmortem of a closed case, as Markdown: posted to its thread as a file and stored as
+case knowledge, so the next similar incident finds how this one ended.
+
+Built from what the case already holds (no LLM call): the last turn's conclusion, suspects,
+hypotheses and merged evidence timeline, people's verdicts, and the resolution they gave.
+The "Symptoms" section lists error templates and suspect components on purpose: they are
+what a later case's query is made of, so it is what makes this case findable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from engine.evidence.timeline import TimelineEvent, merged_timeline
+from engine.investigate.prompting import evidence_details
+from engine.investigate.result import Hypothesis, Investigation
+from engine.models import Case, Evidence, Feedback, Message
+from engine.wording import clip
+
+SHOWN_EVENTS = 15
+SHOWN_SUSPECTS = 3
+SHOWN_SYMPTOMS = 8
+
+
+@dataclass
+class CaseRecord:
+    """Everything a postmortem reads, loaded by the caller from the store."""
+
+    case: Case
+    closed_by: str
+    result: Investigation | None
+    evidence: list[Evidence]
+    history: list[Message]
+    feedback: list[Feedback] = field(default_factory=list)
+
+
+def _duration(start: datetime, end: datetime) -> str:
+    minutes = max(0, int((end - start).total_seconds() // 60))
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min"]
+    return " ".join(p for p in parts if p)
+
+
+def root_cause(result: Investigation | None) -> tuple[str, Hypothesis | None]:
+    """The root cause as the case ended: the hypothesis people confirmed, else the leading one
+    (said to be unconfirmed), else the working conclusion."""
+    hypotheses = result.hypotheses if result else []
+    confirmed = [h for h in hypotheses if h.status == "confirmed"]
+    if confirmed:
+        return confirmed[0].statement, confirmed[0]
+    live = [h for h in hypotheses if h.status != "ruled_out"]
+    if live:
+        return f"{live[0].statement} (not confirmed; {live[0].confidence:.0%})", live[0]
+    if result and result.working_conclusion:
+        return result.working_conclusion, None
+    return "Not established.", None
+
+
+def _timeline(record: CaseRecord, user_ref: Callable[[str], str]) -> list[str]:
+    case = record.case
+    reports = [e.report for e in record.evidence if e.report is not None]
+    events: list[TimelineEvent] = list(
+        record.result.timeline if record.result and record.result.timeline else []
+    ) or merged_timeline(reports, limit=SHOWN_EVENTS)
+    people = [
+        TimelineEvent(
+            at=case.created_at, source="case", what=f"case opened by {user_ref(case.opened_by)}"
+        )
+    ]
+    for item in record.feedback:
+        if item.kind in ("confirm", "rule_out") and item.created_at is not None:
+            verb = "confirmed" if item.kind == "confirm" else "ruled out"
+            people.append(
+                TimelineEvent(
+                    at=item.created_at,
+                    source="case",
+                    what=f"{item.author} {verb} `{item.hypothesis_key}`",
+                )
+            )
+    closed_at = case.closed_at or case.updated_at
+    people.append(
+        TimelineEvent(at=closed_at, source="case", what=f"resolved by {user_ref(record.closed_by)}")
+    )
+    merged = sorted([*events[:SHOWN_EVENTS], *people], key=lambda e: e.at)
+    with_date = len({e.at.date() for e in merged}) > 1
+    form = "%Y-%m-%d %H:%M" if with_date else "%H:%M"
+    return [
+        f"- {e.at:{form}} {e.what}" + ("" if e.source == "case" else f" ({e.source})")
+        for e in merged
+    ]
+
+
+def _symptoms(record: CaseRecord) -> list[str]:
+    analysed = [e for e in record.evidence if e.status == "analysed"]
+    lines = [f"- `{clip(d, 160)}`" for e in analysed for d in evidence_details(e, limit=3)]
+    return lines[:SHOWN_SYMPTOMS]
+
+
+def postmortem_markdown(record: CaseRecord, *, user_ref: Callable[[str], str] = str) -> str:
+    case, result = record.case, record.result
+    closed_at = case.closed_at or case.updated_at
+    cause, lead = root_cause(result)
+    resolution = (case.resolution or "").strip() or "No resolution was given at close."
+    suspects = (result.suspects if result else [])[:SHOWN_SUSPECTS]
+    people = sorted({m.author for m in record.history if m.role == "user"})
+    analysed = [e for e in record.evidence if e.status == "analysed"]
+
+    out = [
+        f"# Postmortem: case #{case.id} — {case.title}",
+        "",
+        f"Opened {case.created_at:%Y-%m-%d %H:%M} UTC by {user_ref(case.opened_by)}; "
+        f"resolved {closed_at:%Y-%m-%d %H:%M} UTC by {user_ref(record.closed_by)} "
+        f"after {_duration(case.created_at, closed_at)}.",
+        "",
+        "## Summary",
+        "",
+        f"{case.title}. Root cause: {cause}. Fixed by: {resolution}",
+        "",
+        "## Impact",
+        "",
+        f"- Duration of the investigation: {_duration(case.created_at, closed_at)}",
+    ]
+    if suspects:
+        names = ", ".join(f"{s.component} ({s.score:.0%})" for s in suspects)
+        out.append(f"- Components involved: {names}")
+    out.extend(f"- {e.summary}" for e in analysed)
+    if people:
+        out.append(f"- People involved: {', '.join(user_ref(p) for p in people)}")
+    out += ["", "## Timeline (UTC)", "", *_timeline(record, user_ref), ""]
+    out += ["## Root cause", "", cause]
+    if lead is not None:
+        if lead.decided_by and lead.status == "confirmed":
+            out.append(f"Confirmed by {lead.decided_by}.")
+        out.extend(
+            f"- Evidence: {c.source}{f' line {c.line}' if c.line else ''}: `{clip(c.text, 160)}`"
+            for c in lead.supporting[:3]
+        )
+    ruled_out = [h for h in (result.hypotheses if result else []) if h.status == "ruled_out"]
+    if ruled_out:
+        out += ["", "Ruled out during the investigation:"]
+        out.extend(f"- {h.statement}" for h in ruled_out)
+    symptoms = _symptoms(record)
+    if symptoms:
+        out += ["", "## Symptoms", "", *symptoms]
+    out += ["", "## Resolution", "", resolution, "", "## Follow-ups", ""]
+    follow_ups = list(result.next_steps[:5]) if result else []
+    follow_ups.append("Write or update the runbook for this failure (`/faultmaven kb add`).")
+    out.extend(f"- [ ] {step}" for step in follow_ups)
+    return "\n".join(out) + "\n"
