@@ -15,6 +15,7 @@ from bot.gate import ChannelGate
 from bot.listeners import actions, commands, events, home, knowledge
 from engine import logs
 from engine.errors import FaultMavenError
+from engine.queue import QueueUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,11 @@ def build_app(
 ) -> AsyncApp:
     # With a signing secret (HTTP mode) Bolt refuses requests not signed by Slack or older
     # than 5 minutes; socket-mode envelopes are not signed and skip that check.
-    app = AsyncApp(client=client, process_before_response=False, signing_secret=signing_secret)
+    # process_before_response: the ack goes out once the listener has returned, i.e. once
+    # its job is in Redis. A listener that could not queue (QueueUnavailable) leaves the
+    # envelope unacked, so Slack delivers it again instead of it being lost. Listeners only
+    # enqueue or read a little from the database, so acks stay far inside Slack's 3 s.
+    app = AsyncApp(client=client, process_before_response=True, signing_secret=signing_secret)
 
     async def inject_deps(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
         context["deps"] = deps
@@ -44,6 +49,11 @@ def build_app(
 
     async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:
         """Unexpected errors: log with an id the user can quote, and tell them in the thread."""
+        if isinstance(error, QueueUnavailable):
+            # Not acked: Slack sends the event again (a command or click shows Slack's own
+            # error). A notice per delivery would only add noise to the thread.
+            log.warning("not acked, the queue is unavailable: %s", error)
+            return
         if isinstance(error, FaultMavenError):
             text = error.user_message
         else:

@@ -15,7 +15,7 @@ import signal
 from dataclasses import dataclass
 from typing import Literal
 
-from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.connections import ArqRedis, create_pool
 from arq.worker import Worker
 from psycopg_pool import AsyncConnectionPool
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -39,7 +39,7 @@ from engine.coalesce import CaseRuns
 from engine.config import Settings
 from engine.embedded import EmbeddedServices
 from engine.errors import ConfigurationError
-from engine.queue import JobQueue
+from engine.queue import UNREACHABLE, JobQueue, redis_settings
 from engine.schedule import Schedule
 from engine.service import CaseService
 from engine.store.db import open_pool
@@ -107,7 +107,7 @@ class Backends:
             if not redis_url:
                 redis_url = await asyncio.to_thread(embedded.redis_url)
             backends.redis = await create_pool(
-                RedisSettings.from_dsn(redis_url), default_queue_name=QUEUE_NAME
+                redis_settings(redis_url), default_queue_name=QUEUE_NAME
             )
         return backends
 
@@ -136,6 +136,23 @@ def make_worker(
         poll_delay=0.1,
         burst=burst,
     )
+
+
+async def run_worker(worker: Worker, pause_s: float = 1.0) -> None:
+    """arq's poll loop ends at the first Redis error it meets (after the client's retries):
+    start it again, so a Redis restart does not leave the process without its worker. Jobs
+    running meanwhile keep going; arq re-runs any whose end it could not record."""
+    while True:
+        try:
+            await worker.async_run()
+            return
+        except UNREACHABLE as exc:
+            if not worker.allow_pick_jobs:  # shutting down: nothing left to poll for
+                return
+            log.warning("worker lost Redis (%s); polling again in %.0f s", exc, pause_s)
+            await asyncio.sleep(pause_s)
+            if not worker.allow_pick_jobs:
+                return
 
 
 class SlackProcess:
@@ -202,7 +219,7 @@ class SlackProcess:
                 # once, and a search before they are in finds what is there.
                 knowledge_task = asyncio.create_task(_prepare_knowledge(service))
                 self.worker = make_worker(service, backends.redis, settings)
-                worker_task = asyncio.create_task(self.worker.async_run())
+                worker_task = asyncio.create_task(run_worker(self.worker))
                 self.readiness.provide("worker", health.task_running(worker_task, "worker"))
                 self.schedule = Schedule(backends.pool, JobQueue(backends.redis), settings)
                 self.schedule.start()

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from psycopg_pool import AsyncConnectionPool
 
+# How long a caller waits for a connection before PoolTimeout. Well under a job's time limit
+# (FAULTMAVEN_JOB_TIMEOUT_S, 120 s by default): while Postgres is down a job must fail with
+# an error arq retries, not sit out its whole time limit (arq does not retry timeouts), and
+# a listener must not hold its ack that long.
+CONNECTION_WAIT_S = 10.0
 
-async def open_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> AsyncConnectionPool:
-    """Open a pool that checks connections before lending them, so a Postgres restart heals."""
+
+async def open_pool(
+    url: str, *, min_size: int = 1, max_size: int = 10, wait_s: float = CONNECTION_WAIT_S
+) -> AsyncConnectionPool:
+    """Open a pool that checks connections before lending them, so a Postgres restart heals:
+    broken connections are dropped at lending time and new ones made once the server is back."""
     pool = AsyncConnectionPool(
         url,
         min_size=min_size,
@@ -14,6 +23,7 @@ async def open_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> Async
         open=False,
         check=AsyncConnectionPool.check_connection,
         kwargs={"autocommit": True},
+        timeout=wait_s,
     )
     await pool.open(wait=True, timeout=30)
     return pool

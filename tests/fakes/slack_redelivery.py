@@ -22,6 +22,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from tests.fakes.recording import EventLog
 from tests.fakes.slack_socket import SlackSocketMode
 
 
@@ -48,12 +49,22 @@ class SlackRedelivery(SlackSocketMode):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.redelivery: Redelivery | None = None
-        #: Every retry sent, in order.
-        self.redeliveries: list[Redelivered] = []
+        self._redeliveries: EventLog[Redelivered] = EventLog("redeliveries", str)
         #: Envelope ids whose ack the fake threw away (see lose_next_ack).
         self.lost_acks: list[str] = []
         self._lose_acks = 0
         self._retry_tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def redeliveries(self) -> list[Redelivered]:
+        """Every retry sent, in order."""
+        return self._redeliveries.items
+
+    async def wait_for_redelivery(self, first: str, timeout: float = 10.0) -> Redelivered:
+        """The first retry of envelope ``first`` (proof the app did not ack it in time)."""
+        return await self._redeliveries.wait_for(
+            lambda r: r.first == first, timeout=timeout, wanted=f"a retry of {first}"
+        )
 
     def redeliver_unacked(self, after_s: float = 3.0, attempts: int = 3) -> None:
         """From now on, retry an events_api envelope not acked within ``after_s`` seconds
@@ -89,7 +100,7 @@ class SlackRedelivery(SlackSocketMode):
         first = next(
             (r.first for r in self.redeliveries if r.envelope_id == envelope_id), envelope_id
         )
-        self.redeliveries.append(Redelivered(first, retry["envelope_id"], attempt))
+        self._redeliveries.append(Redelivered(first, retry["envelope_id"], attempt))
         # Slack delivers once the app has a socket again; a fake that is stopping does not.
         with contextlib.suppress(AssertionError, ConnectionError, RuntimeError):
             await self.send_envelope(retry, timeout=60)
