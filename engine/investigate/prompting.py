@@ -46,6 +46,10 @@ _CONTROL = re.compile(r"<\|")
 _STATUS_ORDER = {"confirmed": 0, "testing": 1, "proposed": 2, "ruled_out": 3}
 
 
+MAX_RELATED = 4
+RELATED_CHARS = 300
+
+
 def quote(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     """Data as it may appear inside a tag block: no tag look-alikes, bounded length."""
     text = _DATA_TAG.sub(lambda m: f"‹{m.group(1)}{m.group(2)}", text)
@@ -94,6 +98,7 @@ class CaseState:
     hypotheses: list[Hypothesis] = field(default_factory=list)
     working_conclusion: str = ""
     feedback: list[str] = field(default_factory=list)  # "ruled out: dns", "note from U2: ..."
+    related: list[str] = field(default_factory=list)  # past cases and runbooks that look alike
 
 
 # --- views: already quoted, what the templates read ---------------------------------------
@@ -121,6 +126,7 @@ class StateView:
     conclusion: str
     hypotheses: list[HypothesisView]
     feedback: list[str]
+    related: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -195,6 +201,7 @@ def state_view(
             for h in kept
         ],
         feedback=[typed(redactor, line, feedback_chars) for line in state.feedback[-max_feedback:]],
+        related=[typed(redactor, line, RELATED_CHARS) for line in state.related[:MAX_RELATED]],
     )
 
 

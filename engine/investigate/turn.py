@@ -186,6 +186,7 @@ async def run_turn(
             working_conclusion=settled.working_conclusion,
             hypotheses=settled.hypotheses,
             feedback=feedback_lines(given.feedback),
+            related=given.related,
         ),
         question or DEFAULT_QUESTION,
         given.questions[-1].author if given.questions else "the team",
@@ -199,11 +200,16 @@ async def run_turn(
     except TimeoutError:
         log.warning("case %s: LLM took over %.0f s, offline turn", given.case.id, deadline_s)
         why = "LLM too slow"
+        errors = [f"no answer within the {deadline_s:.0f} s allowed for the LLM"]
+        outcome.result = outcome.result.model_copy(update={"llm_errors": errors})
     except LLMUnavailable as exc:
         log.warning("case %s: every LLM failed, offline turn: %s", given.case.id, exc)
         why = "LLM unavailable: " + ", ".join(r.split(":", 1)[0] for r in exc.reasons)
         # Failed attempts still cost tokens: the turn row must show what was spent.
-        outcome.result = outcome.result.model_copy(update={"usage": list(exc.usage)})
+        # The turn row keeps why each model failed, for whoever wonders why it was offline.
+        outcome.result = outcome.result.model_copy(
+            update={"usage": list(exc.usage), "llm_errors": list(exc.reasons)}
+        )
         outcome.prompt_tokens = sum(u.prompt_tokens for u in exc.usage)
         outcome.completion_tokens = sum(u.completion_tokens for u in exc.usage)
     else:

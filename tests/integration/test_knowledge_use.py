@@ -284,3 +284,36 @@ async def test_global_knowledge_is_for_admins_and_private_urls_are_refused(
     hits = await service.knowledge.search("sentinel quorum", channel_id="C1")
     assert hits[0].link == url
     assert isinstance(replier.private[-1][2], NoticeReply)
+
+
+async def test_the_llm_is_given_the_past_case_as_a_lead(
+    pool: AsyncConnectionPool, settings: Settings, files: MemoryFiles
+) -> None:
+    """With an LLM, the related knowledge goes into the prompt's case state, marked as
+    leads; the system prompt says how to use it."""
+    from engine.investigate.llm import LLM
+    from tests.fakes.openai import FakeOpenAI
+    from tests.integration.test_llm_answers import FILLER
+
+    offline = CaseService(pool, settings, replier=MemoryReplier(), files=files)
+    first = await incident(
+        offline, files, scenario="payments-pool-exhausted", channel="C1", thread_ts="1700000000.1"
+    )
+    past_id = await close(offline, first, FIX)
+
+    async with FakeOpenAI(default_reply=FILLER) as openai:
+        llm = LLM(["gpt-4o-mini"], api_base=openai.base_url, api_key="sk-fake", retries=1)
+        service = CaseService(pool, settings, replier=MemoryReplier(), files=files, llm=llm)
+        await incident(
+            service,
+            files,
+            scenario="payments-pool-exhausted",
+            channel="C7",
+            thread_ts="1700900000.1",
+        )
+        last = openai.requests[-1].messages
+    system, user = last[0]["content"], last[-1]["content"]
+    assert "Related knowledge in <case_state>" in system
+    state = user.split("<case_state>", 1)[1].split("</case_state>", 1)[0]
+    related = state.split("Related knowledge", 1)[1]
+    assert f"case #{past_id}" in related and FIX in related
