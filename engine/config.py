@@ -5,16 +5,23 @@
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit
 
 import platformdirs
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from engine import logs
 from engine.crypto import EvidenceCipher
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
+# Environment variables holding credentials that litellm and others read directly
+# (OPENAI_API_KEY, ANTHROPIC_API_KEY, POSTGRES_PASSWORD, ...): masked in logs as well.
+_SECRET_ENV = re.compile(r"(?:API_KEY|_TOKEN|_SECRET|SECRET_KEY|PASSWORD)$", re.IGNORECASE)
 
 
 def _default_data_dir() -> Path:
@@ -220,6 +227,22 @@ class Settings(BaseSettings):
             [k.get_secret_value() for k in self.evidence_old_keys],
             self.data_dir,
         )
+
+    def secret_values(self) -> list[str]:
+        """Every credential these settings hold, as the exact strings to keep out of logs."""
+        secrets = [self.slack_bot_token, self.slack_app_token, self.llm_api_key, self.evidence_key]
+        values = [s.get_secret_value() for s in [*secrets, *self.evidence_old_keys] if s]
+        for url in (self.database_url, self.redis_url):
+            password = urlsplit(url).password if url else None
+            if password:
+                values += [password, unquote(password)]
+        values += [v for k, v in os.environ.items() if _SECRET_ENV.search(k)]
+        return values
+
+    def model_post_init(self, context: Any, /) -> None:
+        # Every process reads its settings before it logs anything worth masking: from then
+        # on, its log lines never show these values (engine/logs.py).
+        logs.mask_values(self.secret_values())
 
     def missing_slack_settings(self) -> list[str]:
         missing = []

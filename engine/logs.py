@@ -6,8 +6,11 @@ context into every task it starts, so a value bound in a job or a listener reach
 logged below it and never leaks into other jobs or events.
 
 A JSON line holds a fixed set of fields: the record's extras and an exception's local variables
-are never written (a request body passed as an extra stays out). Slack tokens, bearer
-credentials and API keys that end up in a message or a traceback are masked in both formats.
+are never written (a request body passed as an extra stays out). Secrets that end up in a
+message or a traceback are masked in both formats: the exact values of the configured tokens,
+keys and passwords (`mask_values`, fed by every Settings), credentials with a recognisable shape
+(Slack tokens, bearer values, API keys), and what the evidence redactor masks (passwords, AWS
+keys, private keys, ...), so a pasted or uploaded secret quoted by a debug line stays out too.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from typing import Any
+
+from engine.evidence.redact import Redactor
 
 case_id_var: ContextVar[int | None] = ContextVar("faultmaven_case_id", default=None)
 event_id_var: ContextVar[str | None] = ContextVar("faultmaven_event_id", default=None)
@@ -40,10 +45,31 @@ _SECRETS = re.compile(
     r"|\bsk-(?:ant-)?[A-Za-z0-9_-]{16,}"
 )
 MASK = "[secret]"
+MIN_SECRET_CHARS = 6  # shorter values would mask ordinary words
+
+_known: set[str] = set()
+_known_pattern: re.Pattern[str] | None = None
+_redactor = Redactor()
+
+
+def mask_values(values: Iterable[str | None]) -> None:
+    """Mask these exact values (configured tokens, keys, passwords) in every log line from now
+    on, whatever their shape."""
+    global _known_pattern
+    new = {v for v in values if v and len(v) >= MIN_SECRET_CHARS} - _known
+    if not new:
+        return
+    _known.update(new)
+    # Longest first, so a value that contains another is masked whole.
+    ordered = sorted(_known, key=len, reverse=True)
+    _known_pattern = re.compile("|".join(re.escape(v) for v in ordered))
 
 
 def scrub(text: str) -> str:
-    return _SECRETS.sub(MASK, text)
+    known = _known_pattern
+    if known is not None:
+        text = known.sub(MASK, text)
+    return _redactor.redact(_SECRETS.sub(MASK, text)).text
 
 
 def bind(
