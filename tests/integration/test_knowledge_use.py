@@ -313,7 +313,7 @@ async def test_the_llm_is_given_the_past_case_as_a_lead(
         )
         last = openai.requests[-1].messages
     system, user = last[0]["content"], last[-1]["content"]
-    assert "Related knowledge in <case_state>" in system
+    assert "Related knowledge (past cases, runbooks) is a lead" in system
     state = user.split("<case_state>", 1)[1].split("</case_state>", 1)[0]
     related = state.split("Related knowledge", 1)[1]
     assert f"case #{past_id}" in related and FIX in related
