@@ -72,6 +72,10 @@ class LLMUnavailable(Exception):
         self.usage = usage or []
 
 
+class ModelTimeout(Exception):
+    """A model used up its whole budget (every try, and the waits between them)."""
+
+
 class _InvalidOutput(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -130,8 +134,8 @@ class LLM:
         for model in self.models:
             try:
                 metrics.llm_call(model)
-                response = await litellm.acompletion(
-                    model=model, messages=messages, **self._call_kwargs()
+                response = await self._acompletion(
+                    litellm, model=model, messages=messages, **self._call_kwargs()
                 )
                 text = response.choices[0].message.content
                 if not isinstance(text, str) or not text.strip():
@@ -151,6 +155,24 @@ class LLM:
             metrics.llm_tokens(model, result.prompt_tokens, result.completion_tokens)
             return result
         raise LLMUnavailable(reasons)
+
+    @property
+    def model_budget_s(self) -> float:
+        """The most one call may take: LLM_TIMEOUT_S for each of its 1 + LLM_RETRIES tries."""
+        return self.timeout_s * (self.retries + 1)
+
+    async def _acompletion(self, litellm: ModuleType, **kwargs: Any) -> Any:
+        """litellm.acompletion bounded by the model's budget. The provider SDK waits out a
+        429's Retry-After (up to 60 s) between tries, outside the per-try timeout: a provider
+        asking for more patience than the budget is left for the next model instead."""
+        try:
+            async with asyncio.timeout(self.model_budget_s):
+                return await litellm.acompletion(**kwargs)
+        except TimeoutError as exc:
+            raise ModelTimeout(
+                f"no answer within {self.model_budget_s:g} s "
+                f"({self.retries + 1} tries of {self.timeout_s:g} s, waits included)"
+            ) from exc
 
     def _call_kwargs(self) -> dict[str, Any]:
         # max_retries goes to the provider SDK (it honours Retry-After); litellm's own
@@ -236,7 +258,7 @@ class LLM:
             kwargs["response_format"] = response_format
         try:
             metrics.llm_call(model)
-            response = await litellm.acompletion(model=model, messages=messages, **kwargs)
+            response = await self._acompletion(litellm, model=model, messages=messages, **kwargs)
         except Exception as exc:
             if response_format is None or not _rejects_response_format(exc):
                 raise
@@ -244,7 +266,7 @@ class LLM:
             self._json_modes[model] = "prompt"
             del kwargs["response_format"]
             metrics.llm_call(model)
-            response = await litellm.acompletion(model=model, messages=messages, **kwargs)
+            response = await self._acompletion(litellm, model=model, messages=messages, **kwargs)
         usage.append(_turn_usage(model, response))
         metrics.llm_tokens(model, usage[-1].prompt_tokens, usage[-1].completion_tokens)
         content = response.choices[0].message.content

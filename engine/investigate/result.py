@@ -67,6 +67,9 @@ class Investigation(BaseModel):
     commands: list[str] = Field(default_factory=list, description="diagnostic commands to run")
     timeline: list[TimelineEvent] = Field(default_factory=list)
     usage: list[TurnUsage] = Field(default_factory=list, description="LLM tokens per call")
+    llm_errors: list[str] = Field(
+        default_factory=list, description="why each LLM failed, when the turn fell back offline"
+    )
 
 
 def _as_fraction(value: object) -> object:
