@@ -10,14 +10,17 @@ error notice is left in the thread.
 from __future__ import annotations
 
 import asyncio
+import json
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from engine.metrics import REGISTRY
+from tests.fakes.openai import Delay, FakeOpenAI, Reply
 from tests.fakes.slack import FakeSlack
 from tests.restartable import PostgresServer, RedisServer, create_database
 from tests.slack.answers import answers_in_thread, wait_for_answer, warnings_in_thread
@@ -118,3 +121,44 @@ async def test_postgres_restart_retries_the_job_and_answers_once(
     await wait_for_answer(slack, after, timeout=30)
     for thread in (before, during, after):
         answered_once(slack, thread)
+
+
+async def test_redis_restart_during_a_running_job_answers_once(
+    own_redis: RedisServer, slack: FakeSlack, start_bot: StartBot
+) -> None:
+    """Redis goes away while a worker is inside a case's run (holding its lock, waiting on
+    the LLM) and comes back before the LLM answers: the run finishes, records its end, and
+    the thread gets one answer, from the LLM."""
+    async with FakeOpenAI() as openai:
+        openai.script(Delay(4, then=Reply(llm_turn("*Most likely:* the ledger DB is down."))))
+        await start_bot(
+            "all",
+            redis_url=own_redis.url,
+            llm_model="openai/fake-model",
+            llm_api_base=openai.base_url,
+            llm_api_key=SecretStr("sk-fake"),
+            llm_retries=0,
+        )
+        thread, _ = await ask(slack, "ledger writes failing")
+        await openai.wait_for_request(timeout=30)  # the run holds the case now
+
+        await own_redis.stop()
+        await own_redis.start()
+
+        text = await wait_for_answer(slack, thread, timeout=60)
+        assert "ledger DB is down" in text
+        answered_once(slack, thread)
+        assert len(openai.requests) == 1  # the run was not started again
+
+
+def llm_turn(answer: str) -> str:
+    return json.dumps(
+        {
+            "response_type": "answer",
+            "answer": answer,
+            "working_conclusion": answer,
+            "confidence": 0.6,
+            "hypotheses": [],
+            "next_steps": [],
+        }
+    )
