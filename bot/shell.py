@@ -24,7 +24,10 @@ from engine.models import (
     FeedbackRequest,
     FileRef,
     FilesRequest,
+    KnowledgeAddRequest,
+    KnowledgeSearchRequest,
     MentionRequest,
+    ReopenCaseRequest,
     ThreadRef,
 )
 from engine.replies import AnswerReply, CaseSummaryReply, Reply
@@ -38,7 +41,9 @@ HELP = """Commands:
   /open TITLE        start a case
   /upload PATH...    add files to the current case as evidence
   /confirm N         confirm hypothesis N of the case summary;  /ruleout N  rule it out
-  /close [TEXT]      close the current case with a resolution
+  /close [TEXT]      close the current case with a resolution (its postmortem is saved)
+  /reopen ID [WHY]   open a resolved case again
+  /search TEXT       runbooks, notes and past cases;  /kb add TEXT|URL|PATH  add knowledge
   /status            the current case;  /list  open cases;  /resume ID  switch case
   /help              this text;  /quit  leave (cases are kept)
 Anything else is a question about the current case (it opens one if there is none)."""
@@ -162,6 +167,12 @@ class Shell:
             await self._status(current_only=command == "/status")
         elif command == "/resume":
             await self._resume(rest)
+        elif command == "/reopen":
+            await self._reopen(rest)
+        elif command == "/search":
+            await self._search(rest)
+        elif command == "/kb":
+            await self._kb(rest)
         else:
             self.say(f"Unknown command {command}. Type /help.")
         return True
@@ -235,6 +246,41 @@ class Shell:
         self.case = stats.case
         self.say(f"Now on case #{case_id}: {self.case.title}")
 
+    async def _reopen(self, rest: str) -> None:
+        case_id, _, why = rest.lstrip("#").partition(" ")
+        if not case_id.isdigit():
+            self.say("Usage: /reopen ID [why]")
+            return
+        await self.service.reopen_case(
+            ReopenCaseRequest(case_id=int(case_id), user=USER, reason=why.strip()),
+            key=uuid.uuid4().hex,
+        )
+        self.case = (await self.service.case_stats(int(case_id))).case
+
+    async def _search(self, rest: str) -> None:
+        if not rest:
+            self.say("Usage: /search TEXT")
+            return
+        await self.service.knowledge_desk.search(
+            KnowledgeSearchRequest(channel_id=CHANNEL, user=USER, query=rest)
+        )
+
+    async def _kb(self, rest: str) -> None:
+        """`/kb add TEXT|URL|PATH`: a path that exists is read as a file."""
+        verb, _, what = rest.partition(" ")
+        what = what.strip()
+        if verb != "add" or not what:
+            self.say("Usage: /kb add TEXT|URL|PATH")
+            return
+        is_file = await asyncio.to_thread(lambda: Path(what).expanduser().is_file())
+        files = [file_ref(what)] if is_file else []
+        await self.service.knowledge_desk.add(
+            KnowledgeAddRequest(
+                channel_id=CHANNEL, user=USER, text="" if files else what, files=files
+            ),
+            key=uuid.uuid4().hex,
+        )
+
 
 def _new_ts() -> str:
     """A message id that sorts in time order, like Slack's ts."""
@@ -266,6 +312,8 @@ async def run_shell(
             ),
             stdout,
         )
+        # The starter runbooks load while the user types (the first time: a few seconds).
+        knowledge = asyncio.create_task(shell.service.knowledge.prepare())
         if not settings.llm_models:
             print(
                 "(no LLM configured: answers come from the offline reasoner;"
@@ -286,5 +334,14 @@ async def run_shell(
                     break
             except FaultMavenError as exc:
                 shell.say(f"⚠️ {exc.user_message}")
+        await _finish(knowledge)
     finally:
         await backends.close()
+
+
+async def _finish(task: asyncio.Task[None]) -> None:
+    """Wait for the knowledge preparation (a short session may end before it does)."""
+    try:
+        await task
+    except Exception as exc:
+        print(f"(knowledge not prepared: {exc})", file=sys.stderr)

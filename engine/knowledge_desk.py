@@ -46,7 +46,7 @@ def _link(text: str, link: str | None) -> str:
 def _hit_line(hit: Hit) -> KnowledgeLine:
     case_id = case_id_of(hit.source)
     where = "past case" if case_id is not None else {"global": "runbook"}.get(hit.tier, "team note")
-    heading = hit.heading.split(" › ")[-1] if hit.heading and hit.heading != hit.title else ""
+    heading = hit.section
     text = f"*{_link(hit.title, hit.link)}*" + (f" › {heading}" if heading else "")
     text += f"  _({where})_"
     return KnowledgeLine(

@@ -13,19 +13,19 @@ from collections.abc import Callable
 
 from psycopg_pool import AsyncConnectionPool
 
-from engine.authz import Authorizer, NotAllowed
+from engine.authz import Authorizer
+from engine.case_closing import CaseClosing
 from engine.case_evidence import CaseEvidence
-from engine.case_knowledge import CaseKnowledge, postmortem_filename
-from engine.case_turns import CaseTurns, LookAgain, answer_key, summary_key
+from engine.case_knowledge import CaseKnowledge
+from engine.case_turns import CaseTurns, LookAgain, answer_key
 from engine.coalesce_local import LocalCaseRuns
 from engine.config import Settings
-from engine.errors import AmbiguousCase, CaseNotFound
+from engine.errors import CaseNotFound
 from engine.evidence.components import canonical
 from engine.evidence.redact import Redactor
 from engine.intake import EvidenceIntake
 from engine.investigate.feedback import corrections_in
 from engine.investigate.llm import LLM
-from engine.investigate.resolution import resolution_summary
 from engine.investigate.result import Hypothesis, Investigation
 from engine.knowledge.base import KnowledgeBase
 from engine.knowledge.related import as_next_step
@@ -52,13 +52,12 @@ from engine.ports import (
 )
 from engine.posting import Poster
 from engine.replies import (
-    CaseClosedReply,
     CaseOpenedReply,
     EvidenceReply,
     NoticeReply,
     Reply,
 )
-from engine.store import audit, cases, investigation, messages, replies
+from engine.store import audit, cases, investigation, messages
 from engine.store import evidence as evidence_store
 
 log = logging.getLogger(__name__)
@@ -120,6 +119,14 @@ class CaseService:
             runs=runs or LocalCaseRuns(),
             look_again=look_again,
             related=self._related_steps,
+        )
+        self.closing = CaseClosing(
+            pool,
+            poster=self.poster,
+            turns=self.turns,
+            knowledge=self.case_knowledge,
+            authz=self.authz,
+            user_ref=user_ref,
         )
 
     async def _related_steps(
@@ -313,106 +320,20 @@ class CaseService:
             await self.turns.request(case)
         return reply
 
-    # --- closing -----------------------------------------------------------------------
+    # --- closing (engine/case_closing.py) ----------------------------------------------
 
     async def find_case_to_close(self, channel_id: str, case_id: int | None) -> Case:
         """The case `/close` means: the given id, or the channel's only open case."""
-        if case_id is not None:
-            case = await cases.get(self.pool, case_id)
-            if case is None or case.channel_id != channel_id:
-                raise CaseNotFound(f"There is no case #{case_id} in this channel.")
-            if case.status != "open":
-                raise CaseNotFound(f"Case #{case_id} is already {case.status}.")
-            return case
-        open_cases = await cases.list_open(self.pool, channel_id=channel_id)
-        if not open_cases:
-            raise CaseNotFound(
-                "There is no open case in this channel, so there is nothing to close."
-            )
-        if len(open_cases) > 1:
-            listing = ", ".join(f"#{c.id} {c.title}" for c in open_cases[:10])
-            raise AmbiguousCase(
-                f"There are {len(open_cases)} open cases here: {listing}. "
-                "Say which one, e.g. `close #{0} <resolution>`.".format(open_cases[0].id),
-                [c.id for c in open_cases],
-            )
-        return open_cases[0]
+        return await self.closing.find(channel_id, case_id)
 
     async def check_close(self, case: Case, user: str, *, key: str | None = None) -> None:
-        """Raise NotAllowed, kept in the audit log, unless `user` may close `case`
-        (FAULTMAVEN_CLOSE_POLICY)."""
-        try:
-            await self.authz.check_close(case, user, await audit.participants(self.pool, case.id))
-        except NotAllowed as denied:
-            await audit.record(
-                self.pool,
-                actor=user,
-                action=audit.DENIED,
-                case_id=case.id,
-                target=case.channel_id,
-                detail={"asked": denied.action, "policy": self.authz.close_policy},
-                team_id=case.team_id,
-                key=f"denied:{key}" if key else None,
-            )
-            raise
+        await self.closing.check(case, user, key=key)
 
     async def close_case(self, req: CloseCaseRequest, *, key: str) -> Reply:
-        if (case := await cases.get(self.pool, req.case_id)) is not None:
-            await self.check_close(case, req.user, key=key)  # the command checked too
-        closed = await cases.close(
-            self.pool, req.case_id, resolution=req.resolution.strip(), closed_by=req.user
-        )
-        if closed is None:
-            case = await cases.get(self.pool, req.case_id)
-            if case is None:
-                raise CaseNotFound(f"There is no case #{req.case_id}.")
-            if await replies.find(self.pool, f"close:{key}") is None:
-                return NoticeReply(text=f"Case #{case.id} was already {case.status}.")
-            closed = case  # a retry of this very close: post the same summary again
-        history = await messages.history(self.pool, closed.id, limit=10_000)
-        evidence = await evidence_store.list_for_case(self.pool, closed.id)
-        summary = CaseClosedReply(
-            case_id=closed.id,
-            title=closed.title,
-            text=resolution_summary(
-                closed,
-                closed_by=req.user,
-                history=history,
-                evidence=evidence,
-                user_ref=self.user_ref,
-            )
-            + f"\n📝 Postmortem: {postmortem_filename(closed)} below. It is saved as knowledge, "
-            "so the next case that looks like this one will find it.",
-        )
-        await self.poster.post_once(
-            f"close:{key}", closed.channel_id, summary, closed.thread_ts, closed.id
-        )
-        if await replies.find(self.pool, summary_key(closed.id)) is not None:
-            last = await investigation.last_turn(self.pool, closed.id)
-            await self.turns.show_summary(closed, last.result if last else None)
-        await self.case_knowledge.closed(closed, req.user)
-        return summary
+        return await self.closing.close(req, key=key)
 
     async def reopen_case(self, req: ReopenCaseRequest, *, key: str) -> None:
-        """Open a resolved case again: its thread hears so, its stored postmortem is marked
-        as not having held, and a turn re-plans from the evidence."""
-        case = await cases.reopen(self.pool, req.case_id, reopened_by=req.user)
-        if case is None:
-            case = await cases.get(self.pool, req.case_id)
-            if case is None:
-                raise CaseNotFound(f"There is no case #{req.case_id}.")
-            if await replies.find(self.pool, f"reopen:{key}") is None:
-                raise CaseNotFound(f"Case #{case.id} is already open.")
-        notice = NoticeReply(
-            text=f"🔁 Case #{case.id} reopened by {self.user_ref(req.user)}"
-            + (f": {req.reason}" if req.reason.strip() else ".")
-            + " Its postmortem is marked as not having held."
-        )
-        await self.poster.post_once(
-            f"reopen:{key}", case.channel_id, notice, case.thread_ts, case.id
-        )
-        await self.case_knowledge.reopened(case, req.user)
-        await self.turns.request(case)
+        await self.closing.reopen(req, key=key)
 
     # --- reading -----------------------------------------------------------------------
 

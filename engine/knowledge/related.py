@@ -76,7 +76,7 @@ def _case_line(past: Case, hit: Hit, conclusion: str) -> str:
 
 
 def _runbook_line(hit: Hit) -> str:
-    where = f" › {hit.heading.split(' › ')[-1]}" if hit.heading and hit.heading != hit.title else ""
+    where = f" › {hit.section}" if hit.section else ""
     return f"Runbook: {_link(hit.title, hit.link)}{where}"
 
 

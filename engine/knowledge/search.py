@@ -15,6 +15,7 @@ from typing import Any, Literal
 from psycopg import AsyncConnection, sql
 from psycopg_pool import AsyncConnectionPool
 
+from engine.knowledge.chunk import HEADING_SEPARATOR
 from engine.knowledge.embed import Embedder, model_name
 from engine.knowledge.fulltext import text_ranking
 from engine.knowledge.spaces import find_space, vector_literal
@@ -43,6 +44,12 @@ class Hit:
     chunk_id: int = 0
     link: str | None = None
     similarity: float | None = None  # cosine similarity to the query, when it was measured
+
+    @property
+    def section(self) -> str:
+        """The innermost heading of the chunk ("" for a document's opening text)."""
+        last = self.heading.split(HEADING_SEPARATOR)[-1].strip() if self.heading else ""
+        return "" if last == self.title else last
 
 
 async def search(
