@@ -35,6 +35,8 @@ COPY bot ./bot
 COPY engine ./engine
 RUN pip install --no-deps -c constraints.txt . && rm -rf build *.egg-info
 COPY migrations ./migrations
+# `faultmaven manifest [--http URL]` prints the Slack app manifest from the working directory.
+COPY manifest.yml ./
 
 # Runtime defaults. The installed package cannot find migrations/ beside itself, hence
 # FAULTMAVEN_MIGRATIONS_DIR. (The engine keeps the model hub offline itself while it loads
@@ -46,7 +48,8 @@ ENV FAULTMAVEN_DATA_DIR=/data \
     LITELLM_LOCAL_MODEL_COST_MAP=True
 
 USER faultmaven
-EXPOSE 8080
+# 8080: /healthz, /readyz, /metrics; 3000: Slack's requests in HTTP mode (SLACK_MODE=http).
+EXPOSE 8080 3000
 
 # Liveness only (/healthz): a Postgres or Slack outage shows on /readyz and must not get
 # every container restarted. Needs FAULTMAVEN_HTTP_PORT other than 0.
