@@ -16,6 +16,15 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def duration(start: datetime, end: datetime) -> str:
+    """'1 h 35 min', '2 d 3 h 0 min', '0 min'."""
+    minutes = max(0, int((end - start).total_seconds() // 60))
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min"]
+    return " ".join(p for p in parts if p)
+
+
 def clock(dt: datetime, with_date: bool) -> str:
     return dt.strftime("%Y-%m-%d %H:%M") if with_date else dt.strftime("%H:%M")
 

@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 
 from engine.investigate.prompting import evidence_details
 from engine.models import Case, Evidence, Message
-from engine.wording import plural
-
-
-def _duration(start: datetime, end: datetime) -> str:
-    minutes = max(0, int((end - start).total_seconds() // 60))
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min"]
-    return " ".join(p for p in parts if p)
+from engine.wording import duration, plural
 
 
 def resolution_summary(
@@ -32,7 +23,7 @@ def resolution_summary(
         f"*Resolution:* {case.resolution or '_none given_'}",
         f"*Opened* {case.created_at:%Y-%m-%d %H:%M} UTC by {user_ref(case.opened_by)} · "
         f"*closed* {closed_at:%H:%M} UTC by {user_ref(closed_by)} "
-        f"({_duration(case.created_at, closed_at)})",
+        f"({duration(case.created_at, closed_at)})",
     ]
     analysed = [e for e in evidence if e.status == "analysed"]
     if analysed:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from engine.evidence.timeline import TimelineEvent, merged_timeline
 from engine.investigate.prompting import evidence_details
 from engine.investigate.result import Hypothesis, Investigation
 from engine.models import Case, Evidence, Feedback, Message
-from engine.wording import clip
+from engine.wording import clip, duration
 
 SHOWN_EVENTS = 15
 SHOWN_SUSPECTS = 3
@@ -34,14 +33,6 @@ class CaseRecord:
     evidence: list[Evidence]
     history: list[Message]
     feedback: list[Feedback] = field(default_factory=list)
-
-
-def _duration(start: datetime, end: datetime) -> str:
-    minutes = max(0, int((end - start).total_seconds() // 60))
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min"]
-    return " ".join(p for p in parts if p)
 
 
 def root_cause(result: Investigation | None) -> tuple[str, Hypothesis | None]:
@@ -113,7 +104,7 @@ def postmortem_markdown(record: CaseRecord, *, user_ref: Callable[[str], str] = 
         "",
         f"Opened {case.created_at:%Y-%m-%d %H:%M} UTC by {user_ref(case.opened_by)}; "
         f"resolved {closed_at:%Y-%m-%d %H:%M} UTC by {user_ref(record.closed_by)} "
-        f"after {_duration(case.created_at, closed_at)}.",
+        f"after {duration(case.created_at, closed_at)}.",
         "",
         "## Summary",
         "",
@@ -121,7 +112,7 @@ def postmortem_markdown(record: CaseRecord, *, user_ref: Callable[[str], str] = 
         "",
         "## Impact",
         "",
-        f"- Duration of the investigation: {_duration(case.created_at, closed_at)}",
+        f"- Duration of the investigation: {duration(case.created_at, closed_at)}",
     ]
     if suspects:
         names = ", ".join(f"{s.component} ({s.score:.0%})" for s in suspects)

@@ -34,23 +34,6 @@ CASES = Path(__file__).parents[1] / "scenarios" / "cases"
 FIX = "raised the payments-db pool from 20 to 50 connections"
 
 
-@pytest.fixture
-def replier() -> MemoryReplier:
-    return MemoryReplier()
-
-
-@pytest.fixture
-def files() -> MemoryFiles:
-    return MemoryFiles()
-
-
-@pytest.fixture
-def service(
-    pool: AsyncConnectionPool, settings: Settings, replier: MemoryReplier, files: MemoryFiles
-) -> CaseService:
-    return CaseService(pool, settings, replier=replier, files=files)
-
-
 async def incident(
     service: CaseService,
     files: MemoryFiles,

@@ -34,16 +34,6 @@ NOTE = "file content deleted after 30 days (retention); findings kept"
 
 
 @pytest.fixture
-def replier() -> MemoryReplier:
-    return MemoryReplier()
-
-
-@pytest.fixture
-def files() -> MemoryFiles:
-    return MemoryFiles()
-
-
-@pytest.fixture
 def service(
     pool: AsyncConnectionPool, settings: Settings, replier: MemoryReplier, files: MemoryFiles
 ) -> CaseService:

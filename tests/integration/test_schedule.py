@@ -8,11 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from arq.connections import ArqRedis
-from psycopg_pool import AsyncConnectionPool
 
 from bot.runtime import QUEUE_NAME, make_worker
 from engine import digest, reminders
-from engine.config import Settings
 from engine.models import CloseCaseRequest, FilesRequest, MentionRequest, ThreadRef
 from engine.queue import JobQueue
 from engine.schedule import Schedule
@@ -25,23 +23,6 @@ from tests.samples import checkout_log
 pytestmark = pytest.mark.integration
 
 THREAD = ThreadRef(team_id="T1", channel_id="C1", thread_ts="1700000000.000100")
-
-
-@pytest.fixture
-def replier() -> MemoryReplier:
-    return MemoryReplier()
-
-
-@pytest.fixture
-def files() -> MemoryFiles:
-    return MemoryFiles()
-
-
-@pytest.fixture
-def service(
-    pool: AsyncConnectionPool, settings: Settings, replier: MemoryReplier, files: MemoryFiles
-) -> CaseService:
-    return CaseService(pool, settings, replier=replier, files=files)
 
 
 def schedules(service: CaseService, redis: ArqRedis, n: int = 2) -> list[Schedule]:

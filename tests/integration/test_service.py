@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from engine.config import Settings
 from engine.errors import AmbiguousCase, CaseNotFound
 from engine.models import (
     CloseCaseRequest,
@@ -25,23 +24,6 @@ from tests.samples import checkout_log, healthy_log
 pytestmark = pytest.mark.integration
 
 THREAD = ThreadRef(team_id="T1", channel_id="C1", thread_ts="1700000000.000001")
-
-
-@pytest.fixture
-def replier() -> MemoryReplier:
-    return MemoryReplier()
-
-
-@pytest.fixture
-def files() -> MemoryFiles:
-    return MemoryFiles()
-
-
-@pytest.fixture
-def service(
-    pool: AsyncConnectionPool, settings: Settings, replier: MemoryReplier, files: MemoryFiles
-) -> CaseService:
-    return CaseService(pool, settings, replier=replier, files=files)
 
 
 def mention(text: str, ts: str = "1700000000.000001", **extra: object) -> MentionRequest:
