@@ -32,6 +32,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.listening import listen
 from bot.socket_mode import event_type
 from engine import metrics
 from engine.errors import ConfigurationError
@@ -91,18 +92,13 @@ class SlackHttpServer:
 
     async def start(self, port: int, host: str | None = None) -> int:
         """Listen on `port` of `host` (None: every interface); the port bound."""
-        # Slack gives up on an ack after 3 s, so a request never waits on a slow shutdown.
-        self._runner = web.AppRunner(self.server.web_app, access_log=None, shutdown_timeout=2.0)
-        await self._runner.setup()
-        try:
-            await web.TCPSite(self._runner, host, port).start()
-        except OSError as exc:
-            await self.stop()
-            raise ConfigurationError(
-                f"The Slack endpoint cannot listen on port {port} ({exc.strerror}): set "
-                "SLACK_HTTP_PORT to a free port."
-            ) from exc
-        bound = int(self._runner.addresses[0][1])
+        self._runner, bound = await listen(
+            self.server.web_app,
+            port,
+            host,
+            refused="The Slack endpoint cannot listen on port {port} ({reason}): set "
+            "SLACK_HTTP_PORT to a free port.",
+        )
         log.info("Slack endpoint on port %d: %s (HTTP mode)", bound, EVENTS_PATH)
         return bound
 

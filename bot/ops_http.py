@@ -18,8 +18,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 
+from bot.listening import listen
 from engine import metrics
-from engine.errors import ConfigurationError
 from engine.health import CHECK_TIMEOUT_S, OK, Check, NotReady, Readiness
 
 log = logging.getLogger(__name__)
@@ -50,17 +50,13 @@ class OpsServer:
 
     async def start(self, port: int, host: str | None = None) -> int:
         """Listen on `port` (0: any free one) of `host` (None: every interface); the port."""
-        self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=2.0)
-        await self._runner.setup()
-        try:
-            await web.TCPSite(self._runner, host, port).start()
-        except OSError as exc:
-            await self.stop()
-            raise ConfigurationError(
-                f"The operations endpoints cannot listen on port {port} ({exc.strerror}): set "
-                "FAULTMAVEN_HTTP_PORT to a free port, or to 0 to turn them off."
-            ) from exc
-        bound = int(self._runner.addresses[0][1])
+        self._runner, bound = await listen(
+            self.app(),
+            port,
+            host,
+            refused="The operations endpoints cannot listen on port {port} ({reason}): set "
+            "FAULTMAVEN_HTTP_PORT to a free port, or to 0 to turn them off.",
+        )
         log.info("operations endpoints on port %d: /healthz /readyz /metrics", bound)
         return bound
 
