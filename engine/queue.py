@@ -28,6 +28,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 log = logging.getLogger(__name__)
 
 CLAIM_TTL_S = 24 * 3600  # Slack retries for minutes; a day is ample and bounded.
+# A claim is PENDING from SET NX until its job is queued, then QUEUED.
+PENDING, QUEUED = b"pending", b"queued"
 # About 1.5 s of retries (0.1, 0.2, 0.4, 0.8 s): a restart that quick is ridden out inside
 # Slack's 3 s ack window; a longer outage surfaces as QueueUnavailable (no ack, redelivery).
 REDIS_RETRIES = 4
@@ -64,11 +66,8 @@ class JobQueue:
 
     async def _submit(self, job: str, request: BaseModel, dedup_key: str) -> bool:
         claim = f"faultmaven:claim:{dedup_key}"
-        if not await self.redis.set(claim, b"1", nx=True, ex=CLAIM_TTL_S):
-            # A claim without a job is left by a submit that died between the two (Redis
-            # went away, or the process): enqueue now. arq refuses a second job of one id,
-            # so two bots racing here still queue it once.
-            if await Job(dedup_key, self.redis).status() != JobStatus.not_found:
+        if not await self.redis.set(claim, PENDING, nx=True, ex=CLAIM_TTL_S):
+            if not await self._orphaned(claim, dedup_key):
                 log.info("duplicate delivery of %s ignored", dedup_key)
                 return False
             log.info("claim of %s has no job; queueing it now", dedup_key)
@@ -77,14 +76,24 @@ class JobQueue:
             job_handle = await self.redis.enqueue_job(job, dedup_key, payload, _job_id=dedup_key)
         except BaseException:
             # Release the claim so Slack's retry of this event can still get through (if
-            # Redis is gone this fails too; the retry then finds a claim without a job).
+            # Redis is gone this fails too; the retry then finds a pending claim, no job).
             with contextlib.suppress(*UNREACHABLE):
                 await self.redis.delete(claim)
             raise
         if job_handle is None:
-            log.info("job %s already queued or done", dedup_key)
+            log.info("duplicate delivery of %s ignored: its job is queued or done", dedup_key)
             return False
+        # From here the claim alone says "seen", for longer than arq keeps the job's result.
+        await self.redis.set(claim, QUEUED, xx=True, keepttl=True)
         return True
+
+    async def _orphaned(self, claim: str, dedup_key: str) -> bool:
+        """A claim still pending with no job is left by a submit that died between the two
+        (Redis went away, or the process): the caller queues the job. A submit racing us may
+        be just about to; arq refuses a second job of one id, so it is still queued once."""
+        if await self.redis.get(claim) != PENDING:
+            return False
+        return await Job(dedup_key, self.redis).status() == JobStatus.not_found
 
     async def drain_later(self, case_id: int, delay_s: float) -> None:
         """Run a drain of the case in `delay_s`. Never deduplicated: a second look that finds

@@ -1,6 +1,6 @@
 """Events API: mentions answer, thread messages become history, files become evidence.
 
-Listeners only translate and enqueue; Bolt has already acked the envelope.
+Listeners only translate and enqueue; Bolt acks the envelope once they return (bot/app.py).
 """
 
 from __future__ import annotations

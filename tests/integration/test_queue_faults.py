@@ -7,7 +7,7 @@ from arq.connections import ArqRedis, create_pool
 
 from bot.runtime import QUEUE_NAME
 from engine.models import MentionRequest, ThreadRef
-from engine.queue import JobQueue, QueueUnavailable, redis_settings
+from engine.queue import PENDING, JobQueue, QueueUnavailable, redis_settings
 from tests.restartable import free_port
 
 pytestmark = pytest.mark.integration
@@ -38,10 +38,25 @@ async def test_a_claim_left_without_its_job_does_not_block_the_redelivery(
     pool = await create_pool(redis_settings(redis_url), default_queue_name=QUEUE_NAME)
     queue = JobQueue(pool)
     try:
-        await pool.set("faultmaven:claim:Ev2", b"1")
+        await pool.set("faultmaven:claim:Ev2", PENDING)
 
         assert await queue.submit("answer_mention", REQUEST, dedup_key="Ev2") is True
         assert await queue.submit("answer_mention", REQUEST, dedup_key="Ev2") is False
         assert await pool.zcard(QUEUE_NAME) == 1
+    finally:
+        await pool.aclose()
+
+
+async def test_a_queued_claim_outlives_the_job_result(redis: ArqRedis, redis_url: str) -> None:
+    """Once queued, the claim alone refuses the key, also after arq forgot the job (its
+    result is kept an hour): a daily digest claimed at 09:00 is not queued again at 10:30."""
+    pool = await create_pool(redis_settings(redis_url), default_queue_name=QUEUE_NAME)
+    queue = JobQueue(pool)
+    try:
+        assert await queue.submit("answer_mention", REQUEST, dedup_key="Ev3") is True
+        await pool.delete(QUEUE_NAME, "arq:job:Ev3")  # ran, and its result expired
+
+        assert await queue.submit("answer_mention", REQUEST, dedup_key="Ev3") is False
+        assert await pool.zcard(QUEUE_NAME) == 0
     finally:
         await pool.aclose()
