@@ -129,7 +129,6 @@ class CaseTurns:
             questions=await messages.unanswered_questions(self.pool, case_id),
         )
         shown = previous.result if previous else None
-        given.related = await self._related(case, shown, given.evidence)
 
         async def progress(status: str) -> None:
             # Progress is a courtesy: a chat hiccup here must not cost the turn itself.
@@ -145,6 +144,7 @@ class CaseTurns:
             deadline_s=self.settings.llm_deadline_s,
             budget_tokens=self.settings.prompt_budget_tokens,
             progress=progress,
+            related=lambda result: self._related(case, result, given.evidence),
         )
         number = previous.number + 1 if previous else 1
         await self._tell(case, given.questions, outcome, shown, news_key=f"news:{case_id}:{number}")

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_QUESTION = "What do you see so far, and what should we check next?"
 Progress = Callable[[str], Awaitable[None]]
+FindRelated = Callable[[Investigation], Awaitable[list[str]]]
 RELATED_STEPS = 2
 
 
@@ -154,7 +155,10 @@ async def run_turn(
     deadline_s: float,
     budget_tokens: int,
     progress: Progress,
+    related: FindRelated | None = None,
 ) -> TurnOutcome:
+    """`related`, given the offline result (suspects, hypotheses), finds past cases and
+    runbooks that look like the case: they lead the next steps and go to the LLM."""
     analysed = [e for e in given.evidence if e.status == "analysed"]
     reports = [e.report for e in analysed if e.report is not None]
     question = given.questions[-1].text.strip() if given.questions else ""
@@ -164,6 +168,8 @@ async def run_turn(
         investigate_offline, question or DEFAULT_QUESTION, said, reports
     )
     await progress("ranking suspects and hypotheses…")
+    if related is not None:
+        given.related = await related(offline)
     settled, decision = _settle(offline, given, bool(analysed))
     findings = [e.summary for e in analysed]
     basis = f"{plural(len(analysed), 'file')}, {plural(len(given.history), 'message')}"
