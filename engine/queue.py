@@ -1,8 +1,8 @@
 """Hand work to the workers through Redis (arq), at most once per Slack event.
 
 Slack redelivers events it thinks were not acked (retry_attempt > 0) and, with several bot
-processes, the same event can reach two of them. `submit` claims the event id with SET NX
-before enqueueing; arq's job id is the same key, so a second enqueue is refused too.
+processes, the same event can reach two of them. `submit` claims the event id and enqueues
+its job in one Lua script (atomic, one round trip); arq's job id is the same key.
 
 When Redis cannot be reached, `submit` raises QueueUnavailable and the listener must not ack:
 the event is then not lost, Slack delivers it again (bot/app.py acks only after the listener
@@ -12,13 +12,14 @@ a Redis restart of a second or two is not even noticed.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import uuid
 from typing import Any
 
 from arq.connections import ArqRedis, RedisSettings
-from arq.jobs import Job, JobStatus
+from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
+from arq.jobs import serialize_job
+from arq.utils import timestamp_ms
 from pydantic import BaseModel
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
@@ -28,8 +29,22 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 log = logging.getLogger(__name__)
 
 CLAIM_TTL_S = 24 * 3600  # Slack retries for minutes; a day is ample and bounded.
-# A claim is PENDING from SET NX until its job is queued, then QUEUED.
+# Claim values, as CLAIM_AND_ENQUEUE writes and reads them.
 PENDING, QUEUED = b"pending", b"queued"
+# What arq's enqueue_job writes (the job, its place in the queue), behind the claim, atomically.
+# A QUEUED claim refuses the key for a day, longer than arq keeps a result; a PENDING one
+# (left by a submit of an earlier version that died between claim and job) does not. arq
+# refuses a job id that is queued, running or has a result. KEYS: claim, job, result,
+# in-progress, queue; ARGV: claim TTL s, serialized job, job expiry ms, score ms, job id.
+CLAIM_AND_ENQUEUE = """
+local claim = redis.call('GET', KEYS[1])
+if claim and claim ~= 'pending' then return 0 end
+if redis.call('EXISTS', KEYS[2], KEYS[3], KEYS[4]) > 0 then return 0 end
+redis.call('PSETEX', KEYS[2], ARGV[3], ARGV[2])
+redis.call('ZADD', KEYS[5], ARGV[4], ARGV[5])
+redis.call('SET', KEYS[1], 'queued', 'EX', ARGV[1])
+return 1
+"""
 # About 1.5 s of retries (0.1, 0.2, 0.4, 0.8 s): a restart that quick is ridden out inside
 # Slack's 3 s ack window; a longer outage surfaces as QueueUnavailable (no ack, redelivery).
 REDIS_RETRIES = 4
@@ -55,6 +70,7 @@ def redis_settings(url: str) -> RedisSettings:
 class JobQueue:
     def __init__(self, redis: ArqRedis) -> None:
         self.redis = redis
+        self._claim_and_enqueue = redis.register_script(CLAIM_AND_ENQUEUE)
 
     async def submit(self, job: str, request: BaseModel, *, dedup_key: str) -> bool:
         """Enqueue `job(request)` unless `dedup_key` was seen; True when enqueued now.
@@ -65,35 +81,37 @@ class JobQueue:
             raise QueueUnavailable(f"could not queue {job} for {dedup_key}: {exc}") from exc
 
     async def _submit(self, job: str, request: BaseModel, dedup_key: str) -> bool:
-        claim = f"faultmaven:claim:{dedup_key}"
-        if not await self.redis.set(claim, PENDING, nx=True, ex=CLAIM_TTL_S):
-            if not await self._orphaned(claim, dedup_key):
-                log.info("duplicate delivery of %s ignored", dedup_key)
-                return False
-            log.info("claim of %s has no job; queueing it now", dedup_key)
-        try:
-            payload: dict[str, Any] = request.model_dump(mode="json")
-            job_handle = await self.redis.enqueue_job(job, dedup_key, payload, _job_id=dedup_key)
-        except BaseException:
-            # Release the claim so Slack's retry of this event can still get through (if
-            # Redis is gone this fails too; the retry then finds a pending claim, no job).
-            with contextlib.suppress(*UNREACHABLE):
-                await self.redis.delete(claim)
-            raise
-        if job_handle is None:
-            log.info("duplicate delivery of %s ignored: its job is queued or done", dedup_key)
-            return False
-        # From here the claim alone says "seen", for longer than arq keeps the job's result.
-        await self.redis.set(claim, QUEUED, xx=True, keepttl=True)
-        return True
-
-    async def _orphaned(self, claim: str, dedup_key: str) -> bool:
-        """A claim still pending with no job is left by a submit that died between the two
-        (Redis went away, or the process): the caller queues the job. A submit racing us may
-        be just about to; arq refuses a second job of one id, so it is still queued once."""
-        if await self.redis.get(claim) != PENDING:
-            return False
-        return await Job(dedup_key, self.redis).status() == JobStatus.not_found
+        # The ack waits for this (bot/app.py), so it is one round trip: under load each extra
+        # one is another wait for Redis and the bot to be scheduled (five of them made acks
+        # of a busy 2-core host take 200 ms at p99; tests/bench/bench_load.py).
+        payload: dict[str, Any] = request.model_dump(mode="json")
+        now_ms = timestamp_ms()
+        queued = await self._claim_and_enqueue(
+            keys=[
+                f"faultmaven:claim:{dedup_key}",
+                job_key_prefix + dedup_key,
+                result_key_prefix + dedup_key,
+                in_progress_key_prefix + dedup_key,
+                self.redis.default_queue_name,
+            ],
+            args=[
+                CLAIM_TTL_S,
+                serialize_job(
+                    job,
+                    (dedup_key, payload),
+                    {},
+                    None,
+                    now_ms,
+                    serializer=self.redis.job_serializer,
+                ),
+                self.redis.expires_extra_ms,  # arq's default expiry of a queued job
+                now_ms,
+                dedup_key,
+            ],
+        )
+        if not queued:
+            log.info("duplicate delivery of %s ignored", dedup_key)
+        return bool(queued)
 
     async def drain_later(self, case_id: int, delay_s: float) -> None:
         """Run a drain of the case in `delay_s`. Never deduplicated: a second look that finds
