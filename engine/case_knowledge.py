@@ -17,7 +17,7 @@ from psycopg_pool import AsyncConnectionPool
 from engine.investigate.result import Investigation
 from engine.knowledge.base import KnowledgeBase, case_source
 from engine.knowledge.postmortem import CaseRecord, postmortem_markdown
-from engine.knowledge.related import RelatedItem, RelatedKnowledge, incident_query
+from engine.knowledge.related import RelatedItem, RelatedKnowledge, fingerprint
 from engine.models import Case, Evidence
 from engine.posting import Poster
 from engine.replies import KnowledgeLine, KnowledgeReply
@@ -70,7 +70,7 @@ class CaseKnowledge:
     ) -> list[RelatedItem]:
         """Find what looks like this case; post the documents its thread has not seen yet.
         Returns every close match, for the engine to take into account."""
-        items = await self.related.find(case, incident_query(case, result, evidence))
+        items = await self.related.find(case, result, evidence)
         new = await self.related.unseen(case.id, items)
         if new:
             # The key names the documents: a retry of this turn updates the same message.
@@ -99,9 +99,10 @@ class CaseKnowledge:
     async def closed(self, case: Case, closed_by: str) -> str:
         """Post the postmortem to the case's thread as a Markdown file and store it as
         knowledge (a new version of the case's document when it was closed before)."""
-        markdown = postmortem_markdown(await self.record(case, closed_by), user_ref=self.user_ref)
+        record = await self.record(case, closed_by)
+        markdown = postmortem_markdown(record, user_ref=self.user_ref)
         # Stored first: once the file is in the thread, a search finds the case.
-        await self._store(case, markdown)
+        await self._store(case, markdown, fingerprint(record.result))
         closed_at = case.closed_at or case.updated_at
         upload_key = f"postmortem:{case.id}:{closed_at.isoformat()}"
         if await replies.find(self.pool, upload_key) is None:
@@ -125,9 +126,10 @@ class CaseKnowledge:
         """Warn whoever finds this case's postmortem that its fix did not hold."""
         record = await self.record(case, case.opened_by)
         note = REOPENED_NOTE.format(at=datetime.now(UTC), who=self.user_ref(reopened_by))
-        await self._store(case, note + postmortem_markdown(record, user_ref=self.user_ref))
+        markdown = note + postmortem_markdown(record, user_ref=self.user_ref)
+        await self._store(case, markdown, fingerprint(record.result))
 
-    async def _store(self, case: Case, markdown: str) -> None:
+    async def _store(self, case: Case, markdown: str, marks: set[str]) -> None:
         link = await self.poster.replier.link(case.channel_id, case.thread_ts)
         await self.knowledge.add(
             title=f"Case #{case.id}: {case.title}",
@@ -135,7 +137,7 @@ class CaseKnowledge:
             text=markdown,
             tier="case",
             channel_id=case.channel_id,
-            tags=["case", "postmortem"],
+            tags=["case", "postmortem", *sorted(marks)],
             link=link,
         )
         log.info("case %s stored as knowledge", case.id)

@@ -137,6 +137,15 @@ class KnowledgeBase:
             return None
         return await tally(self.pool, document_id)
 
+    async def tags(self, document_ids: list[int]) -> dict[int, list[str]]:
+        if not document_ids:
+            return {}
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT id, tags FROM knowledge_documents WHERE id = ANY(%s)", (document_ids,)
+            )
+            return {int(doc): list(tags) for doc, tags in await cur.fetchall()}
+
     async def stats(self) -> KnowledgeStats:
         async with self.pool.connection() as conn:
             cur = await conn.execute("SELECT tier, count(*) FROM knowledge_documents GROUP BY tier")

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from engine.evidence.report import LogReport
 from engine.evidence.timeline import TimelineEvent, merged_timeline
-from engine.investigate.prompting import evidence_details
 from engine.investigate.result import Hypothesis, Investigation
 from engine.models import Case, Evidence, Feedback, Message
 from engine.wording import clip, duration
@@ -21,6 +21,7 @@ from engine.wording import clip, duration
 SHOWN_EVENTS = 15
 SHOWN_SUSPECTS = 3
 SHOWN_SYMPTOMS = 8
+SYMPTOMS_PER_FILE = 3
 
 
 @dataclass
@@ -84,10 +85,24 @@ def _timeline(record: CaseRecord, user_ref: Callable[[str], str]) -> list[str]:
     ]
 
 
+def error_templates(evidence: list[Evidence], per_file: int) -> list[str]:
+    """The most frequent error templates of each analysed log: what the failure looked like,
+    and what a later case's query is made of (engine/knowledge/related.py)."""
+    return [
+        group.message
+        for item in evidence
+        if item.status == "analysed" and isinstance(item.report, LogReport)
+        for group in item.report.error_groups[:per_file]
+    ]
+
+
 def _symptoms(record: CaseRecord) -> list[str]:
-    analysed = [e for e in record.evidence if e.status == "analysed"]
-    lines = [f"- `{clip(d, 160)}`" for e in analysed for d in evidence_details(e, limit=3)]
-    return lines[:SHOWN_SYMPTOMS]
+    lines = [f"- `{clip(t, 160)}`" for t in error_templates(record.evidence, SYMPTOMS_PER_FILE)]
+    lines = list(dict.fromkeys(lines))[:SHOWN_SYMPTOMS]
+    suspects = record.result.suspects[:SHOWN_SUSPECTS] if record.result else []
+    if suspects:
+        lines.append("- Components: " + ", ".join(s.component for s in suspects))
+    return lines
 
 
 def postmortem_markdown(record: CaseRecord, *, user_ref: Callable[[str], str] = str) -> str:

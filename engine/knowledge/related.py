@@ -17,10 +17,10 @@ from typing import Literal
 
 from psycopg_pool import AsyncConnectionPool
 
-from engine.investigate.prompting import evidence_details
+from engine.evidence.components import canonical
 from engine.investigate.result import Investigation
 from engine.knowledge.base import KnowledgeBase, case_id_of, case_source
-from engine.knowledge.postmortem import root_cause
+from engine.knowledge.postmortem import error_templates, root_cause
 from engine.knowledge.search import Hit
 from engine.models import Case, Evidence
 from engine.store import cases as case_store
@@ -36,7 +36,15 @@ MIN_CASE_SIMILARITY = 0.6
 MARGIN = 0.1
 SHOWN_CASES = 2
 SHOWN_RUNBOOKS = 2
-QUERY_TEMPLATES_PER_FILE = 2
+QUERY_TEMPLATES_PER_FILE = 3
+# Postmortem sections that describe the failure; the rest (timeline, impact, follow-ups)
+# reads alike from one case to the next and would match anything.
+MATCHING_SECTIONS = frozenset({"", "Summary", "Root cause", "Symptoms"})
+# Added to a past case's similarity when its leading hypothesis had the same failure
+# signature, and again when it was about the same component.
+SAME_SIGNATURE_BONUS = 0.08
+SAME_COMPONENT_BONUS = 0.04
+PAST_CANDIDATES = 16
 
 
 @dataclass(frozen=True)
@@ -50,16 +58,28 @@ class RelatedItem:
 
 
 def incident_query(case: Case, result: Investigation | None, evidence: list[Evidence]) -> str:
+    """The incident in words: what it was called, what the engine thinks, which components,
+    and the first error templates of each log (metric statistics would only add noise)."""
     parts = [case.title]
     live = [h for h in result.hypotheses if h.status != "ruled_out"] if result else []
-    if result is not None and live:  # without a lead the conclusion is boilerplate
-        parts.append(result.working_conclusion)
-        parts.extend(h.statement for h in live[:3])
-        parts.extend(s.component for s in result.suspects[:3])
-    for item in evidence:
-        if item.status == "analysed":
-            parts.extend(evidence_details(item, limit=QUERY_TEMPLATES_PER_FILE))
+    parts.extend(h.statement for h in live[:3])
+    parts.extend(s.component for s in (result.suspects[:3] if result else []))
+    parts.extend(error_templates(evidence, QUERY_TEMPLATES_PER_FILE))
     return "\n".join(p for p in parts if p and p.strip())
+
+
+def fingerprint(result: Investigation | None) -> set[str]:
+    """What identifies a failure beyond its words: the leading hypothesis's failure signature
+    and component (stored as tags of a past case's document)."""
+    live = [h for h in (result.hypotheses if result else []) if h.status != "ruled_out"]
+    confirmed = [h for h in live if h.status == "confirmed"]
+    if not live:
+        return set()
+    lead = (confirmed or live)[0]
+    tags = {f"signature:{lead.signature}"} if lead.signature else set()
+    if lead.component:
+        tags.add(f"component:{canonical(lead.component)}")
+    return tags
 
 
 def _link(text: str, link: str | None) -> str:
@@ -87,10 +107,22 @@ def as_next_step(item: RelatedItem) -> str:
     return "Follow the " + item.line.replace("Runbook: ", "runbook ", 1)
 
 
-def _close(hits: list[Hit], minimum: float) -> list[Hit]:
-    best = max((h.similarity or 0.0 for h in hits), default=0.0)
+def _close(scored: list[tuple[float, Hit]], minimum: float) -> list[tuple[float, Hit]]:
+    """The hits that clear `minimum` and are within MARGIN of the best one, best first."""
+    best = max((score for score, _ in scored), default=0.0)
     floor = max(minimum, best - MARGIN)
-    return [h for h in hits if h.similarity is not None and h.similarity >= floor]
+    return sorted((pair for pair in scored if pair[0] >= floor), key=lambda pair: -pair[0])
+
+
+def _best_per_document(hits: list[Hit], sections: frozenset[str]) -> dict[int, Hit]:
+    best: dict[int, Hit] = {}
+    for hit in hits:
+        if hit.similarity is None or hit.section not in sections:
+            continue
+        known = best.get(hit.document_id)
+        if known is None or (known.similarity or 0.0) < hit.similarity:
+            best[hit.document_id] = hit
+    return best
 
 
 class RelatedKnowledge:
@@ -98,54 +130,59 @@ class RelatedKnowledge:
         self.pool = pool
         self.knowledge = knowledge
 
-    async def find(self, case: Case, query: str) -> list[RelatedItem]:
-        """Close past cases (other than this one) and runbooks, best first."""
-        if not query.strip() or await self.knowledge.is_empty():
+    async def find(
+        self, case: Case, result: Investigation | None, evidence: list[Evidence]
+    ) -> list[RelatedItem]:
+        """Close past cases (other than this one) and runbooks: past cases first."""
+        query = incident_query(case, result, evidence)
+        if await self.knowledge.is_empty():
             return []
-        # Past cases of the whole workspace by default: incident channels are often one per
-        # incident, so the case that looks alike is rarely in this channel.
-        case_channel = (
-            case.channel_id if self.knowledge.settings.past_cases_scope == "channel" else None
-        )
-        past_hits = await self.knowledge.search(
-            query, k=SHOWN_CASES + 1, tiers=["case"], channel_id=case_channel
-        )
-        runbook_hits = await self.knowledge.search(
+        cases = await self._past_cases(case, query, fingerprint(result))
+        runbooks = await self.knowledge.search(
             query, k=SHOWN_RUNBOOKS, tiers=["global", "channel"], channel_id=case.channel_id
         )
+        close = _close([(h.similarity or 0.0, h) for h in runbooks], MIN_RUNBOOK_SIMILARITY)
+        return cases[:SHOWN_CASES] + [
+            RelatedItem("runbook", h.document_id, h.title, h.link, score, _runbook_line(h))
+            for score, h in close
+        ]
+
+    async def _past_cases(self, case: Case, query: str, marks: set[str]) -> list[RelatedItem]:
+        """Closed cases whose postmortem describes this failure: the best similarity of its
+        describing sections, plus a bonus for the same failure signature and component."""
+        # Past cases of the whole workspace by default: incident channels are often one per
+        # incident, so the case that looks alike is rarely in this channel.
+        scope = self.knowledge.settings.past_cases_scope
+        hits = await self.knowledge.search(
+            query,
+            k=PAST_CANDIDATES,
+            tiers=["case"],
+            channel_id=case.channel_id if scope == "channel" else None,
+            per_document=len(MATCHING_SECTIONS),
+        )
         own = case_source(case.id)
-        close = _close([h for h in past_hits if h.source != own], MIN_CASE_SIMILARITY)
-        close += _close(runbook_hits, MIN_RUNBOOK_SIMILARITY)
-        past_ids = [cid for h in close if (cid := case_id_of(h.source)) is not None]
-        past = await case_store.get_many(self.pool, past_ids) if past_ids else {}
-        items: list[RelatedItem] = []
-        for hit in close:
-            case_id = case_id_of(hit.source)
-            similarity = hit.similarity or 0.0
-            if case_id is not None and hit.tier == "case":
-                past_case = past.get(case_id)
-                if past_case is None or past_case.status == "open":
-                    continue  # a reopened case is no answer yet
-                conclusion = past_case.working_conclusion or root_cause(None)[0]
-                line = _case_line(past_case, hit, conclusion)
-                items.append(
-                    RelatedItem("case", hit.document_id, hit.title, hit.link, similarity, line)
-                )
-            elif hit.tier != "case":
-                items.append(
-                    RelatedItem(
-                        "runbook",
-                        hit.document_id,
-                        hit.title,
-                        hit.link,
-                        similarity,
-                        _runbook_line(hit),
-                    )
-                )
-        cases_first = sorted(items, key=lambda i: (i.kind != "case", -i.similarity))
-        return [i for i in cases_first if i.kind == "case"][:SHOWN_CASES] + [
-            i for i in cases_first if i.kind == "runbook"
-        ][:SHOWN_RUNBOOKS]
+        best = _best_per_document([h for h in hits if h.source != own], MATCHING_SECTIONS)
+        tags = await self.knowledge.tags(list(best))
+        scored = []
+        for document_id, hit in best.items():
+            shared = marks & set(tags.get(document_id, []))
+            bonus = sum(
+                SAME_SIGNATURE_BONUS if mark.startswith("signature:") else SAME_COMPONENT_BONUS
+                for mark in shared
+            )
+            scored.append(((hit.similarity or 0.0) + bonus, hit))
+        close = _close(scored, MIN_CASE_SIMILARITY)
+        ids = [cid for _, h in close if (cid := case_id_of(h.source)) is not None]
+        past = await case_store.get_many(self.pool, ids) if ids else {}
+        items = []
+        for score, hit in close:
+            past_case = past.get(case_id_of(hit.source) or 0)
+            if past_case is None or past_case.status == "open":
+                continue  # a reopened case is no answer yet
+            conclusion = past_case.working_conclusion or root_cause(None)[0]
+            line = _case_line(past_case, hit, conclusion)
+            items.append(RelatedItem("case", hit.document_id, hit.title, hit.link, score, line))
+        return items
 
     async def unseen(self, case_id: int, items: list[RelatedItem]) -> list[RelatedItem]:
         """The items this case's thread has not been shown yet."""
