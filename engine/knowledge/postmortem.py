@@ -51,12 +51,27 @@ def root_cause(result: Investigation | None) -> tuple[str, Hypothesis | None]:
     return "Not established.", None
 
 
+def _evidence_events(record: CaseRecord) -> list[TimelineEvent]:
+    """The merged evidence timeline: the last turn's, else computed from the reports."""
+    if record.result and record.result.timeline:
+        return list(record.result.timeline)
+    reports = [e.report for e in record.evidence if e.report is not None]
+    return merged_timeline(reports, limit=SHOWN_EVENTS)
+
+
+def _incident_window(record: CaseRecord) -> str | None:
+    """'13:44 → 14:17 UTC (33 min)': from the first to the last signal in the evidence."""
+    events = _evidence_events(record)
+    if not events:
+        return None
+    first, last = events[0].at, events[-1].at
+    form = "%H:%M" if first.date() == last.date() else "%Y-%m-%d %H:%M"
+    return f"{first:%Y-%m-%d %H:%M} → {last:{form}} UTC ({duration(first, last)})"
+
+
 def _timeline(record: CaseRecord, user_ref: Callable[[str], str]) -> list[str]:
     case = record.case
-    reports = [e.report for e in record.evidence if e.report is not None]
-    events: list[TimelineEvent] = list(
-        record.result.timeline if record.result and record.result.timeline else []
-    ) or merged_timeline(reports, limit=SHOWN_EVENTS)
+    events = _evidence_events(record)
     people = [
         TimelineEvent(
             at=case.created_at, source="case", what=f"case opened by {user_ref(case.opened_by)}"
@@ -129,6 +144,9 @@ def postmortem_markdown(record: CaseRecord, *, user_ref: Callable[[str], str] = 
         "",
         f"- Duration of the investigation: {duration(case.created_at, closed_at)}",
     ]
+    window = _incident_window(record)
+    if window:
+        out.append(f"- Seen in the evidence: {window}")
     if suspects:
         names = ", ".join(f"{s.component} ({s.score:.0%})" for s in suspects)
         out.append(f"- Components involved: {names}")
