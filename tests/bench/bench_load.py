@@ -247,7 +247,7 @@ async def run_load(args: argparse.Namespace, db_url: str, redis_url: str, tmp: P
             rss = [(p.role, p.rss_mb(), p.peak_rss_mb()) for p in procs]
             inside_bot = await bot_ack_buckets(procs)
             # Let queued follow-ups (a drain, a summary update) finish before the clean stop.
-            await until(lambda: _queue_empty(procs, slack), timeout=30)
+            await until(lambda: _quiet(slack), timeout=30)
         outcome = await check_run(slack, conn, channels, work.sent)
     outcome.drained = drained_in_time
     report(args, roles, work.sent, outcome, last_sent, load_s, cpu0, cpu1, rss)
@@ -298,9 +298,9 @@ def bucket_pct(buckets: dict[float, float], p: float) -> str:
     return "n/a"
 
 
-def _queue_empty(procs: list[FaultMavenProcess], slack: FakeSlack) -> bool:
-    # Quiet when no Web API call came for a second: a stand-in for "no job running" that
-    # needs no Redis client here.
+def _quiet(slack: FakeSlack) -> bool:
+    # No Web API call for a second: a stand-in for "no job running" that needs no Redis
+    # client here (the clean stop still gives running jobs their grace period).
     return not slack.calls or time.monotonic() - slack.calls[-1].at > 1.0
 
 
