@@ -188,11 +188,15 @@ class CaseService:
     async def _read_earlier_thread(self, case: Case, mention_ts: str, *, key: str) -> None:
         """Take in what people said and shared in the thread before mentioning the bot.
 
-        A case opened mid-thread then starts from the discussion so far, and anything missed
-        (the bot joined late) is caught up. Safe to repeat: messages are unique per ts and
-        only files not yet stored are taken.
+        A case opened mid-thread then starts from the discussion so far. Only for a case with
+        no history yet: once a case exists, its thread's messages and files reach it as they
+        are posted, and reading the whole thread again at every mention would cost a long
+        case one insert per message per mention. Safe to repeat: messages are unique per ts
+        and only files not yet stored are taken.
         """
         if self.history is None or case.thread_ts == mention_ts:
+            return
+        if await messages.has_any(self.pool, case.id):
             return
         earlier = [
             m

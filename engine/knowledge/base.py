@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+from numpy.typing import NDArray
 from psycopg_pool import AsyncConnectionPool
 
 from engine.config import Settings
-from engine.knowledge.embed import Embedder, load_embedder
+from engine.knowledge.embed import Embedder, load_embedder, model_name
 from engine.knowledge.search import Hit, search
 from engine.knowledge.starter import prepare_knowledge
 from engine.knowledge.store import ImportResult, Tier, import_document
 from engine.knowledge.votes import Verdict, tally, vote
 
 CASE_SOURCE_PREFIX = "case:"
+QUERY_CACHE_SIZE = 64
 
 
 def case_source(case_id: int) -> str:
@@ -37,6 +42,35 @@ def case_id_of(source: str) -> int | None:
 def text_source(text: str) -> str:
     """A pasted note's source: its content, so pasting it again finds the same document."""
     return "note:" + hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:16]
+
+
+class QueryCache:
+    """An embedder that remembers its last single-text embeddings: a turn searches past
+    cases and runbooks with the same query, and the model should not run twice for it."""
+
+    def __init__(self, inner: Embedder, size: int = QUERY_CACHE_SIZE) -> None:
+        self.inner = inner
+        self.name = model_name(inner)
+        self.dimension = inner.dimension
+        self.size = size
+        self._vectors: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
+        self._lock = threading.Lock()  # searches embed in threads, several jobs at once
+
+    def embed(self, texts: list[str]) -> NDArray[np.float32]:
+        if len(texts) != 1:
+            return self.inner.embed(texts)
+        text = texts[0]
+        with self._lock:
+            vector = self._vectors.get(text)
+            if vector is not None:
+                self._vectors.move_to_end(text)
+                return vector
+        vector = self.inner.embed(texts)
+        with self._lock:
+            self._vectors[text] = vector
+            if len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        return vector
 
 
 @dataclass(frozen=True)
@@ -55,6 +89,7 @@ class KnowledgeBase:
         self.settings = settings
         self._embedder = embedder
         self._loading = asyncio.Lock()
+        self._queries: QueryCache | None = None
 
     async def embedder(self) -> Embedder:
         """The embedding model, loaded (in a thread, seconds) at its first use."""
@@ -117,9 +152,12 @@ class KnowledgeBase:
         there is no knowledge yet."""
         if not query.strip() or await self.is_empty():
             return []
+        embedder = await self.embedder()
+        if self._queries is None or self._queries.inner is not embedder:
+            self._queries = QueryCache(embedder)
         return await search(
             self.pool,
-            await self.embedder(),
+            self._queries,
             query,
             k=k,
             tiers=tiers,

@@ -38,6 +38,15 @@ async def record(
         return cur.rowcount == 1
 
 
+async def has_any(pool: AsyncConnectionPool, case_id: int) -> bool:
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM messages WHERE case_id = %s)", (case_id,)
+        )
+        row = await cur.fetchone()
+        return bool(row and row[0])
+
+
 async def history(pool: AsyncConnectionPool, case_id: int, *, limit: int) -> list[Message]:
     """The last `limit` messages of a case, oldest first."""
     async with pool.connection() as conn, conn.cursor(row_factory=class_row(Message)) as cur:
