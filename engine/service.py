@@ -166,6 +166,12 @@ class CaseService:
             }
         )
         await self.replier.update(req.channel_id, root_ts, opened)
+        # No turn runs before the first question or file, but what the title alone recalls
+        # (a past case, a runbook) is worth showing at once.
+        try:
+            await self.case_knowledge.show_related(case, None, [])
+        except Exception:
+            log.exception("case %s: related knowledge not looked up at open", case.id)
         return case
 
     async def start_case(self, thread: ThreadRef, *, title: str, user: str) -> Case:

@@ -20,6 +20,7 @@ from engine.models import (
     KnowledgeSearchRequest,
     KnowledgeVoteRequest,
     MentionRequest,
+    OpenCaseRequest,
     ReopenCaseRequest,
     ThreadRef,
 )
@@ -300,3 +301,27 @@ async def test_the_llm_is_given_the_past_case_as_a_lead(
     state = user.split("<case_state>", 1)[1].split("</case_state>", 1)[0]
     related = state.split("Related knowledge", 1)[1]
     assert f"case #{past_id}" in related and FIX in related
+
+
+async def test_a_case_opened_by_command_is_shown_what_its_title_recalls(
+    service: CaseService, replier: MemoryReplier
+) -> None:
+    await service.knowledge_desk.add(
+        KnowledgeAddRequest(
+            channel_id="C1",
+            user="U1",
+            text="# Kafka consumer lag\n\nConsumer lag growing on the orders topic: check the "
+            "consumer group's partitions and rebalances.",
+        ),
+        key="kafka",
+    )
+    case = await service.open_case(
+        OpenCaseRequest(
+            team_id="T1", channel_id="C1", user="U1", title="kafka consumer lag growing"
+        ),
+        key="open1",
+    )
+    shown = related_lines(
+        replier, ThreadRef(team_id="T1", channel_id="C1", thread_ts=case.thread_ts)
+    )
+    assert shown and shown[0].startswith("Runbook: Kafka consumer lag")
