@@ -110,7 +110,11 @@ class KnowledgeBase:
             )
 
     async def is_empty(self) -> bool:
-        """No chunk to search: callers skip loading the model for nothing."""
+        """No chunk to search: callers skip loading the model for nothing. Waits for a
+        preparation under way (the starter runbooks at a first start), so the first cases
+        are not told there is nothing to know."""
+        async with self._loading:
+            pass
         async with self.pool.connection() as conn:
             cur = await conn.execute("SELECT NOT EXISTS (SELECT 1 FROM knowledge_chunks)")
             row = await cur.fetchone()
