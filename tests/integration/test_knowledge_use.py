@@ -276,8 +276,8 @@ async def test_the_llm_is_given_the_past_case_as_a_lead(
     """With an LLM, the related knowledge goes into the prompt's case state, marked as
     leads; the system prompt says how to use it."""
     from engine.investigate.llm import LLM
+    from tests.fakes.llm_turns import FILLER
     from tests.fakes.openai import FakeOpenAI
-    from tests.integration.test_llm_answers import FILLER
 
     offline = CaseService(pool, settings, replier=MemoryReplier(), files=files)
     first = await incident(

@@ -8,9 +8,7 @@ case's hypotheses and a stored turn row with what it cost.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 from psycopg_pool import AsyncConnectionPool
@@ -31,6 +29,7 @@ from engine.models import (
 from engine.replies import AnswerReply, CaseSummaryReply, NoticeReply
 from engine.service import THINKING, CaseService
 from engine.store import investigation, replies
+from tests.fakes.llm_turns import FILLER, turn
 from tests.fakes.memory import MemoryFiles, MemoryReplier
 from tests.fakes.openai import Delay, FakeOpenAI, Malformed, RecordedRequest, Reply, Status, Step
 from tests.samples import checkout_log
@@ -58,26 +57,6 @@ DEPLOY_HYPOTHESIS = {
     "supporting": [],
     "checks": ["roll back to v141"],
 }
-
-
-def turn(answer: str, *hypotheses: dict[str, Any], **fields: Any) -> str:
-    """An LLMTurn JSON reply as a model would send it."""
-    return json.dumps(
-        {
-            "response_type": "answer",
-            "answer": answer,
-            "working_conclusion": fields.pop("working_conclusion", answer),
-            "confidence": fields.pop("confidence", 0.7),
-            "hypotheses": list(hypotheses),
-            "next_steps": fields.pop("next_steps", ["check the payments-db pool"]),
-            "commands": fields.pop("commands", []),
-            **fields,
-        }
-    )
-
-
-# When a turn asks more than a test scripted, it gets a plain valid turn, not an error.
-FILLER = turn("Noted; looking at the evidence.")
 
 
 @pytest.fixture

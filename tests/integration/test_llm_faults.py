@@ -10,7 +10,6 @@ still gets the offline answer, and the turn says which models failed and why.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -23,6 +22,7 @@ from engine.models import MentionRequest, ThreadRef
 from engine.replies import AnswerReply
 from engine.service import CaseService
 from engine.store import investigation
+from tests.fakes.llm_turns import turn
 from tests.fakes.memory import MemoryFiles, MemoryReplier
 from tests.fakes.openai import Delay, FakeOpenAI, Reply, Status
 
@@ -33,19 +33,6 @@ MESSAGES = [
     {"role": "user", "content": "checkout 502s since 14:00, what broke?"},
 ]
 THREAD = ThreadRef(team_id="T1", channel_id="C1", thread_ts="1700000000.000001")
-
-
-def turn(answer: str) -> str:
-    return json.dumps(
-        {
-            "response_type": "answer",
-            "answer": answer,
-            "working_conclusion": answer,
-            "confidence": 0.6,
-            "hypotheses": [],
-            "next_steps": ["check the payments-db pool"],
-        }
-    )
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from engine.investigate.llm import LLM
 from engine.models import FilesRequest, MentionRequest, MessageRequest, ThreadRef
 from engine.replies import CaseSummaryReply
 from engine.service import CaseService
+from tests.fakes.llm_turns import FILLER
 from tests.fakes.memory import MemoryFiles, MemoryReplier
 from tests.fakes.openai import FakeOpenAI, RecordedRequest
-from tests.integration.test_llm_answers import FILLER
 from tests.samples import checkout_log
 
 pytestmark = pytest.mark.integration

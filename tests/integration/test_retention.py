@@ -11,7 +11,7 @@ from arq.connections import ArqRedis
 from psycopg_pool import AsyncConnectionPool
 from pydantic import SecretStr
 
-from bot.runtime import QUEUE_NAME, make_worker
+from bot.runtime import QUEUE_NAME
 from engine import retention
 from engine.config import Settings
 from engine.crypto import new_key_text
@@ -23,6 +23,7 @@ from engine.service import CaseService
 from engine.store import cases
 from engine.store import evidence as evidence_store
 from tests.fakes.memory import MemoryFiles, MemoryReplier
+from tests.integration.arq_jobs import run_jobs
 from tests.samples import checkout_log
 from tests.samples.configs import NEW_DEPLOYMENT, OLD_DEPLOYMENT
 
@@ -72,15 +73,6 @@ async def content_by_source(pool: AsyncConnectionPool) -> dict[str, bytes | None
     async with pool.connection() as conn:
         cur = await conn.execute("SELECT source_id, content FROM evidence")
         return {row[0]: row[1] for row in await cur.fetchall()}
-
-
-async def run_jobs(service: CaseService, redis: ArqRedis) -> None:
-    worker = make_worker(service, redis, service.settings, burst=True)
-    try:
-        async with asyncio.timeout(60):
-            await worker.async_run()
-    finally:
-        await worker.close()
 
 
 async def test_old_content_is_deleted_once_and_what_was_learned_stays(

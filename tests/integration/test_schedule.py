@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from arq.connections import ArqRedis
 
-from bot.runtime import QUEUE_NAME, make_worker
+from bot.runtime import QUEUE_NAME
 from engine import digest, reminders
 from engine.models import CloseCaseRequest, FilesRequest, MentionRequest, ThreadRef
 from engine.queue import JobQueue
@@ -18,6 +18,7 @@ from engine.service import CaseService
 from engine.store import messages
 from engine.store import schedule as schedule_store
 from tests.fakes.memory import MemoryFiles, MemoryReplier, Posted
+from tests.integration.arq_jobs import run_jobs
 from tests.samples import checkout_log
 
 pytestmark = pytest.mark.integration
@@ -28,16 +29,6 @@ THREAD = ThreadRef(team_id="T1", channel_id="C1", thread_ts="1700000000.000100")
 def schedules(service: CaseService, redis: ArqRedis, n: int = 2) -> list[Schedule]:
     """`n` schedulers as `n` worker processes would hold them (each its own JobQueue)."""
     return [Schedule(service.pool, JobQueue(redis), service.settings) for _ in range(n)]
-
-
-async def run_jobs(service: CaseService, redis: ArqRedis) -> None:
-    """Run what is queued with the real arq worker (burst: until the queue is empty)."""
-    worker = make_worker(service, redis, service.settings, burst=True)
-    try:
-        async with asyncio.timeout(60):
-            await worker.async_run()
-    finally:
-        await worker.close()
 
 
 async def open_case(service: CaseService, thread: ThreadRef = THREAD, title: str = "502s") -> int:

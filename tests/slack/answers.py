@@ -59,3 +59,26 @@ async def wait_for_answer(slack: FakeSlack, thread_ts: str, timeout: float = 30)
     if not found:
         raise next(iter(done)).exception()  # type: ignore[misc]
     return str(found[0].result().params.get("text", ""))
+
+
+async def command_answer(slack: FakeSlack, text: str, channel: str, user: str = "U0ALICE") -> str:
+    """What `/faultmaven <text>` acks with, as the person who typed it sees it."""
+    envelope = await slack.send_slash_command(text=text, channel_id=channel, user_id=user)
+    ack = await slack.wait_for_ack(envelope, timeout=10)
+    return json.dumps(ack.payload, ensure_ascii=False)
+
+
+async def only_one_reply_after_a_follow_up(
+    slack: FakeSlack, channel: str, thread_ts: str, first: Call
+) -> None:
+    """A later mention in the thread proves the pipeline drained past any copy of the first
+    event: the thread then holds exactly two replies."""
+    follow_up = slack.mention_event("any update?", channel=channel, thread_ts=thread_ts)
+    await slack.send_event(follow_up)
+    await slack.wait_for_call(
+        "chat.postMessage",
+        lambda c: c.params.get("thread_ts") == thread_ts and c.at > first.at,
+        timeout=20,
+    )
+    replies = slack.posted_messages(channel=channel, thread_ts=thread_ts)
+    assert len(replies) == 2, [r.get("text", "")[:60] for r in replies]

@@ -9,6 +9,7 @@ import pytest
 
 from tests.fakes.slack import FakeSlack
 from tests.samples import checkout_log
+from tests.slack.answers import command_answer, only_one_reply_after_a_follow_up
 from tests.slack.conftest import StartBot
 
 pytestmark = pytest.mark.slack
@@ -90,16 +91,7 @@ async def test_redelivered_event_gives_one_case_and_one_reply(
         "chat.postMessage", lambda c: c.params.get("thread_ts") == event["ts"], timeout=20
     )
 
-    # A later, different event in the same thread proves the pipeline drained past the copies.
-    follow_up = slack.mention_event("any update?", channel=CHANNEL, thread_ts=event["ts"])
-    await slack.send_event(follow_up)
-    await slack.wait_for_call(
-        "chat.postMessage",
-        lambda c: c.params.get("thread_ts") == event["ts"] and c.at > first.at,
-        timeout=20,
-    )
-    replies = slack.posted_messages(channel=CHANNEL, thread_ts=event["ts"])
-    assert len(replies) == 2, [r.get("text", "")[:60] for r in replies]
+    await only_one_reply_after_a_follow_up(slack, CHANNEL, event["ts"], first)
 
 
 async def test_open_command_posts_a_case_root(slack: FakeSlack, start_bot: StartBot) -> None:
@@ -158,9 +150,7 @@ async def test_commands_answer_clearly(
     slack: FakeSlack, start_bot: StartBot, text: str, expected: str
 ) -> None:
     await start_bot()
-    envelope = await slack.send_slash_command(text=text, channel_id=CHANNEL, user_id="U0ALICE")
-    ack = await slack.wait_for_ack(envelope, timeout=10)
-    assert expected in json.dumps(ack.payload, ensure_ascii=False)
+    assert expected in await command_answer(slack, text, CHANNEL)
 
 
 async def test_close_asks_which_case_when_several_are_open(

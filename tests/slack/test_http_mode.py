@@ -27,6 +27,7 @@ from engine import metrics
 from engine.config import Settings
 from engine.store import investigation
 from tests.fakes.slack_http import JSON, FakeSlackHttp, sign
+from tests.slack.answers import only_one_reply_after_a_follow_up
 from tests.slack.test_investigation import (
     BOB,
     CHANNEL,
@@ -305,13 +306,4 @@ async def test_a_retried_delivery_to_another_process_gives_one_reply(
     assert slack.delivery_of(retry).status == 200  # acked: Slack stops retrying
     assert slack.envelopes[-1]["retry_attempt"] == 1
     await queue_log.wait_for("duplicate delivery of Ev0RETRIED")
-    # A later mention in the thread proves the pipeline drained past the copy.
-    follow_up = slack.mention_event("any update?", channel=CHANNEL, thread_ts=event["ts"])
-    await slack.send_event(follow_up)
-    await slack.wait_for_call(
-        "chat.postMessage",
-        lambda c: c.params.get("thread_ts") == event["ts"] and c.at > first.at,
-        timeout=20,
-    )
-    replies = slack.posted_messages(channel=CHANNEL, thread_ts=event["ts"])
-    assert len(replies) == 2, [r.get("text", "")[:60] for r in replies]
+    await only_one_reply_after_a_follow_up(slack, CHANNEL, event["ts"], first)

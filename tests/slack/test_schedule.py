@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.fakes.slack import FakeSlack
+from tests.slack.answers import command_answer
 from tests.slack.conftest import StartBot
 from tests.slack.test_bot import open_case_by_mention
 
@@ -36,9 +37,7 @@ async def test_digest_command_answers_clearly(
     slack: FakeSlack, start_bot: StartBot, text: str, expected: str
 ) -> None:
     await start_bot()
-    envelope = await slack.send_slash_command(text=text, channel_id=CHANNEL, user_id="U0ALICE")
-    ack = await slack.wait_for_ack(envelope, timeout=10)
-    assert expected in json.dumps(ack.payload, ensure_ascii=False)
+    assert expected in await command_answer(slack, text, CHANNEL)
 
 
 async def test_digest_on_brings_the_daily_list_of_open_cases(

@@ -19,9 +19,9 @@ from pydantic import SecretStr
 from bot.runtime import SlackProcess
 from engine import logs
 from engine.config import Settings
+from tests.fakes.llm_turns import FILLER
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.slack import FakeSlack
-from tests.integration.test_llm_answers import FILLER
 from tests.samples import checkout_log
 from tests.slack.test_bot import CHANNEL, text_of
 

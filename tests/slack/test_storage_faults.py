@@ -10,7 +10,6 @@ error notice is left in the thread.
 from __future__ import annotations
 
 import asyncio
-import json
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
@@ -20,6 +19,7 @@ import pytest
 from pydantic import SecretStr
 
 from engine.metrics import REGISTRY
+from tests.fakes.llm_turns import turn
 from tests.fakes.openai import Delay, FakeOpenAI, Reply
 from tests.fakes.slack import FakeSlack
 from tests.restartable import PostgresServer, RedisServer, create_database
@@ -130,7 +130,9 @@ async def test_redis_restart_during_a_running_job_answers_once(
     the LLM) and comes back before the LLM answers: the run finishes, records its end, and
     the thread gets one answer, from the LLM."""
     async with FakeOpenAI() as openai:
-        openai.script(Delay(4, then=Reply(llm_turn("*Most likely:* the ledger DB is down."))))
+        openai.script(
+            Delay(4, then=Reply(turn("*Most likely:* the ledger DB is down.", next_steps=[])))
+        )
         await start_bot(
             "all",
             redis_url=own_redis.url,
@@ -149,16 +151,3 @@ async def test_redis_restart_during_a_running_job_answers_once(
         assert "ledger DB is down" in text
         answered_once(slack, thread)
         assert len(openai.requests) == 1  # the run was not started again
-
-
-def llm_turn(answer: str) -> str:
-    return json.dumps(
-        {
-            "response_type": "answer",
-            "answer": answer,
-            "working_conclusion": answer,
-            "confidence": 0.6,
-            "hypotheses": [],
-            "next_steps": [],
-        }
-    )
