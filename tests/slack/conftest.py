@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +52,17 @@ class RunningBot:
 StartBot = Callable[..., Awaitable[RunningBot]]
 
 
+async def stop_all(running: Sequence[RunningBot]) -> None:
+    """Stop every process a test started; a process that crashed fails the test."""
+    for bot in running:
+        if not bot.task.done():
+            with contextlib.suppress(Exception):
+                await bot.stop()
+    for bot in running:
+        if bot.task.done() and not bot.task.cancelled() and bot.task.exception():
+            raise bot.task.exception()  # type: ignore[misc]
+
+
 @pytest.fixture
 async def start_bot(bot_settings: Settings, slack: FakeSlack) -> AsyncIterator[StartBot]:
     """Start a FaultMaven process in this event loop; stopped (cleanly) after the test."""
@@ -67,10 +78,4 @@ async def start_bot(bot_settings: Settings, slack: FakeSlack) -> AsyncIterator[S
         return bot
 
     yield start
-    for bot in running:
-        if not bot.task.done():
-            with contextlib.suppress(Exception):
-                await bot.stop()
-    for bot in running:
-        if bot.task.done() and not bot.task.cancelled() and bot.task.exception():
-            raise bot.task.exception()  # type: ignore[misc]
+    await stop_all(running)

@@ -7,7 +7,6 @@ them."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -28,6 +27,7 @@ from engine.config import Settings
 from engine.store import investigation
 from tests.fakes.slack_http import JSON, FakeSlackHttp, sign
 from tests.slack.answers import only_one_reply_after_a_follow_up
+from tests.slack.conftest import RunningBot, stop_all
 from tests.slack.test_investigation import (
     BOB,
     CHANNEL,
@@ -52,14 +52,8 @@ async def slack() -> AsyncIterator[FakeSlackHttp]:
 
 
 @dataclass
-class HttpBot:
-    process: SlackProcess
-    task: asyncio.Task[None]
-    url: str  # its /slack/events
-
-    async def stop(self, timeout: float = 30.0) -> None:
-        self.process.request_stop()
-        await asyncio.wait_for(self.task, timeout)
+class HttpBot(RunningBot):
+    url: str = ""  # its /slack/events
 
 
 StartHttpBot = Callable[..., Awaitable[HttpBot]]
@@ -98,13 +92,7 @@ async def start_http_bot(
         return bot
 
     yield start
-    for bot in running:
-        if not bot.task.done():
-            with contextlib.suppress(Exception):
-                await bot.stop()
-    for bot in running:
-        if bot.task.done() and not bot.task.cancelled() and bot.task.exception():
-            raise bot.task.exception()  # type: ignore[misc]
+    await stop_all(running)
 
 
 def counted(name: str, **labels: str) -> float:
