@@ -8,6 +8,7 @@ listener (it must ack within 3 seconds).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import threading
 from collections import OrderedDict
@@ -27,6 +28,7 @@ from engine.knowledge.votes import Verdict, tally, vote
 
 CASE_SOURCE_PREFIX = "case:"
 QUERY_CACHE_SIZE = 64
+PREPARATION_WAIT_S = 5.0
 
 
 def case_source(case_id: int) -> str:
@@ -90,6 +92,8 @@ class KnowledgeBase:
         self._embedder = embedder
         self._loading = asyncio.Lock()
         self._queries: QueryCache | None = None
+        self._prepared = asyncio.Event()  # cleared while prepare() runs
+        self._prepared.set()
 
     async def embedder(self) -> Embedder:
         """The embedding model, loaded (in a thread, seconds) at its first use."""
@@ -104,17 +108,20 @@ class KnowledgeBase:
         """At a worker's start: load the starter runbooks (unless disabled) and re-embed
         chunks of another model; keep the model if that loaded it. Safe in every worker at
         once: imports of the same document take turns and store it once."""
-        async with self._loading:
-            self._embedder = await prepare_knowledge(
-                self.pool, self.settings, embedder=self._embedder
-            )
+        self._prepared.clear()
+        try:
+            embedder = await prepare_knowledge(self.pool, self.settings, embedder=self._embedder)
+            if self._embedder is None:
+                self._embedder = embedder
+        finally:
+            self._prepared.set()
 
     async def is_empty(self) -> bool:
-        """No chunk to search: callers skip loading the model for nothing. Waits for a
-        preparation under way (the starter runbooks at a first start), so the first cases
-        are not told there is nothing to know."""
-        async with self._loading:
-            pass
+        """No chunk to search: callers skip loading the model for nothing. A preparation
+        under way (the starter runbooks at a first start) gets a few seconds to finish, so
+        the first cases are shown their runbooks, but never holds a turn for long."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._prepared.wait(), PREPARATION_WAIT_S)
         async with self.pool.connection() as conn:
             cur = await conn.execute("SELECT NOT EXISTS (SELECT 1 FROM knowledge_chunks)")
             row = await cur.fetchone()

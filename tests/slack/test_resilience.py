@@ -52,6 +52,7 @@ def child_env(
             "LLM_RETRIES": "0",
             "FAULTMAVEN_JOB_TIMEOUT_S": "3",
             "FAULTMAVEN_SHUTDOWN_GRACE_S": "10",
+            "FAULTMAVEN_STARTER_KNOWLEDGE": "false",  # no model to load in every child
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
         }
     )
