@@ -1,9 +1,12 @@
 """Past cases and runbooks that look like the case at hand.
 
-The query is the incident as the engine sees it: the title, the working conclusion, the
-leading hypotheses, the suspect components and the first error templates of each file. Past
-cases are postmortems stored at close (engine/knowledge/postmortem.py), whose Symptoms
-section holds the same kind of text, so like finds like.
+The query is the incident as the engine sees it after a turn's offline reasoning: the title,
+the leading hypotheses, the suspect components and the first error templates of each log.
+Past cases are postmortems stored at close (engine/knowledge/postmortem.py); only their
+sections that describe a failure (summary, root cause, symptoms) are compared, since the
+others read alike from case to case, and a past case whose lead had the same failure
+signature or component gets a bonus (tags stored with it). Measured by
+tests/bench/bench_past_cases.py.
 
 Only close matches are shown: fused (RRF) scores are ranks, not relevance, so each hit must
 also be near the query by cosine similarity. A case is shown each document once
@@ -26,10 +29,10 @@ from engine.models import Case, Evidence
 from engine.store import cases as case_store
 from engine.wording import clip
 
-# MiniLM cosine similarity of incident text (title, conclusion, error templates) to the
+# MiniLM cosine similarity of incident text (title, hypotheses, error templates) to the
 # starter runbooks: its own runbook's section 0.52-0.71, neighbouring topics 0.41-0.43,
-# unrelated 0.1-0.3. A past case of the same failure scores ~0.7 against its postmortem, a
-# different failure ~0.5 (postmortems share their shape). A hit must clear its floor and be
+# unrelated 0.1-0.3. A past case of the same failure scores ~0.7 against its postmortem's
+# describing sections, a different failure ~0.5. A hit must clear its floor and be
 # within the margin of the best one.
 MIN_RUNBOOK_SIMILARITY = 0.45
 MIN_CASE_SIMILARITY = 0.6
