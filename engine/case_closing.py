@@ -19,8 +19,7 @@ from engine.investigate.resolution import resolution_summary
 from engine.models import Case, CloseCaseRequest, ReopenCaseRequest
 from engine.posting import Poster
 from engine.replies import CaseClosedReply, NoticeReply, Reply
-from engine.store import audit, cases, investigation, messages, replies
-from engine.store import evidence as evidence_store
+from engine.store import audit, cases, replies
 
 CASE_REOPEN = "case.reopen"
 
@@ -97,16 +96,17 @@ class CaseClosing:
             if await replies.find(self.pool, f"close:{key}") is None:
                 return NoticeReply(text=f"Case #{case.id} was already {case.status}.")
             closed = case  # a retry of this very close: post the same summary again
-        history = await messages.history(self.pool, closed.id, limit=10_000)
-        evidence = await evidence_store.list_for_case(self.pool, closed.id)
+        # One read of the case serves the resolution summary, the pinned summary and the
+        # postmortem.
+        record = await self.case_knowledge.record(closed, req.user)
         summary = CaseClosedReply(
             case_id=closed.id,
             title=closed.title,
             text=resolution_summary(
                 closed,
                 closed_by=req.user,
-                history=history,
-                evidence=evidence,
+                history=record.history,
+                evidence=record.evidence,
                 user_ref=self.user_ref,
             )
             + f"\n📝 Postmortem: {postmortem_filename(closed)} below. It is saved as knowledge, "
@@ -116,9 +116,8 @@ class CaseClosing:
             f"close:{key}", closed.channel_id, summary, closed.thread_ts, closed.id
         )
         if await replies.find(self.pool, summary_key(closed.id)) is not None:
-            last = await investigation.last_turn(self.pool, closed.id)
-            await self.turns.show_summary(closed, last.result if last else None)
-        await self.case_knowledge.closed(closed, req.user)
+            await self.turns.show_summary(closed, record.result)
+        await self.case_knowledge.closed(record)
         return summary
 
     async def reopen(self, req: ReopenCaseRequest, *, key: str) -> None:

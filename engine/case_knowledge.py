@@ -96,10 +96,10 @@ class CaseKnowledge:
             feedback=await investigation.feedback(self.pool, case.id),
         )
 
-    async def closed(self, case: Case, closed_by: str) -> str:
-        """Post the postmortem to the case's thread as a Markdown file and store it as
-        knowledge (a new version of the case's document when it was closed before)."""
-        record = await self.record(case, closed_by)
+    async def closed(self, record: CaseRecord) -> str:
+        """Post the postmortem of a closed case to its thread as a Markdown file and store it
+        as knowledge (a new version of the case's document when it was closed before)."""
+        case = record.case
         markdown = postmortem_markdown(record, user_ref=self.user_ref)
         # Stored first: once the file is in the thread, a search finds the case.
         await self._store(case, markdown, fingerprint(record.result))

@@ -30,7 +30,7 @@ from engine.ports import FileSource
 from engine.posting import Poster
 from engine.replies import KnowledgeLine, KnowledgeReply, NoticeReply
 from engine.store import audit
-from engine.wording import clip, plural
+from engine.wording import clip, linked, plural
 
 URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
 SNIPPET_CHARS = 220
@@ -39,15 +39,11 @@ KNOWLEDGE_ADD = "knowledge.add"
 KNOWLEDGE_VOTE = "knowledge.vote"
 
 
-def _link(text: str, link: str | None) -> str:
-    return f"<{link}|{text}>" if link else text
-
-
 def _hit_line(hit: Hit) -> KnowledgeLine:
     case_id = case_id_of(hit.source)
     where = "past case" if case_id is not None else {"global": "runbook"}.get(hit.tier, "team note")
     heading = hit.section
-    text = f"*{_link(hit.title, hit.link)}*" + (f" › {heading}" if heading else "")
+    text = f"*{linked(hit.title, hit.link)}*" + (f" › {heading}" if heading else "")
     text += f"  _({where})_"
     return KnowledgeLine(
         document_id=hit.document_id,

@@ -16,6 +16,11 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def linked(text: str, link: str | None) -> str:
+    """`text` as a Slack link to `link` (plain text when there is no link)."""
+    return f"<{link}|{text}>" if link else text
+
+
 def duration(start: datetime, end: datetime) -> str:
     """'1 h 35 min', '2 d 3 h 0 min', '0 min'."""
     minutes = max(0, int((end - start).total_seconds() // 60))

@@ -27,7 +27,7 @@ from engine.knowledge.postmortem import error_templates, root_cause
 from engine.knowledge.search import Hit
 from engine.models import Case, Evidence
 from engine.store import cases as case_store
-from engine.wording import clip
+from engine.wording import clip, linked
 
 # MiniLM cosine similarity of incident text (title, hypotheses, error templates) to the
 # starter runbooks: its own runbook's section 0.52-0.71, neighbouring topics 0.41-0.43,
@@ -74,33 +74,27 @@ def incident_query(case: Case, result: Investigation | None, evidence: list[Evid
 def fingerprint(result: Investigation | None) -> set[str]:
     """What identifies a failure beyond its words: the leading hypothesis's failure signature
     and component (stored as tags of a past case's document)."""
-    live = [h for h in (result.hypotheses if result else []) if h.status != "ruled_out"]
-    confirmed = [h for h in live if h.status == "confirmed"]
-    if not live:
+    _, lead = root_cause(result)  # the confirmed hypothesis, else the leading one
+    if lead is None:
         return set()
-    lead = (confirmed or live)[0]
     tags = {f"signature:{lead.signature}"} if lead.signature else set()
     if lead.component:
         tags.add(f"component:{canonical(lead.component)}")
     return tags
 
 
-def _link(text: str, link: str | None) -> str:
-    return f"<{link}|{text}>" if link else text
-
-
 def _case_line(past: Case, hit: Hit, conclusion: str) -> str:
     when = f"{(past.closed_at or past.created_at):%b %-d}"
     fix = clip(past.resolution or "no resolution recorded", 120)
     return (
-        f"Looks like {_link(f'case #{past.id}', hit.link)} ({when}): {clip(past.title, 80)}"
+        f"Looks like {linked(f'case #{past.id}', hit.link)} ({when}): {clip(past.title, 80)}"
         f" — {clip(conclusion, 120)} — fix: {fix}"
     )
 
 
 def _runbook_line(hit: Hit) -> str:
     where = f" › {hit.section}" if hit.section else ""
-    return f"Runbook: {_link(hit.title, hit.link)}{where}"
+    return f"Runbook: {linked(hit.title, hit.link)}{where}"
 
 
 def as_next_step(item: RelatedItem) -> str:
@@ -137,9 +131,8 @@ class RelatedKnowledge:
         self, case: Case, result: Investigation | None, evidence: list[Evidence]
     ) -> list[RelatedItem]:
         """Close past cases (other than this one) and runbooks: past cases first."""
+        # Each search returns nothing, without loading the model, while knowledge is empty.
         query = incident_query(case, result, evidence)
-        if await self.knowledge.is_empty():
-            return []
         cases = await self._past_cases(case, query, fingerprint(result))
         runbooks = await self.knowledge.search(
             query, k=SHOWN_RUNBOOKS, tiers=["global", "channel"], channel_id=case.channel_id
