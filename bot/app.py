@@ -13,9 +13,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import BotDeps
 from bot.gate import ChannelGate
 from bot.listeners import actions, commands, events, home, knowledge
-from engine import logs
-from engine.errors import FaultMavenError
-from engine.queue import QueueUnavailable
+from engine.core.errors import FaultMavenError
+from engine.ops import log_setup
+from engine.worker.queue import QueueUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def build_app(
         # (commands and clicks have a trigger id instead). Each envelope runs in a task of
         # its own, so the id does not outlive it.
         event_id = body.get("event_id") or body.get("trigger_id")
-        logs.bind(event_id=str(event_id) if event_id else None)
+        log_setup.bind(event_id=str(event_id) if event_id else None)
         await next()
 
     app.middleware(bind_event_id)

@@ -6,10 +6,10 @@ import re
 from typing import Any
 
 from bot.ids import ActionId, document_value, hypothesis_value
-from engine import wording
-from engine.case_summary import PHASE_LABELS, describe_line
-from engine.models import CaseStats
-from engine.replies import (
+from engine.cases.summary import PHASE_LABELS, describe_line
+from engine.core import wording
+from engine.core.models import CaseStats
+from engine.core.replies import (
     AnswerReply,
     CaseClosedReply,
     CaseOpenedReply,

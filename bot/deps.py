@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.queue import JobQueue
-from engine.service import CaseService
+from engine.cases.service import CaseService
+from engine.worker.queue import JobQueue
 
 
 @dataclass

@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import parsing
 from bot.deps import deps_of
-from engine.authz import NotAllowed
+from engine.core.authz import NotAllowed
 from engine.store import audit
 
 log = logging.getLogger(__name__)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks import Block, _context, _section, case_line, escape_mrkdwn
+from engine.core.models import Case, CaseStats
+from engine.core.wording import clip, plural
 from engine.knowledge.base import KnowledgeStats
-from engine.models import Case, CaseStats
-from engine.wording import clip, plural
 
 SHOWN_OPEN = 30
 SHOWN_RESOLVED = 8

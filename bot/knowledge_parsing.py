@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from bot.ids import ActionId, parse_document_value
 from bot.parsing import file_refs, strip_mentions
-from engine.models import KnowledgeAddRequest, KnowledgeSearchRequest, KnowledgeVoteRequest
+from engine.core.models import KnowledgeAddRequest, KnowledgeSearchRequest, KnowledgeVoteRequest
 
 # "kb add", "kb add --global", then what to add (may be empty when files carry it).
 _KB_ADD = re.compile(r"^kb\s+add(?P<global>\s+--global)?(?:\s+(?P<rest>.*))?$", re.S | re.I)

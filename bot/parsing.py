@@ -6,7 +6,7 @@ import re
 from typing import Any, Literal
 
 from bot.ids import VALUE_SEPARATOR, ActionId
-from engine.models import (
+from engine.core.models import (
     FeedbackRequest,
     FileRef,
     FilesRequest,

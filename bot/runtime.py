@@ -24,8 +24,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app import build_app
 from bot.blocks import user_ref
 from bot.deps import BotDeps
-from bot.http_mode import SlackHttpServer
-from bot.ops_http import OpsServer, slack_socket
+from bot.serving.http_mode import SlackHttpServer
+from bot.serving.ops_http import OpsServer, slack_socket
+from bot.serving.socket_mode import MeteredSocketModeHandler
 from bot.slack_io import (
     SlackDirectory,
     SlackFileSource,
@@ -33,17 +34,17 @@ from bot.slack_io import (
     SlackThreadHistory,
     web_client,
 )
-from bot.socket_mode import MeteredSocketModeHandler
-from engine import health, jobs
-from engine.coalesce import CaseRuns
-from engine.config import Settings
-from engine.embedded import EmbeddedServices
-from engine.errors import ConfigurationError
-from engine.queue import UNREACHABLE, JobQueue, redis_settings
-from engine.schedule import Schedule
-from engine.service import CaseService
+from engine.cases.service import CaseService
+from engine.core.config import Settings
+from engine.core.errors import ConfigurationError
+from engine.ops import health
+from engine.ops.embedded import EmbeddedServices
 from engine.store.db import open_pool
 from engine.store.migrate import apply_migrations
+from engine.worker import jobs
+from engine.worker.coalesce import CaseRuns
+from engine.worker.queue import UNREACHABLE, JobQueue, redis_settings
+from engine.worker.scheduler import Schedule
 
 log = logging.getLogger(__name__)
 

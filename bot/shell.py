@@ -15,10 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal, TextIO
 
-from engine.authz import LocalAdmin
-from engine.config import Settings
-from engine.errors import DownloadFailed, EvidenceRejected, FaultMavenError
-from engine.models import (
+from engine.cases.service import CaseService
+from engine.core.authz import LocalAdmin
+from engine.core.config import Settings
+from engine.core.errors import DownloadFailed, EvidenceRejected, FaultMavenError
+from engine.core.models import (
     Case,
     CloseCaseRequest,
     FeedbackRequest,
@@ -30,9 +31,8 @@ from engine.models import (
     ReopenCaseRequest,
     ThreadRef,
 )
-from engine.replies import AnswerReply, CaseSummaryReply, Reply
-from engine.service import CaseService
-from engine.wording import case_line
+from engine.core.replies import AnswerReply, CaseSummaryReply, Reply
+from engine.core.wording import case_line
 
 CHANNEL = "shell"
 USER = "you"

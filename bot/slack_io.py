@@ -18,9 +18,9 @@ from yarl import URL
 
 from bot import parsing
 from bot.blocks import render
-from engine.errors import DownloadFailed, EvidenceRejected
-from engine.models import FileRef, ThreadMessage
-from engine.replies import Reply
+from engine.core.errors import DownloadFailed, EvidenceRejected
+from engine.core.models import FileRef, ThreadMessage
+from engine.core.replies import Reply
 
 log = logging.getLogger(__name__)
 

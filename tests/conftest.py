@@ -23,7 +23,7 @@ from arq.connections import ArqRedis, RedisSettings, create_pool
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
-from engine.config import Settings
+from engine.core.config import Settings
 from engine.store.db import open_pool
 from engine.store.migrate import apply_migrations
 

@@ -13,7 +13,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from bot import parsing
 from bot.deps import deps_of
 from bot.ids import ActionId
-from engine.errors import FaultMavenError
+from engine.core.errors import FaultMavenError
 
 
 async def on_hypothesis_button(

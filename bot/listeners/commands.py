@@ -11,8 +11,8 @@ from bot import blocks, parsing
 from bot.deps import deps_of
 from bot.listeners import knowledge
 from bot.listeners.digest_command import on_digest
-from engine.errors import FaultMavenError, UnknownCommand
-from engine.models import CloseCaseRequest
+from engine.core.errors import FaultMavenError, UnknownCommand
+from engine.core.models import CloseCaseRequest
 
 HELP = """*FaultMaven* — troubleshooting copilot. A thread is a case; files in it are evidence.
 • `/faultmaven open <title>` — start a case (its thread is the case)

@@ -1,4 +1,5 @@
-"""`/faultmaven digest on|off`: the channel's daily digest of open cases (engine/digest.py)."""
+"""`/faultmaven digest on|off`: the channel's daily digest of open cases
+(engine/cases/digest.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 
 from bot import blocks
 from bot.deps import deps_of
-from engine import digest
+from engine.cases import digest
 
 USAGE = "Say `/faultmaven digest on` or `/faultmaven digest off`."
 

@@ -15,10 +15,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from bot import blocks, knowledge_parsing, parsing
 from bot.deps import deps_of
 from bot.ids import ActionId
-from engine.errors import CaseNotFound
-from engine.knowledge_desk import USAGE
-from engine.models import ReopenCaseRequest
-from engine.wording import clip
+from engine.cases.knowledge_desk import USAGE
+from engine.core.errors import CaseNotFound
+from engine.core.models import ReopenCaseRequest
+from engine.core.wording import clip
 
 
 async def search(

@@ -6,11 +6,10 @@ Every kind of evidence has an analyser, a one-line summary and a few detail line
 
 from __future__ import annotations
 
-from typing import Annotated, BinaryIO
+from typing import BinaryIO
 
-from pydantic import Field
-
-from engine.evidence.configs import (
+from engine.core.redact import Redactor
+from engine.evidence.configs.analyze import (
     ConfigReport,
     analyze_config,
     describe_config,
@@ -19,27 +18,23 @@ from engine.evidence.configs import (
     summarize_config,
     summarize_diff,
 )
-from engine.evidence.logs import analyze_log
-from engine.evidence.metrics import (
+from engine.evidence.logs.analyze import analyze_log
+from engine.evidence.logs.summary import describe_groups, summarize
+from engine.evidence.metrics.analyze import (
     MetricsReport,
     analyze_metrics,
     describe_series,
     looks_like_metrics,
     summarize_metrics,
 )
-from engine.evidence.redact import Redactor
-from engine.evidence.report import LogReport
-from engine.evidence.summary import describe_groups, summarize
-from engine.evidence.traces import (
+from engine.evidence.reports import AnyReport
+from engine.evidence.traces.analyze import (
     TraceReport,
     analyze_traces,
     describe_traces,
     looks_like_traces,
     summarize_traces,
 )
-
-AnyReport = LogReport | TraceReport | MetricsReport | ConfigReport
-EvidenceReport = Annotated[AnyReport, Field(discriminator="kind")]
 
 # Detection reads the start of a file, never all of it; 1 MB holds the header and first rows
 # of even a 10,000-column CSV.

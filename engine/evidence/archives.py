@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Protocol
 
-from engine.errors import EvidenceRejected
+from engine.core.errors import EvidenceRejected
 
 CHUNK = 256 * 1024
 

@@ -6,7 +6,7 @@ import io
 from datetime import timedelta
 from typing import Any
 
-from engine.evidence.report import LogReport
+from engine.evidence.logs.report import LogReport
 
 MIN_POINTS = 2  # one minute of errors is a number, not a trend
 MAX_SERIES = 6  # more lines than this is noise in a Slack-sized chart

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from engine.errors import EvidenceRejected
+from engine.core.errors import EvidenceRejected
 
 _SAMPLE = 64 * 1024
 # Control bytes that never occur in text; tab, newlines, form feed, backspace and ESC

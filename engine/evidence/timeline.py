@@ -12,12 +12,12 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from engine.evidence.configs_models import ConfigReport
-from engine.evidence.metrics_models import MetricsReport
-from engine.evidence.report import ErrorGroup, LogReport
-from engine.evidence.summary import describe_anomaly
-from engine.evidence.traces_models import TraceReport
-from engine.wording import clip, clock
+from engine.core.wording import clip, clock
+from engine.evidence.configs.report import ConfigReport
+from engine.evidence.logs.report import ErrorGroup, LogReport
+from engine.evidence.logs.summary import describe_anomaly
+from engine.evidence.metrics.report import MetricsReport
+from engine.evidence.traces.report import TraceReport
 
 AnyReport = LogReport | TraceReport | MetricsReport | ConfigReport
 

@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from engine.core.models import Feedback
 from engine.evidence.components import canonical
 from engine.investigate.result import Citation, Hypothesis
 from engine.investigate.signatures import about
-from engine.models import Feedback
 
 Verdict = Literal["confirm", "rule_out"]
 CONFIRMED = 0.9

@@ -23,10 +23,10 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
-from engine import metrics
-from engine.config import Settings
+from engine.core.config import Settings
 from engine.investigate.json_reply import ReplyError, parse_reply
 from engine.investigate.result import TurnUsage
+from engine.ops import prometheus
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class LLM:
         reasons: list[str] = []
         for model in self.models:
             try:
-                metrics.llm_call(model)
+                prometheus.llm_call(model)
                 response = await self._acompletion(
                     litellm, model=model, messages=messages, **self._call_kwargs()
                 )
@@ -141,7 +141,7 @@ class LLM:
                 if not isinstance(text, str) or not text.strip():
                     raise ValueError("the model returned an empty answer")
             except Exception as exc:  # any provider failure moves on to the next model
-                metrics.llm_error(model)
+                prometheus.llm_error(model)
                 log.warning("LLM %s failed: %s", model, _short_error(exc))
                 reasons.append(f"{model}: {_short_error(exc)}")
                 continue
@@ -152,7 +152,7 @@ class LLM:
                 prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
                 completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
             )
-            metrics.llm_tokens(model, result.prompt_tokens, result.completion_tokens)
+            prometheus.llm_tokens(model, result.prompt_tokens, result.completion_tokens)
             return result
         raise LLMUnavailable(reasons)
 
@@ -205,12 +205,12 @@ class LLM:
                     litellm, model, prompt, response_model, schema, usage
                 )
             except _InvalidOutput as exc:
-                metrics.llm_error(model, "invalid_output")
+                prometheus.llm_error(model, "invalid_output")
                 log.warning("LLM %s gave invalid structured output: %s", model, exc.reason)
                 reasons.append(f"{model}: invalid structured output: {exc.reason}")
                 continue
             except Exception as exc:  # any provider failure moves on to the next model
-                metrics.llm_error(model)
+                prometheus.llm_error(model)
                 log.warning("LLM %s failed: %s", model, _short_error(exc))
                 reasons.append(f"{model}: {_short_error(exc)}")
                 continue
@@ -257,7 +257,7 @@ class LLM:
         if response_format is not None:
             kwargs["response_format"] = response_format
         try:
-            metrics.llm_call(model)
+            prometheus.llm_call(model)
             response = await self._acompletion(litellm, model=model, messages=messages, **kwargs)
         except Exception as exc:
             if response_format is None or not _rejects_response_format(exc):
@@ -265,10 +265,10 @@ class LLM:
             log.warning("LLM %s rejects response_format; using the prompt alone", model)
             self._json_modes[model] = "prompt"
             del kwargs["response_format"]
-            metrics.llm_call(model)
+            prometheus.llm_call(model)
             response = await self._acompletion(litellm, model=model, messages=messages, **kwargs)
         usage.append(_turn_usage(model, response))
-        metrics.llm_tokens(model, usage[-1].prompt_tokens, usage[-1].completion_tokens)
+        prometheus.llm_tokens(model, usage[-1].prompt_tokens, usage[-1].completion_tokens)
         content = response.choices[0].message.content
         return content if isinstance(content, str) else ""
 

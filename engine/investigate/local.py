@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from engine.config import Settings
-from engine.evidence.analyze import AnyReport, summarize_report
-from engine.evidence.redact import Redactor
+from engine.core.config import Settings
+from engine.core.models import Case, Message
+from engine.core.redact import Redactor
+from engine.evidence.analyze import summarize_report
+from engine.evidence.reports import AnyReport, Evidence
 from engine.investigate.llm import LLM
 from engine.investigate.result import Investigation
 from engine.investigate.turn import TurnInput, run_turn
-from engine.models import Case, Evidence, Message
 
 LOCAL_USER = "you"
 

@@ -26,7 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from engine.evidence.redact import Redactor
+from engine.core.models import Case, Message
+from engine.core.redact import Redactor
+from engine.evidence.reports import Evidence
 from engine.investigate.prompting import (
     MAX_GROUPS_PER_FILE,
     CaseState,
@@ -46,7 +48,6 @@ from engine.investigate.prompting import (
     state_view,
     typed,
 )
-from engine.models import Case, Evidence, Message
 
 __all__ = ["DEFAULT_BUDGET_TOKENS", "CaseState", "MemoryStats", "Prompt", "build_prompt"]
 

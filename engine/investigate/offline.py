@@ -7,8 +7,8 @@ and what to check next.
 
 from __future__ import annotations
 
+from engine.core.wording import clip
 from engine.investigate.result import Hypothesis, Investigation
-from engine.wording import clip
 
 SHOWN_HYPOTHESES = 3
 CITATION_CHARS = 110

@@ -21,10 +21,11 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from engine.core.models import Case, Message
+from engine.core.redact import Redactor
 from engine.evidence.analyze import describe_report
-from engine.evidence.redact import Redactor
+from engine.evidence.reports import Evidence
 from engine.investigate.result import Hypothesis
-from engine.models import Case, Evidence, Message
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
 MAX_MESSAGE_CHARS = 2000

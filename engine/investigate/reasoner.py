@@ -17,10 +17,10 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from engine.evidence.analyze import AnyReport
 from engine.evidence.components import canonical, from_file_name, replica_base
-from engine.evidence.report import LogReport, TemplateStats
-from engine.evidence.suspects import (
+from engine.evidence.logs.report import LogReport, TemplateStats
+from engine.evidence.reports import AnyReport
+from engine.evidence.suspects.ranking import (
     Suspect,
     names_in,
     rank_case_suspects,

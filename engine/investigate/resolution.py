@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from engine.core.models import Case, Message
+from engine.core.wording import duration, plural
+from engine.evidence.reports import Evidence
 from engine.investigate.prompting import evidence_details
-from engine.models import Case, Evidence, Message
-from engine.wording import duration, plural
 
 
 def resolution_summary(

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from engine.evidence.suspects import Suspect
+from engine.evidence.suspects.ranking import Suspect
 from engine.evidence.timeline import TimelineEvent
 
 ResponseType = Literal[

@@ -15,7 +15,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from engine.evidence.redact import Redactor
+from engine.core.models import Case, Feedback, Message
+from engine.core.redact import Redactor
+from engine.core.wording import plural
+from engine.evidence.reports import Evidence
 from engine.investigate.feedback import apply_feedback, feedback_lines
 from engine.investigate.llm import LLM, LLMUnavailable
 from engine.investigate.memory import CaseState, build_prompt
@@ -23,8 +26,6 @@ from engine.investigate.offline import render_answer
 from engine.investigate.phases import PhaseDecision, contradicted, next_phase
 from engine.investigate.reasoner import investigate_offline
 from engine.investigate.result import Hypothesis, Investigation, LLMTurn, TurnUsage
-from engine.models import Case, Evidence, Feedback, Message
-from engine.wording import plural
 
 log = logging.getLogger(__name__)
 

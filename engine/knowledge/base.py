@@ -19,12 +19,12 @@ import numpy as np
 from numpy.typing import NDArray
 from psycopg_pool import AsyncConnectionPool
 
-from engine.config import Settings
+from engine.core.config import Settings
 from engine.knowledge.embed import Embedder, load_embedder, model_name
 from engine.knowledge.search import Hit, search
 from engine.knowledge.starter import prepare_knowledge
-from engine.knowledge.store import ImportResult, Tier, import_document
 from engine.knowledge.votes import Verdict, tally, vote
+from engine.store.knowledge import ImportResult, Tier, import_document
 
 CASE_SOURCE_PREFIX = "case:"
 QUERY_CACHE_SIZE = 64

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.errors import FaultMavenError
+from engine.core.errors import FaultMavenError
 
 TEXT_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".txt", ".text", ".rst", ".adoc"})
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024

@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from engine.evidence.report import LogReport
+from engine.core.models import Case, Feedback, Message
+from engine.core.wording import clip, duration
+from engine.evidence.logs.report import LogReport
+from engine.evidence.reports import Evidence
 from engine.evidence.timeline import TimelineEvent, merged_timeline
 from engine.investigate.result import Hypothesis, Investigation
-from engine.models import Case, Evidence, Feedback, Message
-from engine.wording import clip, duration
 
 SHOWN_EVENTS = 15
 SHOWN_SUSPECTS = 3

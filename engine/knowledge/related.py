@@ -20,14 +20,15 @@ from typing import Literal
 
 from psycopg_pool import AsyncConnectionPool
 
+from engine.core.models import Case
+from engine.core.wording import clip, linked
 from engine.evidence.components import canonical
+from engine.evidence.reports import Evidence
 from engine.investigate.result import Investigation
 from engine.knowledge.base import KnowledgeBase, case_id_of, case_source
 from engine.knowledge.postmortem import error_templates, root_cause
 from engine.knowledge.search import Hit
-from engine.models import Case, Evidence
 from engine.store import cases as case_store
-from engine.wording import clip, linked
 
 # MiniLM cosine similarity of incident text (title, hypotheses, error templates) to the
 # starter runbooks: its own runbook's section 0.52-0.71, neighbouring topics 0.41-0.43,

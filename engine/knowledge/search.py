@@ -1,7 +1,7 @@
 """Hybrid retrieval over knowledge chunks: pgvector HNSW (cosine) + Postgres full text, fused
 by reciprocal rank fusion, filtered by tier and channel.
 
-Only chunks of the latest version of each document exist (engine/knowledge/store.py), so no
+Only chunks of the latest version of each document exist (engine/store/knowledge.py), so no
 version filter is needed. The full-text half is in engine/knowledge/fulltext.py.
 """
 
@@ -19,8 +19,8 @@ from engine.knowledge.chunk import HEADING_SEPARATOR
 from engine.knowledge.embed import Embedder, model_name
 from engine.knowledge.fulltext import text_ranking
 from engine.knowledge.spaces import find_space, vector_literal
-from engine.knowledge.store import TIERS
 from engine.knowledge.votes import weights
+from engine.store.knowledge import TIERS
 
 Mode = Literal["hybrid", "vector", "text"]
 MODES: tuple[Mode, ...] = ("hybrid", "vector", "text")

@@ -17,9 +17,9 @@ from importlib import resources
 
 from psycopg_pool import AsyncConnectionPool
 
-from engine.config import Settings
+from engine.core.config import Settings
 from engine.knowledge.embed import Embedder, load_embedder, model_key, model_name
-from engine.knowledge.store import (
+from engine.store.knowledge import (
     ImportResult,
     content_sha256,
     current_versions,

@@ -16,7 +16,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, Field
 
-from engine.models import Case, FileRef
+from engine.core.models import Case, FileRef
 
 CASE_OPEN = "case.open"
 CASE_CLOSE = "case.close"
@@ -90,7 +90,7 @@ async def case_opened(pool: AsyncConnectionPool, case: Case) -> None:
 async def evidence_added(
     pool: AsyncConnectionPool, case: Case, user: str, files: list[FileRef], *, key: str
 ) -> None:
-    """Who added evidence: it makes them a participant of the case (engine/authz.py)."""
+    """Who added evidence: it makes them a participant of the case (engine/core/authz.py)."""
     await record(
         pool,
         actor=user,

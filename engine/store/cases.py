@@ -5,7 +5,7 @@ from __future__ import annotations
 from psycopg.rows import class_row
 from psycopg_pool import AsyncConnectionPool
 
-from engine.models import Case, CaseStats
+from engine.core.models import Case, CaseStats
 
 _COLUMNS = (
     "id, team_id, channel_id, thread_ts, title, status, phase, opened_by, resolution,"

@@ -10,8 +10,8 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 
-from engine.crypto import EvidenceCipher
-from engine.models import Evidence
+from engine.core.crypto import EvidenceCipher
+from engine.evidence.reports import Evidence
 
 _COLUMNS = (
     "id, case_id, source_id, name, kind, size_bytes, sha256, status, summary, report, created_at"
@@ -44,7 +44,7 @@ async def save(
 ) -> tuple[Evidence, bool]:
     """Store evidence once per (case, source file); True when this call stored it.
 
-    With a cipher the content is sealed before it leaves the process (engine/crypto.py).
+    With a cipher the content is sealed before it leaves the process (engine/core/crypto.py).
     """
     if content is not None and cipher is not None:
         content = cipher.seal(content, row=row_label(case_id, source_id))

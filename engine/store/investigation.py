@@ -15,8 +15,8 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 
+from engine.core.models import Feedback, FeedbackKind, PhaseChange
 from engine.investigate.result import Citation, Hypothesis, Investigation
-from engine.models import Feedback, FeedbackKind, PhaseChange
 
 
 class TurnRecord(BaseModel):

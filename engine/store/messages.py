@@ -5,7 +5,7 @@ from __future__ import annotations
 from psycopg.rows import class_row
 from psycopg_pool import AsyncConnectionPool
 
-from engine.models import Message, Role
+from engine.core.models import Message, Role
 
 _COLUMNS = "id, case_id, ts, author, role, text, created_at, asks"
 

@@ -43,13 +43,13 @@ sys.path.insert(0, str(ROOT))
 from psycopg import AsyncConnection, sql  # noqa: E402
 from psycopg_pool import AsyncConnectionPool  # noqa: E402
 
-from engine.embedded import EmbeddedServices  # noqa: E402
 from engine.knowledge import search as search_module  # noqa: E402
 from engine.knowledge.embed import Embedder, load_embedder, model_name  # noqa: E402
 from engine.knowledge.search import MODES, Hit, search  # noqa: E402
 from engine.knowledge.spaces import Space, find_space, vector_literal  # noqa: E402
-from engine.knowledge.store import import_document  # noqa: E402
+from engine.ops.embedded import EmbeddedServices  # noqa: E402
 from engine.store.db import open_pool  # noqa: E402
+from engine.store.knowledge import import_document  # noqa: E402
 from engine.store.migrate import apply_migrations  # noqa: E402
 from tests.bench.knowledge_synthetic import SourceChunk, generate  # noqa: E402
 

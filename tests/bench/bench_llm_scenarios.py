@@ -49,17 +49,18 @@ os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 import psycopg  # noqa: E402
 from psycopg_pool import AsyncConnectionPool  # noqa: E402
 
-from engine.case_turns import answer_key  # noqa: E402
-from engine.config import Settings  # noqa: E402
-from engine.embedded import EmbeddedServices  # noqa: E402
-from engine.errors import FaultMavenError  # noqa: E402
-from engine.evidence.analyze import AnyReport, analyze  # noqa: E402
+from engine.cases.service import CaseService  # noqa: E402
+from engine.cases.turns import answer_key  # noqa: E402
+from engine.core.config import Settings  # noqa: E402
+from engine.core.errors import FaultMavenError  # noqa: E402
+from engine.core.models import MentionRequest, MessageRequest, ThreadRef  # noqa: E402
+from engine.core.replies import AnswerReply  # noqa: E402
+from engine.evidence.analyze import analyze  # noqa: E402
+from engine.evidence.reports import AnyReport  # noqa: E402
 from engine.investigate.llm import LLM, with_schema  # noqa: E402
 from engine.investigate.reasoner import investigate_offline  # noqa: E402
 from engine.investigate.result import LLMTurn  # noqa: E402
-from engine.models import MentionRequest, MessageRequest, ThreadRef  # noqa: E402
-from engine.replies import AnswerReply  # noqa: E402
-from engine.service import CaseService  # noqa: E402
+from engine.ops.embedded import EmbeddedServices  # noqa: E402
 from engine.store import investigation, replies  # noqa: E402
 from engine.store.db import open_pool  # noqa: E402
 from engine.store.migrate import apply_migrations  # noqa: E402

@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 import psycopg  # noqa: E402
 
-from engine.embedded import EmbeddedServices  # noqa: E402
+from engine.ops.embedded import EmbeddedServices  # noqa: E402
 from tests.bench.load_check import Outcome, check_run  # noqa: E402
 from tests.bench.slack_process import (  # noqa: E402
     FaultMavenProcess,

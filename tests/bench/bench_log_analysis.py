@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def measure(lines: int) -> dict[str, float]:
     sys.path.insert(0, str(ROOT))
-    from engine.evidence.logs import analyze_log
+    from engine.evidence.logs.analyze import analyze_log
     from tests.bench.logs import generate_log
 
     data = generate_log(lines)

@@ -32,11 +32,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from engine.config import Settings  # noqa: E402
-from engine.embedded import EmbeddedServices  # noqa: E402
-from engine.models import CloseCaseRequest, FilesRequest, MentionRequest, ThreadRef  # noqa: E402
-from engine.replies import KnowledgeReply  # noqa: E402
-from engine.service import CaseService  # noqa: E402
+from engine.cases.service import CaseService  # noqa: E402
+from engine.core.config import Settings  # noqa: E402
+from engine.core.models import CloseCaseRequest, FilesRequest, MentionRequest, ThreadRef  # noqa: E402
+from engine.core.replies import KnowledgeReply  # noqa: E402
+from engine.ops.embedded import EmbeddedServices  # noqa: E402
 from engine.store.db import open_pool  # noqa: E402
 from engine.store.migrate import apply_migrations  # noqa: E402
 from tests.fakes.memory import MemoryFiles, MemoryReplier  # noqa: E402

@@ -16,10 +16,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from engine.errors import FaultMavenError  # noqa: E402
-from engine.evidence.analyze import AnyReport, analyze  # noqa: E402
+from engine.core.errors import FaultMavenError  # noqa: E402
+from engine.evidence.analyze import analyze  # noqa: E402
 from engine.evidence.components import canonical  # noqa: E402
-from engine.evidence.suspects import Suspect, rank_case_suspects  # noqa: E402
+from engine.evidence.reports import AnyReport  # noqa: E402
+from engine.evidence.suspects.ranking import Suspect, rank_case_suspects  # noqa: E402
 from engine.investigate.reasoner import investigate_offline  # noqa: E402
 from engine.investigate.result import Hypothesis  # noqa: E402
 from tests.scenarios.suite import Scenario, load_scenarios  # noqa: E402

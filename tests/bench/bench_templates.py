@@ -47,7 +47,7 @@ from drain3 import TemplateMiner as Drain3  # noqa: E402
 from drain3.masking import MaskingInstruction  # noqa: E402
 from drain3.template_miner_config import TemplateMinerConfig  # noqa: E402
 
-from engine.evidence.templates import mine_log  # noqa: E402
+from engine.evidence.logs.mining import mine_log  # noqa: E402
 from tests.bench import loghub  # noqa: E402
 from tests.bench.logs import generate_log  # noqa: E402
 

@@ -15,7 +15,7 @@ import psycopg
 
 from tests.fakes.slack import FakeSlack
 
-POINTER = "Answered below"  # engine/case_turns.py: a question answered by a later answer
+POINTER = "Answered below"  # engine/cases/turns.py: a question answered by a later answer
 
 
 class SentEnvelope(Protocol):

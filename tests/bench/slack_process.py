@@ -19,9 +19,9 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from bot.runtime import SlackProcess
-from engine.config import Settings
-from engine.crypto import new_key_text
-from engine.embedded import EmbeddedServices
+from engine.core.config import Settings
+from engine.core.crypto import new_key_text
+from engine.ops.embedded import EmbeddedServices
 from tests.fakes.slack import FakeSlack
 
 warnings.filterwarnings("ignore")

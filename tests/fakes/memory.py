@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine.errors import DownloadFailed, EvidenceRejected
-from engine.models import FileRef
-from engine.replies import AnswerReply, CaseSummaryReply, Reply
+from engine.core.errors import DownloadFailed, EvidenceRejected
+from engine.core.models import FileRef
+from engine.core.replies import AnswerReply, CaseSummaryReply, Reply
 
 
 @dataclass

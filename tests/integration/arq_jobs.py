@@ -7,7 +7,7 @@ import asyncio
 from arq.connections import ArqRedis
 
 from bot.runtime import make_worker
-from engine.service import CaseService
+from engine.cases.service import CaseService
 
 
 async def run_jobs(service: CaseService, redis: ArqRedis) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from engine.config import Settings
-from engine.service import CaseService
+from engine.cases.service import CaseService
+from engine.core.config import Settings
 from tests.fakes.memory import MemoryFiles, MemoryReplier
 
 

@@ -9,10 +9,11 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 from typer.testing import CliRunner
 
-from bot.cli import app as cli
-from engine.authz import NotAllowed
-from engine.config import Settings
-from engine.models import (
+from bot.cli.main import app as cli
+from engine.cases.service import CaseService
+from engine.core.authz import NotAllowed
+from engine.core.config import Settings
+from engine.core.models import (
     CloseCaseRequest,
     FeedbackRequest,
     FilesRequest,
@@ -20,8 +21,7 @@ from engine.models import (
     MessageRequest,
     ThreadRef,
 )
-from engine.replies import CaseClosedReply
-from engine.service import CaseService
+from engine.core.replies import CaseClosedReply
 from engine.store import audit, cases
 from engine.store.db import open_pool
 from tests.fakes.memory import MemoryFiles, MemoryReplier

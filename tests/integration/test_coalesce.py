@@ -17,7 +17,7 @@ import pytest
 from arq.connections import ArqRedis
 from redis.asyncio import Redis
 
-from engine.coalesce import KEY_TTL_S, CaseRuns
+from engine.worker.coalesce import KEY_TTL_S, CaseRuns
 
 pytestmark = pytest.mark.integration
 
@@ -170,7 +170,7 @@ async def test_a_run_that_raises_leaves_its_input_pending(redis: ArqRedis) -> No
 DYING_HOLDER = """
 import asyncio, sys
 from redis.asyncio import Redis
-from engine.coalesce import CaseRuns
+from engine.worker.coalesce import CaseRuns
 
 async def main() -> None:
     conn = Redis.from_url(sys.argv[1])

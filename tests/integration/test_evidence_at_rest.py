@@ -12,10 +12,10 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 from pydantic import SecretStr
 
-from engine.config import Settings
-from engine.crypto import new_key_text
-from engine.models import FilesRequest, MentionRequest, ThreadRef
-from engine.service import CaseService
+from engine.cases.service import CaseService
+from engine.core.config import Settings
+from engine.core.crypto import new_key_text
+from engine.core.models import FilesRequest, MentionRequest, ThreadRef
 from tests.fakes.memory import MemoryFiles, MemoryReplier
 from tests.samples.configs import NEW_DEPLOYMENT, OLD_DEPLOYMENT
 

@@ -6,11 +6,11 @@ import pytest
 from arq import Retry
 from psycopg_pool import AsyncConnectionPool
 
-from engine import jobs
-from engine.config import Settings
-from engine.models import FileRef, MentionRequest, ThreadRef
-from engine.replies import NoticeReply
-from engine.service import CaseService
+from engine.cases.service import CaseService
+from engine.core.config import Settings
+from engine.core.models import FileRef, MentionRequest, ThreadRef
+from engine.core.replies import NoticeReply
+from engine.worker import jobs
 from tests.fakes.memory import MemoryReplier
 
 pytestmark = pytest.mark.integration

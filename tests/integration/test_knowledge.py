@@ -16,13 +16,13 @@ from numpy.typing import NDArray
 from psycopg_pool import AsyncConnectionPool
 from typer.testing import CliRunner
 
-from bot.cli import app
-from engine.config import Settings
+from bot.cli.main import app
+from engine.core.config import Settings
 from engine.knowledge.embed import Embedder, load_embedder
 from engine.knowledge.fulltext import CANDIDATE_BUDGET, candidate_queries
 from engine.knowledge.search import search
 from engine.knowledge.starter import load_starter_pack, prepare_knowledge, starter_documents
-from engine.knowledge.store import KnowledgeError, import_document, list_documents
+from engine.store.knowledge import KnowledgeError, import_document, list_documents
 
 pytestmark = pytest.mark.integration
 

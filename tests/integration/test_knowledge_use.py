@@ -10,10 +10,9 @@ import pytest
 from aiohttp import web
 from psycopg_pool import AsyncConnectionPool
 
-from engine.config import Settings
-from engine.knowledge.base import case_source
-from engine.knowledge.store import list_documents
-from engine.models import (
+from engine.cases.service import CaseService
+from engine.core.config import Settings
+from engine.core.models import (
     CloseCaseRequest,
     FilesRequest,
     KnowledgeAddRequest,
@@ -24,9 +23,10 @@ from engine.models import (
     ReopenCaseRequest,
     ThreadRef,
 )
-from engine.replies import CaseClosedReply, CaseSummaryReply, KnowledgeReply, NoticeReply
-from engine.service import CaseService
+from engine.core.replies import CaseClosedReply, CaseSummaryReply, KnowledgeReply, NoticeReply
+from engine.knowledge.base import case_source
 from engine.store import audit
+from engine.store.knowledge import list_documents
 from tests.fakes.memory import MemoryFiles, MemoryReplier, Uploaded
 
 pytestmark = pytest.mark.integration

@@ -13,11 +13,10 @@ from collections.abc import AsyncIterator
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from engine.case_turns import answer_key
-from engine.config import Settings
-from engine.investigate.llm import LLM, with_schema
-from engine.investigate.result import LLMTurn
-from engine.models import (
+from engine.cases.service import THINKING, CaseService
+from engine.cases.turns import answer_key
+from engine.core.config import Settings
+from engine.core.models import (
     Case,
     CloseCaseRequest,
     FeedbackRequest,
@@ -26,8 +25,9 @@ from engine.models import (
     MessageRequest,
     ThreadRef,
 )
-from engine.replies import AnswerReply, CaseSummaryReply, NoticeReply
-from engine.service import THINKING, CaseService
+from engine.core.replies import AnswerReply, CaseSummaryReply, NoticeReply
+from engine.investigate.llm import LLM, with_schema
+from engine.investigate.result import LLMTurn
 from engine.store import investigation, replies
 from tests.fakes.llm_turns import FILLER, turn
 from tests.fakes.memory import MemoryFiles, MemoryReplier

@@ -15,12 +15,12 @@ from collections.abc import AsyncIterator
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from engine.config import Settings
+from engine.cases.service import CaseService
+from engine.core.config import Settings
+from engine.core.models import MentionRequest, ThreadRef
+from engine.core.replies import AnswerReply
 from engine.investigate.llm import LLM, LLMUnavailable
 from engine.investigate.result import LLMTurn
-from engine.models import MentionRequest, ThreadRef
-from engine.replies import AnswerReply
-from engine.service import CaseService
 from engine.store import investigation
 from tests.fakes.llm_turns import turn
 from tests.fakes.memory import MemoryFiles, MemoryReplier

@@ -21,16 +21,17 @@ from prometheus_client.parser import text_string_to_metric_families
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
-from bot.ops_http import OpsServer
 from bot.runtime import QUEUE_NAME, make_worker
-from engine import health, jobs, logs
-from engine.config import Settings
-from engine.errors import ConfigurationError
+from bot.serving.ops_http import OpsServer
+from engine.cases.service import CaseService
+from engine.core.config import Settings
+from engine.core.errors import ConfigurationError
+from engine.core.models import FileRef, FilesRequest, MentionRequest, ThreadRef
 from engine.investigate.llm import LLM, LLMUnavailable
 from engine.investigate.result import LLMTurn
-from engine.models import FileRef, FilesRequest, MentionRequest, ThreadRef
-from engine.queue import JobQueue
-from engine.service import CaseService
+from engine.ops import health, log_setup
+from engine.worker import jobs
+from engine.worker.queue import JobQueue
 from tests.fakes.memory import MemoryFiles, MemoryReplier
 from tests.fakes.openai import FakeOpenAI, Reply, Status
 from tests.samples import checkout_log
@@ -219,8 +220,8 @@ class BrokenFiles:
 def json_log() -> Iterator[io.StringIO]:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(logs.JsonFormatter())
-    logger = logging.getLogger("engine.jobs")
+    handler.setFormatter(log_setup.JsonFormatter())
+    logger = logging.getLogger("engine.worker.jobs")
     logger.addHandler(handler)
     yield stream
     logger.removeHandler(handler)

@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from engine.config import Settings
+from engine.cases.service import CaseService
+from engine.core.config import Settings
+from engine.core.models import FilesRequest, MentionRequest, MessageRequest, ThreadRef
+from engine.core.replies import CaseSummaryReply
 from engine.investigate.llm import LLM
-from engine.models import FilesRequest, MentionRequest, MessageRequest, ThreadRef
-from engine.replies import CaseSummaryReply
-from engine.service import CaseService
 from tests.fakes.llm_turns import FILLER
 from tests.fakes.memory import MemoryFiles, MemoryReplier
 from tests.fakes.openai import FakeOpenAI, RecordedRequest

@@ -6,8 +6,8 @@ import pytest
 from arq.connections import ArqRedis, create_pool
 
 from bot.runtime import QUEUE_NAME
-from engine.models import MentionRequest, ThreadRef
-from engine.queue import PENDING, JobQueue, QueueUnavailable, redis_settings
+from engine.core.models import MentionRequest, ThreadRef
+from engine.worker.queue import PENDING, JobQueue, QueueUnavailable, redis_settings
 from tests.restartable import free_port
 
 pytestmark = pytest.mark.integration

@@ -12,16 +12,17 @@ from psycopg_pool import AsyncConnectionPool
 from pydantic import SecretStr
 
 from bot.runtime import QUEUE_NAME
-from engine import retention
-from engine.config import Settings
-from engine.crypto import new_key_text
-from engine.models import CloseCaseRequest, Evidence, FilesRequest, MentionRequest, ThreadRef
-from engine.queue import JobQueue
-from engine.replies import CaseClosedReply
-from engine.schedule import Schedule
-from engine.service import CaseService
+from engine.cases import retention
+from engine.cases.service import CaseService
+from engine.core.config import Settings
+from engine.core.crypto import new_key_text
+from engine.core.models import CloseCaseRequest, FilesRequest, MentionRequest, ThreadRef
+from engine.core.replies import CaseClosedReply
+from engine.evidence.reports import Evidence
 from engine.store import cases
 from engine.store import evidence as evidence_store
+from engine.worker.queue import JobQueue
+from engine.worker.scheduler import Schedule
 from tests.fakes.memory import MemoryFiles, MemoryReplier
 from tests.integration.arq_jobs import run_jobs
 from tests.samples import checkout_log

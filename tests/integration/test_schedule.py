@@ -10,13 +10,13 @@ import pytest
 from arq.connections import ArqRedis
 
 from bot.runtime import QUEUE_NAME
-from engine import digest, reminders
-from engine.models import CloseCaseRequest, FilesRequest, MentionRequest, ThreadRef
-from engine.queue import JobQueue
-from engine.schedule import Schedule
-from engine.service import CaseService
+from engine.cases import digest, reminders
+from engine.cases.service import CaseService
+from engine.core.models import CloseCaseRequest, FilesRequest, MentionRequest, ThreadRef
 from engine.store import messages
 from engine.store import schedule as schedule_store
+from engine.worker.queue import JobQueue
+from engine.worker.scheduler import Schedule
 from tests.fakes.memory import MemoryFiles, MemoryReplier, Posted
 from tests.integration.arq_jobs import run_jobs
 from tests.samples import checkout_log

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from engine.errors import AmbiguousCase, CaseNotFound
-from engine.models import (
+from engine.cases.service import CaseService
+from engine.core.errors import AmbiguousCase, CaseNotFound
+from engine.core.models import (
     CloseCaseRequest,
     FilesRequest,
     MentionRequest,
@@ -14,8 +15,13 @@ from engine.models import (
     OpenCaseRequest,
     ThreadRef,
 )
-from engine.replies import AnswerReply, CaseClosedReply, CaseOpenedReply, EvidenceReply, NoticeReply
-from engine.service import CaseService
+from engine.core.replies import (
+    AnswerReply,
+    CaseClosedReply,
+    CaseOpenedReply,
+    EvidenceReply,
+    NoticeReply,
+)
 from engine.store import evidence as evidence_store
 from engine.store import messages
 from tests.fakes.memory import MemoryFiles, MemoryReplier

@@ -14,8 +14,8 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from bot.slack_io import MAX_DOWNLOAD_REDIRECTS, SlackFileSource, is_slack_file_url, web_client
-from engine.errors import DownloadFailed
-from engine.models import FileRef
+from engine.core.errors import DownloadFailed
+from engine.core.models import FileRef
 
 TOKEN = "xoxb-111-222-downloadsecret"
 LOG = b"2026-11-21 14:00:00 ERROR upstream timed out\n"

@@ -10,10 +10,10 @@ from arq.connections import ArqRedis
 from psycopg_pool import AsyncConnectionPool
 
 from bot.runtime import make_worker
-from engine.case_turns import answer_key
-from engine.coalesce import CaseRuns
-from engine.config import Settings
-from engine.models import (
+from engine.cases.service import CaseService
+from engine.cases.turns import answer_key
+from engine.core.config import Settings
+from engine.core.models import (
     CloseCaseRequest,
     FeedbackRequest,
     FilesRequest,
@@ -21,10 +21,10 @@ from engine.models import (
     MessageRequest,
     ThreadRef,
 )
-from engine.queue import JobQueue
-from engine.replies import AnswerReply, CaseSummaryReply, NoticeReply
-from engine.service import CaseService
+from engine.core.replies import AnswerReply, CaseSummaryReply, NoticeReply
 from engine.store import investigation, messages, replies
+from engine.worker.coalesce import CaseRuns
+from engine.worker.queue import JobQueue
 from tests.fakes.memory import MemoryFiles, MemoryReplier
 from tests.samples.incident import json_lines, plain_log
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.evidence.analyze import AnyReport, analyze
+from engine.evidence.analyze import analyze
+from engine.evidence.reports import AnyReport
 from engine.investigate.signatures import SIGNATURES
 from tests.scenarios import generate
 from tests.scenarios.suite import ANSWER_FILE, KINDS, Scenario, load_scenarios

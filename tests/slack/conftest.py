@@ -13,7 +13,7 @@ from arq.connections import ArqRedis
 from pydantic import SecretStr
 
 from bot.runtime import Role, SlackProcess
-from engine.config import Settings
+from engine.core.config import Settings
 from tests.fakes.slack import FakeSlack
 
 

@@ -20,10 +20,10 @@ from psycopg_pool import AsyncConnectionPool
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from bot.cli import app as cli
+from bot.cli.main import app as cli
 from bot.runtime import Role, SlackProcess
-from engine import metrics
-from engine.config import Settings
+from engine.core.config import Settings
+from engine.ops import prometheus
 from engine.store import investigation
 from tests.fakes.slack_http import JSON, FakeSlackHttp, sign
 from tests.slack.answers import only_one_reply_after_a_follow_up
@@ -96,7 +96,7 @@ async def start_http_bot(
 
 
 def counted(name: str, **labels: str) -> float:
-    return metrics.REGISTRY.get_sample_value(name, labels) or 0.0
+    return prometheus.REGISTRY.get_sample_value(name, labels) or 0.0
 
 
 async def answer_in(slack: FakeSlackHttp, event: dict[str, Any]) -> dict[str, Any]:

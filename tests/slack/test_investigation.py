@@ -169,7 +169,7 @@ class LogWatch(logging.Handler):
 
 @pytest.fixture
 def queue_log() -> Iterator[LogWatch]:
-    logger = logging.getLogger("engine.queue")
+    logger = logging.getLogger("engine.worker.queue")
     watch, level = LogWatch(), logger.level
     logger.addHandler(watch)
     logger.setLevel(logging.INFO)

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from engine import logs
+from engine.ops import log_setup
 from tests.fakes.slack import FakeSlack
 from tests.slack.conftest import StartBot
 
@@ -84,7 +84,7 @@ class DuplicateLines(logging.Handler):
 
     def __init__(self) -> None:
         super().__init__()
-        self.setFormatter(logs.JsonFormatter())
+        self.setFormatter(log_setup.JsonFormatter())
         self.lines: list[dict[str, object]] = []
         self.seen = asyncio.Event()
 
@@ -98,7 +98,7 @@ async def test_a_listeners_log_lines_carry_the_event_id(
     slack: FakeSlack, start_bot: StartBot
 ) -> None:
     handler = DuplicateLines()
-    queue_log = logging.getLogger("engine.queue")
+    queue_log = logging.getLogger("engine.worker.queue")
     level = queue_log.level
     queue_log.setLevel(logging.INFO)  # setLevel, not the attribute: it clears the level caches
     queue_log.addHandler(handler)
@@ -116,4 +116,4 @@ async def test_a_listeners_log_lines_carry_the_event_id(
         queue_log.removeHandler(handler)
         queue_log.setLevel(level)
     [line] = [x for x in handler.lines if "duplicate" in str(x["message"])]
-    assert line["event_id"] == "EvLOGGED1" and line["logger"] == "engine.queue"
+    assert line["event_id"] == "EvLOGGED1" and line["logger"] == "engine.worker.queue"

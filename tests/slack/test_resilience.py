@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from engine.config import Settings
+from engine.core.config import Settings
 from tests.fakes.openai import Delay, FakeOpenAI, Reply
 from tests.fakes.slack import FakeSlack
 from tests.slack.conftest import StartBot

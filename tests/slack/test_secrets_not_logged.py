@@ -17,8 +17,8 @@ import pytest
 from pydantic import SecretStr
 
 from bot.runtime import SlackProcess
-from engine import logs
-from engine.config import Settings
+from engine.core.config import Settings
+from engine.ops import log_setup
 from tests.fakes.llm_turns import FILLER
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.slack import FakeSlack
@@ -45,8 +45,8 @@ def captured() -> Iterator[dict[str, io.StringIO]]:
     """Every log record at DEBUG, written by the product's own text and JSON formatters."""
     streams = {"text": io.StringIO(), "json": io.StringIO()}
     handlers = [logging.StreamHandler(streams["text"]), logging.StreamHandler(streams["json"])]
-    handlers[0].setFormatter(logs.TextFormatter(logs.TEXT_FORMAT))
-    handlers[1].setFormatter(logs.JsonFormatter())
+    handlers[0].setFormatter(log_setup.TextFormatter(log_setup.TEXT_FORMAT))
+    handlers[1].setFormatter(log_setup.JsonFormatter())
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.DEBUG)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from engine.metrics import REGISTRY
+from engine.ops.prometheus import REGISTRY
 from tests.fakes.llm_turns import turn
 from tests.fakes.openai import Delay, FakeOpenAI, Reply
 from tests.fakes.slack import FakeSlack

@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from engine.errors import EvidenceRejected
+from engine.core.errors import EvidenceRejected
 from engine.evidence.archives import ArchiveLimits, archive_kind, expand
 
 LOG = b"2026-11-21 14:00:00 ERROR boom\n2026-11-21 14:00:01 INFO ok\n"

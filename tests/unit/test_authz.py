@@ -1,4 +1,4 @@
-"""Who may do what (engine/authz.py): channels, closing a case, the global knowledge tier."""
+"""Who may do what (engine/core/authz.py): channels, closing a case, the global knowledge tier."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from engine.authz import Authorizer, LocalAdmin, NotAllowed
-from engine.config import Settings
-from engine.models import Case
+from engine.core.authz import Authorizer, LocalAdmin, NotAllowed
+from engine.core.config import Settings
+from engine.core.models import Case
 
 OPENER, HELPER, STRANGER, ADMIN = "U0OPENER", "U0HELPER", "U0STRANGER", "U0ADMIN"
 

@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from engine.errors import EvidenceRejected
+from engine.core.errors import EvidenceRejected
 from engine.evidence.analyze import analyze
 from engine.evidence.archives import archive_kind, expand
 

@@ -18,9 +18,8 @@ from bot import parsing
 from bot.blocks import SECTION_LIMIT, case_list, escape_mrkdwn, render, summary_blocks
 from bot.home_view import home_view
 from bot.ids import ActionId, hypothesis_value, parse_document_value
-from engine.knowledge.base import KnowledgeStats
-from engine.models import Case, CaseStats, FeedbackRequest
-from engine.replies import (
+from engine.core.models import Case, CaseStats, FeedbackRequest
+from engine.core.replies import (
     AnswerReply,
     CaseClosedReply,
     CaseSummaryReply,
@@ -30,6 +29,7 @@ from engine.replies import (
     KnowledgeReply,
     NoticeReply,
 )
+from engine.knowledge.base import KnowledgeStats
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 WHEN = datetime(2026, 11, 21, 14, 5, tzinfo=UTC)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from engine.case_summary import case_summary
+from engine.cases.summary import case_summary
+from engine.core.models import Case
 from engine.investigate.result import Citation, Hypothesis, Investigation
-from engine.models import Case
 
 NOW = datetime(2026, 11, 21, 14, 30, tzinfo=UTC)
 

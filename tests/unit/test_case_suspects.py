@@ -12,7 +12,7 @@ from engine.evidence.components import (
     mentioned_in,
     replica_base,
 )
-from engine.evidence.suspects import rank_case_suspects
+from engine.evidence.suspects.ranking import rank_case_suspects
 from engine.evidence.timeline import merged_timeline
 from tests.samples import healthy_log
 from tests.samples.incident import INCIDENT, json_lines, plain_log

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.evidence.charts import error_rate_chart
-from engine.evidence.logs import analyze_log
+from engine.evidence.logs.analyze import analyze_log
 from tests.samples import checkout_log, healthy_log
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.crypto import EvidenceCipher, UnreadableEvidence, new_key_text, parse_key
-from engine.errors import ConfigurationError
+from engine.core.crypto import EvidenceCipher, UnreadableEvidence, new_key_text, parse_key
+from engine.core.errors import ConfigurationError
 
 LOG = b"2026-11-21 14:05:00 ERROR pool exhausted for user alice@example.com\n"
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from pydantic import AliasChoices
 
-from engine.config import Settings
+from engine.core.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 # Read by compose.yaml, not by FaultMaven.

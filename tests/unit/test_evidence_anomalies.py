@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.evidence.logs import analyze_log
-from engine.evidence.rate_changes import find_rate_window
-from engine.evidence.records import iter_records
-from engine.evidence.timebuckets import MAX_BUCKETS, BucketClock, Histogram
+from engine.evidence.logs.analyze import analyze_log
+from engine.evidence.logs.rate_changes import find_rate_window
+from engine.evidence.logs.records import iter_records
+from engine.evidence.logs.timebuckets import MAX_BUCKETS, BucketClock, Histogram
 from tests.samples.incident import INCIDENT, json_lines, plain_log
 
 # --- rate windows -------------------------------------------------------------------------

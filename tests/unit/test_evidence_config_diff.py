@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.evidence.configs import describe_diff, diff_configs, summarize_diff
+from engine.evidence.configs.analyze import describe_diff, diff_configs, summarize_diff
 from tests.samples.configs import DEPLOYMENT, NEW_DEPLOYMENT, OLD_DEPLOYMENT
 
 
@@ -66,8 +66,8 @@ def test_diff_caps_changes_and_reports_unparseable_versions() -> None:
 
 
 def test_versions_are_found_under_different_names() -> None:
-    from engine.evidence.config_versions import base_name, is_version_of
-    from engine.evidence.configs import analyze_config
+    from engine.evidence.configs.analyze import analyze_config
+    from engine.evidence.configs.versions import base_name, is_version_of
 
     assert base_name("deploy-v2.yaml") == base_name("deploy-v1.yaml") == "deploy.yaml"
     assert base_name("values.old.yaml") == "values.yaml"
@@ -84,7 +84,7 @@ def test_versions_are_found_under_different_names() -> None:
 def test_the_cli_diffs_two_versions_given_together(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from bot.cli import app
+    from bot.cli.main import app
 
     v1, v2 = tmp_path / "deploy-v1.yaml", tmp_path / "deploy-v2.yaml"
     v1.write_text(

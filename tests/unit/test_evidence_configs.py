@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from engine.errors import EvidenceRejected
-from engine.evidence.configs import (
+from engine.core.errors import EvidenceRejected
+from engine.evidence.configs.analyze import (
     ConfigReport,
     Notable,
     analyze_config,

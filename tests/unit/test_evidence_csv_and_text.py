@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from engine.evidence.analyze import analyze, summarize_report
-from engine.evidence.logs import analyze_log
-from engine.evidence.report import LogReport
+from engine.evidence.logs.analyze import analyze_log
+from engine.evidence.logs.report import LogReport
 
 KIBANA = (
     "@timestamp,log.level,service.name,message\n"

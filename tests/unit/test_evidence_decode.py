@@ -7,7 +7,7 @@ import gzip
 
 import pytest
 
-from engine.errors import EvidenceRejected
+from engine.core.errors import EvidenceRejected
 from engine.evidence.decode import decode_text
 
 

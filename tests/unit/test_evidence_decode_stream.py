@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.errors import EvidenceRejected
+from engine.core.errors import EvidenceRejected
 from engine.evidence.decode import decode_stream, decode_text
 
 Outcome = tuple[object, ...]

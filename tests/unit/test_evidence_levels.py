@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.evidence.levels import (
+from engine.evidence.logs.levels import (
     canonical_level,
     find_level,
     level_at_start,

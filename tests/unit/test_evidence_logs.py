@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.errors import EvidenceRejected
-from engine.evidence.logs import analyze_log
-from engine.evidence.summary import describe_groups, summarize
+from engine.core.errors import EvidenceRejected
+from engine.evidence.logs.analyze import analyze_log
+from engine.evidence.logs.summary import describe_groups, summarize
 
 
 def checkout_log() -> bytes:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.errors import EvidenceRejected
-from engine.evidence.metrics import (
+from engine.core.errors import EvidenceRejected
+from engine.evidence.metrics.analyze import (
     analyze_metrics,
     describe_series,
     looks_like_metrics,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.evidence.normalize import normalize_message
+from engine.evidence.logs.normalize import normalize_message
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from engine.evidence.records import Record, iter_records
+from engine.evidence.logs.records import Record, iter_records
 
 PYTHON = """\
 2026-11-21 14:02:01,003 INFO checkout.api: GET /api/cart 200
@@ -203,7 +203,7 @@ def test_more_header_styles() -> None:
 
 
 def test_postgres_via_syslog_has_its_level_after_the_prefix() -> None:
-    from engine.evidence.records import iter_records
+    from engine.evidence.logs.records import iter_records
 
     line = (
         "Oct 19 06:00:42 payments-db-1 postgres[50443]: [57-1] user=payments_app,db=payments,"
@@ -215,7 +215,7 @@ def test_postgres_via_syslog_has_its_level_after_the_prefix() -> None:
 
 
 def test_kubernetes_events_have_levels_and_objects() -> None:
-    from engine.evidence.records import iter_records
+    from engine.evidence.logs.records import iter_records
 
     table = [
         "LAST SEEN              TYPE      REASON      OBJECT           COUNT   MESSAGE",

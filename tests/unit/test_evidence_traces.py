@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine.errors import EvidenceRejected
-from engine.evidence.traces import (
+from engine.core.errors import EvidenceRejected
+from engine.evidence.traces.analyze import (
     TraceReport,
     analyze_traces,
     describe_traces,

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from engine.core.models import Feedback, FeedbackKind
 from engine.investigate.feedback import apply_feedback, corrections_in, feedback_lines
 from engine.investigate.phases import contradicted, next_phase
 from engine.investigate.result import Hypothesis
-from engine.models import Feedback, FeedbackKind
 
 NOW = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
 

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 import pytest
 from pydantic import SecretStr
 
-from engine import logs
-from engine.config import Settings
+from engine.core import scrub
+from engine.core.config import Settings
+from engine.ops import log_setup
 
 BOT_TOKEN = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
 APP_TOKEN = "xapp-1-A0123456789-1234567890123-abcdef0123456789"
@@ -22,7 +23,7 @@ APP_TOKEN = "xapp-1-A0123456789-1234567890123-abcdef0123456789"
 def capture() -> Iterator[tuple[logging.Logger, io.StringIO]]:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(logs.JsonFormatter())
+    handler.setFormatter(log_setup.JsonFormatter())
     logger = logging.getLogger("faultmaven.test.json")
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
@@ -56,9 +57,9 @@ def test_context_fields_come_from_contextvars(
     logger, stream = capture
 
     async def job() -> None:
-        logs.bind(job="answer_mention", event_id="Ev123")
+        log_setup.bind(job="answer_mention", event_id="Ev123")
         logger.info("started")
-        logs.bind(case_id=42)
+        log_setup.bind(case_id=42)
         logger.info("turn")
 
     async def main() -> None:
@@ -75,7 +76,7 @@ def test_context_fields_come_from_contextvars(
 
 def test_bound_is_undone_on_exit(capture: tuple[logging.Logger, io.StringIO]) -> None:
     logger, stream = capture
-    with logs.bound(case_id=3):
+    with log_setup.bound(case_id=3):
         logger.info("inside")
     logger.info("after")
     inside, after = lines(stream)
@@ -103,7 +104,7 @@ def test_no_secret_in_output(capture: tuple[logging.Logger, io.StringIO]) -> Non
         assert secret not in out
     records = lines(stream)
     assert "**********" in str(records[0]["message"])
-    assert records[2]["message"] == f"connecting with {logs.MASK}"
+    assert records[2]["message"] == f"connecting with {scrub.MASK}"
     assert "RuntimeError" in str(records[3]["exception"])
 
 
@@ -129,9 +130,9 @@ def test_exception_locals_and_extras_stay_out(
 
 def test_text_format_names_the_context_and_masks() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "using %s", (BOT_TOKEN,), None)
-    with logs.bound(case_id=9, job="drain_case"):
-        line = logs.TextFormatter("%(levelname)s %(message)s").format(record)
-    assert line == f"INFO using {logs.MASK} [case_id=9 job=drain_case]"
+    with log_setup.bound(case_id=9, job="drain_case"):
+        line = log_setup.TextFormatter("%(levelname)s %(message)s").format(record)
+    assert line == f"INFO using {scrub.MASK} [case_id=9 job=drain_case]"
 
 
 def test_configure_logging_picks_the_format(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -139,10 +140,10 @@ def test_configure_logging_picks_the_format(monkeypatch: pytest.MonkeyPatch) -> 
     level = root.level
     monkeypatch.setattr(root, "handlers", [])
     try:
-        logs.configure_logging("info", "json")
-        assert isinstance(root.handlers[0].formatter, logs.JsonFormatter)
+        log_setup.configure_logging("info", "json")
+        assert isinstance(root.handlers[0].formatter, log_setup.JsonFormatter)
         monkeypatch.setattr(root, "handlers", [])
-        logs.configure_logging("info", "text")
-        assert isinstance(root.handlers[0].formatter, logs.TextFormatter)
+        log_setup.configure_logging("info", "text")
+        assert isinstance(root.handlers[0].formatter, log_setup.TextFormatter)
     finally:
         root.setLevel(level)  # setLevel clears the loggers' cached levels too

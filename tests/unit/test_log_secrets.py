@@ -11,8 +11,9 @@ from collections.abc import Iterator
 import pytest
 from pydantic import SecretStr
 
-from engine import logs
-from engine.config import Settings
+from engine.core import scrub
+from engine.core.config import Settings
+from engine.ops import log_setup
 
 GATEWAY_KEY = "gw-4fT9qLx2Vn7Rb1Ks"  # no known key shape: only the configured value tells
 EVIDENCE_KEY = "q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6j7k8l9z0x1c="
@@ -24,8 +25,8 @@ def streams() -> Iterator[tuple[logging.Logger, dict[str, io.StringIO]]]:
     out = {"text": io.StringIO(), "json": io.StringIO()}
     logger = logging.getLogger("faultmaven.test.secrets")
     handlers = [logging.StreamHandler(out["text"]), logging.StreamHandler(out["json"])]
-    handlers[0].setFormatter(logs.TextFormatter(logs.TEXT_FORMAT))
-    handlers[1].setFormatter(logs.JsonFormatter())
+    handlers[0].setFormatter(log_setup.TextFormatter(log_setup.TEXT_FORMAT))
+    handlers[1].setFormatter(log_setup.JsonFormatter())
     for handler in handlers:
         logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
@@ -56,9 +57,9 @@ def test_configured_secrets_are_masked_in_messages_and_tracebacks(
         written = stream.getvalue()
         for value in (GATEWAY_KEY, EVIDENCE_KEY, DB_PASSWORD, "acme-provider-key-0042"):
             assert value not in written, f"{fmt}: {value} shown"
-        assert written.count(logs.MASK) == 4, written
+        assert written.count(scrub.MASK) == 4, written
     first = json.loads(out["json"].getvalue().splitlines()[0])
-    assert first["message"] == f"calling the gateway with key {logs.MASK}"
+    assert first["message"] == f"calling the gateway with key {scrub.MASK}"
 
 
 def test_pasted_and_uploaded_secrets_are_masked(
@@ -75,7 +76,7 @@ def test_pasted_and_uploaded_secrets_are_masked(
 def test_short_or_empty_values_are_not_masked(
     streams: tuple[logging.Logger, dict[str, io.StringIO]],
 ) -> None:
-    logs.mask_values(["", None, "abc"])  # would mask ordinary words
+    scrub.mask_values(["", None, "abc"])  # would mask ordinary words
     logger, out = streams
     logger.info("abc is the first step")
     assert "abc is the first step" in out["text"].getvalue()

@@ -23,10 +23,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from typer.testing import CliRunner
 
 import bot.app
-from bot.cli import app as cli
+from bot.cli.main import app as cli
 from bot.deps import BotDeps
-from bot.http_mode import EVENTS_PATH, http_manifest_text, manifest_text, request_url
-from engine.errors import ConfigurationError
+from bot.serving.http_mode import EVENTS_PATH, http_manifest_text, manifest_text, request_url
+from engine.core.errors import ConfigurationError
 
 ROOT = Path(__file__).parents[2]
 MANIFEST = ROOT / "manifest.yml"

@@ -13,12 +13,13 @@ from datetime import UTC, datetime, timedelta
 import litellm
 import pytest
 
+from engine.core.models import Case, Message
+from engine.core.redact import Redactor
 from engine.evidence.analyze import analyze, summarize_report
-from engine.evidence.redact import Redactor
+from engine.evidence.reports import Evidence
 from engine.investigate.memory import DEFAULT_BUDGET_TOKENS, CaseState, Prompt, build_prompt
 from engine.investigate.prompting import build_messages
 from engine.investigate.result import Hypothesis
-from engine.models import Case, Evidence, Message
 from tests.samples import checkout_log
 from tests.samples.configs import DEPLOYMENT
 from tests.samples.incident import plain_log

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from engine.core.models import Case, Feedback
 from engine.evidence.analyze import analyze
+from engine.evidence.reports import Evidence
 from engine.investigate.result import Citation, Hypothesis, Investigation
 from engine.knowledge.postmortem import CaseRecord, postmortem_markdown, root_cause
 from engine.knowledge.related import fingerprint
-from engine.models import Case, Evidence, Feedback
 from tests.samples import checkout_log
 
 OPENED = datetime(2026, 11, 21, 14, 10, tzinfo=UTC)

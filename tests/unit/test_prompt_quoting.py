@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine.evidence.redact import Redactor
+from engine.core.models import Case, Message
+from engine.core.redact import Redactor
 from engine.investigate.prompting import attr, build_messages, quote
 from engine.investigate.signatures import match, reads_as_instructions
-from engine.models import Case, Message
 
 T0 = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from bot.cli import app
-from engine.evidence.analyze import AnyReport, analyze
+from bot.cli.main import app
+from engine.evidence.analyze import analyze
+from engine.evidence.reports import AnyReport
 from engine.investigate.reasoner import investigate_offline
 from tests.samples import healthy_log
 from tests.samples.incident import json_lines, plain_log

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.evidence.redact import Redactor, describe_counts
+from engine.core.redact import Redactor, describe_counts
 
 redactor = Redactor()
 

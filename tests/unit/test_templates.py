@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
-from engine.evidence.headers import learn_layout
-from engine.evidence.templates import TemplateMiner, mine_log
+from bot.cli.main import app
+from engine.evidence.logs.mining import TemplateMiner, mine_log
+from engine.evidence.templates.headers import learn_layout
 from tests.bench import loghub
 
 runner = CliRunner()

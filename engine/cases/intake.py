@@ -1,0 +1,170 @@
+"""Evidence intake: fetch an uploaded file, open it if it is an archive, analyse, store.
+
+Once per (case, file): a redelivered upload finds its rows and downloads nothing. An archive
+becomes one row per member ("logs.zip/app/checkout.log") plus a row for the archive itself,
+written last, so a retry that finds the archive row knows its members are stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+
+from psycopg_pool import AsyncConnectionPool
+
+from engine.core.crypto import EvidenceCipher
+from engine.core.errors import FaultMavenError
+from engine.core.models import Case, FileRef
+from engine.core.ports import FileSource
+from engine.core.redact import Redactor
+from engine.core.wording import plural
+from engine.evidence.analyze import analyze, summarize_report
+from engine.evidence.archives import ArchiveLimits, archive_kind, expand
+from engine.evidence.configs.analyze import ConfigReport
+from engine.evidence.configs.versions import is_version_of, with_changes
+from engine.evidence.reports import Evidence
+from engine.ops import prometheus
+from engine.store import evidence as evidence_store
+
+
+class EvidenceIntake:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        files: FileSource,
+        *,
+        max_file_bytes: int,
+        redactor: Redactor,
+        cipher: EvidenceCipher | None = None,
+    ) -> None:
+        self.pool = pool
+        self.cipher = cipher
+        self.files = files
+        self.max_file_bytes = max_file_bytes
+        self.redactor = redactor
+        # Expanded archives may hold more than one upload's worth, within reason.
+        self.archive_limits = ArchiveLimits(max_total_bytes=4 * max_file_bytes)
+
+    async def ingest(self, case: Case, file: FileRef) -> list[Evidence]:
+        """The evidence rows of one uploaded file (several for an archive).
+
+        Raises DownloadFailed / EvidenceRejected from the FileSource without storing anything,
+        so a retry or a re-upload can still succeed.
+        """
+        existing = await self._stored(case, file)
+        if existing:
+            return existing
+        data = await self.files.fetch(file, self.max_file_bytes)
+        prometheus.evidence_processed(len(data))
+        if archive_kind(data) is None:
+            return [await self._analyse(case, file.source_id, file.name, data)]
+        try:
+            expanded = await asyncio.to_thread(expand, file.name, data, self.archive_limits)
+        except FaultMavenError as exc:
+            return [
+                await self._save(case, file.source_id, file.name, data, "archive", exc.user_message)
+            ]
+        members = [
+            await self._analyse(case, f"{file.source_id}/{m.path}", m.path, m.data)
+            for m in expanded.members
+        ]
+        summary = f"{file.name}: archive of {plural(len(members), 'file')}"
+        if expanded.notes:
+            summary += f" ({'; '.join(expanded.notes)})"
+        archive = await self._save(
+            case, file.source_id, file.name, data, "archive", summary, ok=True
+        )
+        return [archive, *members]
+
+    async def _stored(self, case: Case, file: FileRef) -> list[Evidence]:
+        own = await evidence_store.find(self.pool, case.id, file.source_id)
+        if own is None:
+            return []
+        if own.kind != "archive":
+            return [own]
+        prefix = f"{file.source_id}/"
+        members = [
+            e
+            for e in await evidence_store.list_for_case(self.pool, case.id)
+            if e.source_id.startswith(prefix)
+        ]
+        return [own, *members]
+
+    async def _analyse(self, case: Case, source_id: str, name: str, data: bytes) -> Evidence:
+        try:
+            # Parsing is CPU work; a thread keeps the worker's event loop (and heartbeats) alive.
+            report = await asyncio.to_thread(
+                functools.partial(analyze, name, data, redactor=self.redactor)
+            )
+        except FaultMavenError as exc:
+            return await self._save(case, source_id, name, data, "unknown", exc.user_message)
+        if isinstance(report, ConfigReport):
+            report = await self._with_changes(case, source_id, report, data)
+        item, _ = await evidence_store.save(
+            self.pool,
+            case_id=case.id,
+            source_id=source_id,
+            name=name,
+            kind=report.kind,
+            size_bytes=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            content=data,
+            cipher=self.cipher,
+            status="analysed",
+            summary=summarize_report(report),
+            report=report,
+        )
+        return item
+
+    async def _with_changes(
+        self, case: Case, source_id: str, report: ConfigReport, data: bytes
+    ) -> ConfigReport:
+        """A new version of a config the case already has (same name, same name but for a
+        version word, or the same Kubernetes objects): keep what changed between them."""
+        stored = await evidence_store.list_for_case(self.pool, case.id)
+        versions = [
+            (item.id, item.report)
+            for item in stored
+            if item.source_id != source_id and isinstance(item.report, ConfigReport)
+        ]
+        earlier = next(((i, r) for i, r in reversed(versions) if is_version_of(report, r)), None)
+        if earlier is None:
+            return report
+        evidence_id, prior = earlier
+        old = await evidence_store.content_of(self.pool, evidence_id, self.cipher)
+        if old is None:  # retention deleted the earlier version's bytes: no diff, say why
+            note = (
+                f"Not compared with {prior.name}: its file content was deleted by the "
+                "retention policy (its findings are kept)."
+            )
+            return report.model_copy(update={"notes": [*report.notes, note]})
+        return await asyncio.to_thread(with_changes, report, data, prior, old, self.redactor)
+
+    async def _save(
+        self,
+        case: Case,
+        source_id: str,
+        name: str,
+        data: bytes,
+        kind: str,
+        summary: str,
+        *,
+        ok: bool = False,
+    ) -> Evidence:
+        """A row without a log report: an archive, or a file refused with `summary` as why."""
+        item, _ = await evidence_store.save(
+            self.pool,
+            case_id=case.id,
+            source_id=source_id,
+            name=name,
+            kind=kind,
+            size_bytes=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            content=data,
+            cipher=self.cipher,
+            status="analysed" if ok else "rejected",
+            summary=summary,
+            report=None,
+        )
+        return item

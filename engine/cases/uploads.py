@@ -1,0 +1,138 @@
+"""Take files into a case: download, analyse, store, and say what they show.
+
+One reply per upload (a progress note first for big or several files, replaced by the
+results), with the case's suspects and merged timeline over all its evidence so far, and an
+errors-per-minute chart. Safe to repeat for the same trigger `key`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from psycopg_pool import AsyncConnectionPool
+
+from engine.cases.intake import EvidenceIntake
+from engine.cases.posting import Poster
+from engine.core.errors import FaultMavenError
+from engine.core.models import Case, FileRef
+from engine.core.replies import EvidenceReply, NoticeReply
+from engine.core.wording import plural
+from engine.evidence.analyze import report_notes
+from engine.evidence.charts import error_rate_chart
+from engine.evidence.logs.report import LogReport
+from engine.evidence.suspects.ranking import describe_suspect, rank_case_suspects
+from engine.evidence.timeline import describe_event, merged_timeline
+from engine.investigate.prompting import evidence_details
+from engine.store import cases, replies
+from engine.store import evidence as evidence_store
+
+PROGRESS_MIN_BYTES = 5 * 1024 * 1024  # smaller single files are done before anyone reads a note
+SHOWN_SUSPECTS = 3
+SHOWN_EVENTS = 6
+
+
+class CaseEvidence:
+    def __init__(self, pool: AsyncConnectionPool, intake: EvidenceIntake, poster: Poster) -> None:
+        self.pool = pool
+        self.intake = intake
+        self.poster = poster
+
+    async def take(self, case: Case, files: list[FileRef], *, key: str) -> EvidenceReply:
+        """Download, analyse and store the files; one reply with a line per file and the
+        case's suspects and timeline over all its evidence, then a chart."""
+        accepted: list[str] = []
+        rejected: list[str] = []
+        details: list[str] = []
+        reports: list[LogReport] = []
+        reply_key = f"evidence:{key}"
+        progress = self._progress(case, files, reply_key)
+        for done, file in enumerate(files):
+            await progress(done, file.name)
+            try:
+                items = await self.intake.ingest(case, file)
+            except FaultMavenError as exc:
+                rejected.append(exc.user_message)
+                continue
+            for item in items:
+                if item.status != "analysed":
+                    rejected.append(f"{item.name}: {item.summary}")
+                    continue
+                accepted.append(item.summary)
+                details.extend(evidence_details(item, limit=3))
+                if isinstance(item.report, LogReport):
+                    reports.append(item.report)
+                if item.report is not None:
+                    details.extend(f"ℹ️ {item.name}: {note}" for note in report_notes(item.report))
+        suspects, timeline = await self._case_view(case) if accepted else ([], [])
+        reply = EvidenceReply(
+            case_id=case.id,
+            accepted=accepted,
+            rejected=rejected,
+            details=details,
+            suspects=suspects,
+            timeline=timeline,
+            text="\n".join(
+                [
+                    *accepted,
+                    *(f"⚠️ {r}" for r in rejected),
+                    *details,
+                    *(f"Suspect: {s}" for s in suspects),
+                    *timeline,
+                ]
+            ),
+        )
+        await self.poster.post_once(reply_key, case.channel_id, reply, case.thread_ts, case.id)
+        await self._chart_once(case, reports, key=f"chart:{key}")
+        await cases.touch(self.pool, case.id)
+        return reply
+
+    async def _case_view(self, case: Case) -> tuple[list[str], list[str]]:
+        """Suspects and timeline lines of the whole case: every file so far, not only these."""
+        stored = await evidence_store.list_for_case(self.pool, case.id)
+        reports = [item.report for item in stored if item.report is not None]
+        suspects = rank_case_suspects(reports)[:SHOWN_SUSPECTS]
+        events = merged_timeline(reports, limit=SHOWN_EVENTS)
+        with_date = len({event.at.date() for event in events}) > 1
+        return (
+            [describe_suspect(s) for s in suspects],
+            [describe_event(e, with_date) for e in events],
+        )
+
+    def _progress(
+        self, case: Case, files: list[FileRef], reply_key: str
+    ) -> Callable[[int, str], Awaitable[None]]:
+        """For big or several uploads, a message that says what is being read, updated in
+        place and finally replaced by the results (the same reply key)."""
+        total = sum(f.size or 0 for f in files)
+        show = total >= PROGRESS_MIN_BYTES or len(files) > 1
+
+        async def report(done: int, current: str) -> None:
+            if not show:
+                return
+            size = f" ({total / 1048576:.1f} MB)" if total else ""
+            text = f"📥 Reading {plural(len(files), 'file')}{size}: {done} done, now {current}…"
+            await self.poster.post_once(
+                reply_key, case.channel_id, NoticeReply(text=text), case.thread_ts, case.id
+            )
+
+        return report
+
+    async def _chart_once(self, case: Case, reports: list[LogReport], *, key: str) -> None:
+        """Upload an errors-per-minute chart of these files, once per trigger."""
+        if await replies.find(self.pool, key) is not None:
+            return
+        png = await asyncio.to_thread(error_rate_chart, reports)
+        if png is None:
+            return
+        names = ", ".join(r.name for r in reports if r.error_timeline)
+        await self.poster.replier.upload(
+            case.channel_id,
+            case.thread_ts,
+            f"errors-case{case.id}.png",
+            png,
+            f"Errors per minute: {names}",
+        )
+        await replies.remember(
+            self.pool, key=key, case_id=case.id, channel_id=case.channel_id, message_ts="upload"
+        )

@@ -1,0 +1,254 @@
+"""One uploaded log file -> LogReport: counts, time range, error groups and an error timeline."""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import BinaryIO, Literal
+
+from engine.core.redact import Redactor
+from engine.evidence.decode import decode_stream
+from engine.evidence.logs.anomalies import find_changes
+from engine.evidence.logs.csv_rows import csv_log_dialect
+from engine.evidence.logs.levels import ERROR_LEVELS, SEVERITY_ORDER, most_severe
+from engine.evidence.logs.normalize import normalize_message
+from engine.evidence.logs.patterns import MAX_PEERS, PatternTally
+from engine.evidence.logs.records import TEXT, Record, iter_csv_records, iter_records
+from engine.evidence.logs.report import ErrorGroup, LogReport, MinuteCount
+from engine.evidence.logs.text_kind import MAX_HEADINGS, heading, language_of
+from engine.evidence.logs.timebuckets import BucketClock, Histogram, Span
+
+MAX_GROUPS = 20
+# Messages with ids the normaliser misses could make every error distinct; past this many
+# groups, further new messages are counted but not grouped, to bound memory on huge files.
+MAX_TRACKED_GROUPS = 10_000
+EXAMPLE_CHARS = 500
+# Below this share of records with a timestamp, level or structure, the file is prose.
+MIN_LOG_SHARE = 0.1
+HEAD_LINES = 20
+MAX_SHOWN_PEERS = 5
+
+
+@dataclass(slots=True)
+class _Group:
+    example: str
+    level: str
+    first_line: int
+    count: int = 0
+    seen: Span = field(default_factory=Span)
+
+
+class _Tally:
+    """Everything the report needs, accumulated one record at a time."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+        self.masked: Counter[str] = Counter()
+        self.records = 0
+        self.recognised = 0
+        self.unparsed_lines = 0
+        self.formats: Counter[str] = Counter()
+        self.levels: Counter[str] = Counter()
+        self.span = Span()
+        self.groups: dict[str, _Group] = {}
+        self.ungrouped_errors = 0
+        self.minutes: Counter[datetime] = Counter()
+        self.first_error_ts: datetime | None = None
+        self.clock = BucketClock()
+        self.errors = Histogram(self.clock)
+        self.patterns = PatternTally(self.clock)
+        self._cleaned: dict[str, str] = {}
+        self.head: list[str] = []  # the first lines, to tell a text file's language
+        self.headings: list[str] = []
+
+    def add(self, record: Record) -> None:
+        self.records += 1
+        self.formats[record.format] += 1
+        ts, level = record.ts, record.level
+        if ts is not None:
+            self.span.add(ts)
+        if level is not None:
+            self.levels[level] += 1
+        if ts is not None or level is not None or record.format != TEXT:
+            self.recognised += 1
+        else:
+            self.unparsed_lines += record.line_count
+            self._add_text(record)
+        bucket = None if ts is None else self.clock.index(ts)
+        is_error = level is not None and level in ERROR_LEVELS
+        if level is not None and is_error:
+            text = self._add_error(record, level, ts, bucket)
+        else:
+            text = record.message
+        component = record.component or record.host
+        self.patterns.add(record.line, text, level, ts, bucket, component, is_error)
+        if component is not None:
+            self.patterns.add_component(component, record.host, ts, bucket, is_error, record.peer)
+        if is_error and record.peer is not None and len(self.patterns.error_peers) < MAX_PEERS:
+            self.patterns.error_peers[record.peer] += 1
+
+    def _add_text(self, record: Record) -> None:
+        """Prose or code: keep what tells its language and its outline."""
+        if len(self.head) < HEAD_LINES:
+            self.head.append(record.message)
+        title = heading(record.message)
+        if title is not None and len(self.headings) < MAX_HEADINGS:
+            self.headings.append(self._clean(title))
+
+    def _clean(self, text: str) -> str:
+        redacted = self.redactor.redact(text)
+        self.masked.update(redacted.counts)
+        return redacted.text
+
+    def clean_kept(self, text: str, already_masked: bool) -> str:
+        """Mask a template or example the report keeps; each text is counted once."""
+        if already_masked:
+            return self.redactor.redact(text).text
+        cleaned = self._cleaned.get(text)
+        if cleaned is None:
+            cleaned = self._cleaned[text] = self._clean(text)
+        return cleaned
+
+    def _add_error(
+        self, record: Record, level: str, ts: datetime | None, bucket: int | None
+    ) -> str:
+        """Count an error record; returns its message, secrets masked."""
+        # Error messages are what the report keeps and an LLM may read: mask secrets first,
+        # before normalising (which would break a token's shape and let half of it through).
+        message = self._clean(record.error_message())
+        key = (
+            self._clean(record.group_key) if record.group_key else normalize_message(message)
+        ) or "(no message)"
+        group = self.groups.get(key)
+        if group is None and len(self.groups) < MAX_TRACKED_GROUPS:
+            group = self.groups[key] = _Group(message[:EXAMPLE_CHARS], level, record.line)
+        if group is None:
+            self.ungrouped_errors += 1
+        else:
+            group.count += 1
+            group.level = most_severe(group.level, level)
+            if ts is not None:
+                group.seen.add(ts)
+        if ts is not None:
+            self.minutes[ts.replace(second=0, microsecond=0)] += 1
+            if bucket is not None:
+                self.errors.add(bucket)
+            if self.first_error_ts is None or ts < self.first_error_ts:
+                self.first_error_ts = ts
+        return message
+
+
+def _error_groups(groups: dict[str, _Group]) -> list[ErrorGroup]:
+    ranked = sorted(groups.items(), key=lambda item: (-item[1].count, item[1].first_line))
+    return [
+        ErrorGroup(
+            message=key,
+            example=group.example,
+            level=group.level,
+            count=group.count,
+            first_seen=group.seen.first,
+            last_seen=group.seen.last,
+            first_line=group.first_line,
+        )
+        for key, group in ranked[:MAX_GROUPS]
+    ]
+
+
+def _notes(tally: _Tally, kind: str, years: set[int], decode_notes: list[str]) -> list[str]:
+    notes = list(decode_notes)
+    if kind == "text":
+        return notes
+    if tally.span.first is None:
+        notes.append("no timestamps found, so there is no timeline")
+    if years:
+        shown = "–".join(str(year) for year in sorted({min(years), max(years)}))
+        notes.append(f"timestamps without a year (syslog style) were read as {shown}")
+    if tally.unparsed_lines:
+        lines = "1 line" if tally.unparsed_lines == 1 else f"{tally.unparsed_lines:,} lines"
+        notes.append(f"{lines} could not be parsed as log records (no timestamp or level)")
+    if len(tally.groups) > MAX_GROUPS:
+        notes.append(
+            f"{len(tally.groups):,} distinct errors; only the {MAX_GROUPS} most frequent are listed"
+        )
+    if tally.ungrouped_errors:
+        notes.append(
+            f"more than {MAX_TRACKED_GROUPS:,} distinct error messages; "
+            f"{tally.ungrouped_errors:,} later errors were counted but not grouped"
+        )
+    return notes
+
+
+def _records(lines: Iterator[str], reference_year: int | None, years: set[int]) -> Iterator[Record]:
+    """Records of a log, or of a CSV export of one (told by its header line)."""
+    first = next(lines, None)
+    if first is None:
+        return iter(())
+    rest = itertools.chain([first], lines)
+    delimiter = csv_log_dialect(first)
+    if delimiter is not None:
+        return iter_csv_records(rest, delimiter, reference_year=reference_year, years_assumed=years)
+    return iter_records(rest, reference_year=reference_year, years_assumed=years)
+
+
+def analyze_log(
+    name: str,
+    source: bytes | BinaryIO,
+    *,
+    reference_year: int | None = None,
+    redactor: Redactor | None = None,
+) -> LogReport:
+    """Analyze one uploaded file; raises EvidenceRejected when it is empty or binary.
+
+    `source` is the file's bytes or a binary stream of it; a stream is read once, a chunk
+    at a time, so a log of any size needs memory only for what the report keeps.
+
+    `reference_year` is the year for timestamps that carry none (syslog); by default the
+    current year, or the previous one for dates that would otherwise lie in the future.
+    Secrets are masked in every string the report keeps (`redactor`, default settings).
+    """
+    decoded = decode_stream(io.BytesIO(source) if isinstance(source, bytes) else source)
+    tally = _Tally(redactor or Redactor())
+    years: set[int] = set()
+    for record in _records(decoded.lines(), reference_year, years):
+        tally.add(record)
+    kind: Literal["log", "text"] = (
+        "log" if tally.recognised >= MIN_LOG_SHARE * tally.records else "text"
+    )
+    formats = [fmt for fmt, _ in tally.formats.most_common() if fmt != TEXT] or [TEXT]
+    language = language_of(name, "\n".join(tally.head)) if kind == "text" else None
+    headings = tally.headings if kind == "text" and language in (None, "Markdown") else []
+    timeline = [MinuteCount(minute=minute, count=n) for minute, n in sorted(tally.minutes.items())]
+    busiest = max(timeline, key=lambda minute: minute.count) if timeline else None  # ties: earliest
+    changes = find_changes(tally.patterns, tally.errors, tally.clean_kept)
+    return LogReport(
+        kind=kind,
+        name=name,
+        size_bytes=decoded.size_bytes,
+        sha256=decoded.sha256,
+        line_count=decoded.line_count,
+        record_count=tally.records,
+        formats=formats,
+        first_ts=tally.span.first,
+        last_ts=tally.span.last,
+        level_counts={lvl: tally.levels[lvl] for lvl in SEVERITY_ORDER if lvl in tally.levels},
+        error_groups=_error_groups(tally.groups),
+        error_group_count=len(tally.groups),
+        first_error_ts=tally.first_error_ts,
+        busiest_error_minute=busiest,
+        error_timeline=timeline,
+        notes=_notes(tally, kind, years, decoded.notes),
+        redactions=dict(tally.masked),
+        error_peers=dict(tally.patterns.error_peers.most_common(MAX_SHOWN_PEERS)),
+        language=language,
+        headings=headings,
+        template_count=changes.template_count,
+        templates=changes.templates,
+        components=changes.components,
+        incident_start=changes.window.start if changes.window else None,
+        incident_end=changes.window.end if changes.window else None,
+        anomalies=changes.anomalies,
+    )
