@@ -5,14 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from bot.cli.main import app
 from engine.evidence.logs.mining import TemplateMiner, mine_log
 from engine.evidence.templates.headers import learn_layout
+from engine.evidence.templates.miner import fits_glob
 from tests.bench import loghub
 
 runner = CliRunner()
@@ -246,3 +250,21 @@ def test_regression_guard_loghub_accuracy(name: str, ga_floor: float, pa_floor: 
     ga = loghub.grouping_accuracy(data.event_ids, mined.template_ids)
     pa = loghub.parsing_accuracy(data.templates, [templates[i] for i in mined.template_ids])
     assert ga >= ga_floor and pa >= pa_floor, (ga, pa)
+
+
+@given(
+    parts=st.lists(st.text(alphabet="ab,=1", max_size=3), min_size=1, max_size=5),
+    token=st.text(alphabet="ab,=1", max_size=12),
+)
+def test_a_template_token_fits_as_its_wildcard_pattern_says(parts: list[str], token: str) -> None:
+    """`<*>` stands for any text: the linear matcher agrees with the regular expression."""
+    pattern = re.compile(".*".join(map(re.escape, parts)), re.DOTALL)
+    assert fits_glob(tuple(parts), token) == (pattern.fullmatch(token) is not None)
+
+
+def test_numbered_columns_do_not_stall_the_miner() -> None:
+    """A 219-byte file of two comma-separated number lines (40 and 39 columns): a regular
+    expression per template token backtracked for minutes on it."""
+    data = ",".join(map(str, range(1, 41))) + "\n" + ",".join(map(str, range(1, 40))) + "\n"
+    mined = mine_log(data.encode())
+    assert len(mined.lines) == 2

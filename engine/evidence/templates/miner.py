@@ -31,7 +31,6 @@ arrive, so `template(id)` is the current form.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from itertools import islice
 from typing import NamedTuple
@@ -92,6 +91,31 @@ def _skeleton_keys(tokens: list[str]) -> list[tuple[int, int, int]]:
     return [(p, before[p], after[p + 1]) for p in range(n)]
 
 
+def fits_glob(parts: tuple[str, ...], token: str) -> bool:
+    """Whether `token` is the literal `parts` in order with anything (or nothing) between them,
+    as `<*>` means in a template token: "id=<*>,<*>" is ("id=", ",", "").
+
+    Matched left to right, each middle part at its first place, which is exact for wildcards
+    that stand for any text and takes time linear in the token. A regular expression built
+    from the template (`.*` per `<*>`) backtracks exponentially on a token like "1,2,...,39"
+    against "<*>,<*>,...,<*>" (a 219-byte CSV held a worker for minutes).
+    """
+    first, last = parts[0], parts[-1]
+    if len(parts) == 1:
+        return token == first
+    if len(token) < len(first) + len(last) or not token.startswith(first):
+        return False
+    if not token.endswith(last):
+        return False
+    position, end = len(first), len(token) - len(last)
+    for part in parts[1:-1]:
+        found = token.find(part, position, end)
+        if found < 0:
+            return False
+        position = found + len(part)
+    return True
+
+
 class TemplateMiner:
     """Online template miner; feed it messages (headers already removed) in order."""
 
@@ -103,7 +127,7 @@ class TemplateMiner:
         # Live clusters by `_bucket`; dicts keep them in id order.
         self._buckets: dict[tuple[int, str, str], dict[int, _Cluster]] = {}
         self._skeletons: dict[tuple[int, int, int], dict[int, _Cluster]] = {}
-        self._patterns: dict[str, re.Pattern[str]] = {}
+        self._patterns: dict[str, tuple[str, ...]] = {}  # a template token's literal parts
 
     def add(self, message: str) -> TemplateMatch:
         cluster = self._assign(message, shape_of(message))
@@ -153,11 +177,10 @@ class TemplateMiner:
         return render(collapse_runs(" ".join(cluster.tokens)))
 
     def _fits(self, template_token: str, token: str) -> bool:
-        rx = self._patterns.get(template_token)
-        if rx is None:
-            parts = map(re.escape, template_token.split(VAR))
-            rx = self._patterns[template_token] = re.compile(".*".join(parts), re.DOTALL)
-        return rx.fullmatch(token) is not None
+        parts = self._patterns.get(template_token)
+        if parts is None:
+            parts = self._patterns[template_token] = tuple(template_token.split(VAR))
+        return fits_glob(parts, token)
 
     def _covers(self, template: list[str], tokens: list[str]) -> bool:
         return len(template) == len(tokens) and all(
