@@ -6,11 +6,11 @@ JSON is shared with logs (JSON lines), traces (OTLP, Jaeger, Zipkin) and query r
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from pathlib import PurePosixPath
 
+from engine.evidence.bounded import TooComplex, load_json, load_toml
 from engine.evidence.configs.report import ConfigFormat
 
 _HEAD = 64 * 1024
@@ -63,7 +63,7 @@ def _is_json_lines(lines: list[str]) -> bool:
     if len(lines) < 2 or not (lines[0].startswith("{") and lines[1].startswith("{")):
         return False
     try:
-        return isinstance(json.loads(lines[0]), dict)
+        return isinstance(load_json(lines[0]), dict)
     except ValueError:
         return False
 
@@ -92,7 +92,9 @@ def looks_like_config(name: str, text: str) -> bool:
 
 def _toml_or_ini(text: str) -> ConfigFormat:
     try:
-        tomllib.loads(text)
+        load_toml(text)
+    except TooComplex:  # TOML syntax, refused for its depth when it is parsed
+        return "toml"
     except tomllib.TOMLDecodeError:
         return "ini"
     return "toml"

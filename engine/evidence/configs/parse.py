@@ -16,10 +16,14 @@ from typing import Any
 
 import yaml
 
+from engine.evidence.bounded import TooComplex, check_nesting, load_json, load_toml
 from engine.evidence.configs.report import ConfigFormat
 
 _MAX_DOCUMENTS = 1000
 _TOML_WHERE = re.compile(r"^(?P<msg>.*?)\s*\(at line (?P<line>\d+), column (?P<col>\d+)\)$")
+# A quoted value may run over several lines (a PEM key is about 30); one that runs on past
+# this is a quote that never closes, not a value.
+MAX_QUOTED_LINES = 200
 _ENV_PAIR = re.compile(r"^(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(?P<value>.*)$")
 _PROPERTY_PAIR = re.compile(r"^(?P<key>[^\s=:]+)\s*(?:[=:]\s*|\s+)(?P<value>.*)$")
 _BLOCK_CONFIG = re.compile(r"^\s*[\w.-]+(?:\s+[^\s{]+)*\s*\{\s*$", re.MULTILINE)
@@ -80,6 +84,11 @@ _Loader.add_multi_constructor("!", _any_tag)
 
 
 def _parse_yaml(text: str, result: Parsed) -> None:
+    try:
+        check_nesting(text)
+    except TooComplex as exc:
+        result.fail("YAML", str(exc), None)
+        return
     loader = _Loader(text)
     loader.duplicates = result.duplicates
     try:
@@ -98,6 +107,8 @@ def _parse_yaml(text: str, result: Parsed) -> None:
         result.fail("YAML", message, line, col)
     except yaml.YAMLError as exc:
         result.fail("YAML", str(exc).splitlines()[0] if str(exc) else "invalid YAML", None)
+    except RecursionError:  # block nesting by indentation, which the bracket scan cannot see
+        result.fail("YAML", "nested too deeply to read", None)
     finally:
         loader.dispose()
 
@@ -112,14 +123,18 @@ def _parse_json(text: str, result: Parsed) -> None:
         return seen
 
     try:
-        result.documents.append(json.loads(text, object_pairs_hook=pairs))
+        result.documents.append(load_json(text, object_pairs_hook=pairs))
+    except TooComplex as exc:
+        result.fail("JSON", str(exc), None)
     except json.JSONDecodeError as exc:
         result.fail("JSON", exc.msg, exc.lineno, exc.colno)
 
 
 def _parse_toml(text: str, result: Parsed) -> None:
     try:
-        result.documents.append(tomllib.loads(text))
+        result.documents.append(load_toml(text))
+    except TooComplex as exc:
+        result.fail("TOML", str(exc), None)
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         where = _TOML_WHERE.match(message)
@@ -133,6 +148,18 @@ def _unquote(value: str) -> str:
     if len(value) >= 2 and value[0] in "\"'" and value[-1] == value[0]:
         return value[1:-1]
     return value.split(" #", 1)[0].rstrip()  # an inline comment needs a space before '#'
+
+
+def _quoted_rest(lines: list[str], start: int, quote: str) -> list[str] | None:
+    """The lines after `start` that finish a quoted value, up to the one ending in `quote`;
+    None when no line within MAX_QUOTED_LINES does (the value is then the first line alone,
+    and the lines after it are read as settings again)."""
+    rest: list[str] = []
+    for line in lines[start : start + MAX_QUOTED_LINES]:
+        rest.append(line.rstrip())
+        if rest[-1].endswith(quote):
+            return rest
+    return None
 
 
 def _parse_pairs(text: str, result: Parsed, pattern: re.Pattern[str], what: str) -> None:
@@ -155,10 +182,12 @@ def _parse_pairs(text: str, result: Parsed, pattern: re.Pattern[str], what: str)
         key, value = match["key"], match["value"].strip()
         # A quoted value may run over several lines (PEM keys, JSON blobs).
         if value and value[0] in "\"'" and (len(value) == 1 or not value.endswith(value[0])):
-            quote = value[0]
-            while i < len(lines) and not value.endswith(quote):
-                value += "\n" + lines[i].rstrip()
-                i += 1
+            rest = _quoted_rest(lines, i, value[0])
+            if rest is None:
+                result.fail(what, f"a quoted value never closes (from line {number})", number)
+            else:
+                value = "\n".join([value, *rest])
+                i += len(rest)
         if key in doc:
             result.duplicates.append(Duplicate(key, number))
         doc[key] = _unquote(value)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from engine.evidence.bounded import load_json
 from engine.evidence.logs import structured
 from engine.evidence.logs.csv_rows import iter_csv_rows
 from engine.evidence.logs.levels import (
@@ -165,7 +165,7 @@ class _LineParser:
 
     def _json(self, line: str, lineno: int, nested: bool) -> Record | _Other | None:
         try:
-            obj = json.loads(line)
+            obj = load_json(line)
         except ValueError:
             return None
         if not isinstance(obj, dict):

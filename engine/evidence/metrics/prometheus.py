@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from engine.core.errors import EvidenceRejected
+from engine.evidence.bounded import TooComplex, load_json
 from engine.evidence.metrics.series import (
     MAX_SERIES,
     NO_TIME,
@@ -133,7 +134,9 @@ def looks_like_query_json(head: str) -> bool:
 
 def _load(text: str) -> Any:
     try:
-        return json.loads(text)
+        return load_json(text)
+    except TooComplex as exc:
+        raise EvidenceRejected(f"The file is {exc}, so its metrics cannot be read.") from None
     except json.JSONDecodeError as exc:
         raise EvidenceRejected(
             f"The file looks like JSON but does not parse (line {exc.lineno}, column "

@@ -31,6 +31,7 @@ arrive, so `template(id)` is the current form.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from itertools import islice
 from typing import NamedTuple
@@ -46,6 +47,12 @@ from engine.evidence.templates.tokens import (
 )
 
 MAX_CANDIDATES = 200  # templates compared per group; bounds the cost of all-new lines
+# A file where most new messages found no template to join (prose, random text, a hostile
+# upload) gets fewer comparisons per message once that is clear: templates are then of
+# little use, and 200 comparisons a line made 200,000 such lines take minutes.
+NOISY_AFTER = 2000  # messages placed before the file can be judged noisy
+NOISY_SHARE = 0.5  # share of placed messages that started a template of their own
+NOISY_CANDIDATES = 4
 MIN_SIMILARITY = 0.5  # share of positions a message must share with a template to join it
 SKELETON_VALUES = 3  # distinct words at one position before that position becomes <*>
 _MAX_SEEN = 200_000  # masked messages remembered for the one-lookup path
@@ -128,6 +135,8 @@ class TemplateMiner:
         self._buckets: dict[tuple[int, str, str], dict[int, _Cluster]] = {}
         self._skeletons: dict[tuple[int, int, int], dict[int, _Cluster]] = {}
         self._patterns: dict[str, tuple[str, ...]] = {}  # a template token's literal parts
+        self._placed = 0  # messages compared with templates (not found by their masked key)
+        self._candidate_cap = MAX_CANDIDATES
 
     def add(self, message: str) -> TemplateMatch:
         cluster = self._assign(message, shape_of(message))
@@ -187,13 +196,18 @@ class TemplateMiner:
             t == x or (VAR in t and self._fits(t, x)) for t, x in zip(template, tokens, strict=True)
         )
 
-    def _agreement(self, template: list[str], tokens: list[str]) -> int:
-        """Positions where `tokens` fit `template`; -1 if a difference is not a value."""
+    def _agreement(self, template: list[str], tokens: list[str], need: int = 0) -> int:
+        """Positions where `tokens` fit `template`; -1 if a difference is not a value, or
+        once fewer than `need` positions can agree (the caller has a better one already)."""
         agree = 0
+        allowed = len(tokens) - need  # differing positions that still leave `need`
         for t, x in zip(template, tokens, strict=True):
             if t == x or (VAR in t and self._fits(t, x)):
                 agree += 1
                 continue
+            allowed -= 1
+            if allowed < 0:  # lines of prose, all different: most candidates stop here
+                return -1
             if t.isalpha() and x.isalpha():  # two different words: the common case, quickly
                 return -1
             _, a, b, _ = split_common(t, x)
@@ -219,23 +233,27 @@ class TemplateMiner:
     def _candidates(self, tokens: list[str]) -> list[_Cluster]:
         """Templates a message may join: same length, same first two words or wildcards there.
 
-        At most MAX_CANDIDATES per group, the oldest first, so a log whose every line is
-        new (prose) costs linear time, not quadratic.
+        At most MAX_CANDIDATES per group (NOISY_CANDIDATES in a noisy file), the oldest
+        first, so a log whose every line is new (prose) costs linear time, not quadratic.
         """
         n, first, second = self._bucket(tokens)
         keys = dict.fromkeys((n, a, b) for a in (first, VAR) for b in (second, VAR))
         out: list[_Cluster] = []
         for key in keys:
-            out.extend(islice(self._buckets.get(key, {}).values(), MAX_CANDIDATES))
+            out.extend(islice(self._buckets.get(key, {}).values(), self._candidate_cap))
         return out
 
     def _place(self, tokens: list[str]) -> _Cluster:
         best: _Cluster | None = None
         best_agree = -1
+        least = math.ceil(MIN_SIMILARITY * len(tokens))  # fewer agreeing positions join nothing
         for cluster in self._candidates(tokens):
-            agree = self._agreement(cluster.tokens, tokens)
+            agree = self._agreement(cluster.tokens, tokens, need=max(least, best_agree + 1))
             if agree > best_agree:
                 best, best_agree = cluster, agree
+        self._placed += 1
+        if self._placed == NOISY_AFTER and len(self._clusters) > NOISY_SHARE * NOISY_AFTER:
+            self._candidate_cap = NOISY_CANDIDATES
         if best is not None and best_agree >= MIN_SIMILARITY * len(tokens):
             widened = [
                 t if t == x or (VAR in t and self._fits(t, x)) else generalise(t, x)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from engine.core.errors import EvidenceRejected
 from engine.core.redact import Redactor
 from engine.core.wording import plural
+from engine.evidence.bounded import TooComplex, load_json
 from engine.evidence.decode import decode_text
 from engine.evidence.traces.csv_spans import looks_like_span_table, parse_span_table
 from engine.evidence.traces.graph import TraceTree, build_tree
@@ -84,15 +85,17 @@ def looks_like_traces(name: str, text: str) -> bool:
 def _json_lines(text: str) -> list[object] | None:
     """One document per line (the OTel collector's file exporter); None if a line is not JSON."""
     try:
-        return [json.loads(line) for line in text.split("\n") if line.strip()]
-    except json.JSONDecodeError:
+        return [load_json(line) for line in text.split("\n") if line.strip()]
+    except ValueError:  # not JSON, or too deep
         return None
 
 
 def _parse(text: str) -> tuple[Parsed, list[str]]:
     if _JSON_START.match(text):
         try:
-            value: object = json.loads(text)
+            value: object = load_json(text)
+        except TooComplex as error:
+            raise EvidenceRejected(f"The file is {error}, so its traces cannot be read.") from None
         except json.JSONDecodeError as error:
             lines = _json_lines(text)
             if lines is None:

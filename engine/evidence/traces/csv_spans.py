@@ -81,7 +81,11 @@ def looks_like_span_table(text: str) -> bool:
     delimiter = _delimiter(header)
     if header.count(delimiter) < 2:
         return False
-    return _is_span_table(_roles(next(csv.reader([header], delimiter=delimiter))))
+    try:
+        cells = next(csv.reader([header], delimiter=delimiter))
+    except csv.Error:  # a lone CR in the raw sample (detection runs before decoding)
+        return False
+    return _is_span_table(_roles(cells))
 
 
 def _duration_us(value: str, column: str) -> tuple[float | None, bool]:
