@@ -17,12 +17,11 @@ from dataclasses import dataclass
 
 from engine.core.wording import plural
 
-_SECRET_NAMES = (
-    r"secret|client[_-]?secret|api[_-]?key|apikey|access[_-]?key|secret[_-]?key"
-    r"|aws_secret_access_key|auth[_-]?token|access[_-]?token|refresh[_-]?token|token"
-    r"|private[_-]?key|credentials?"
-)
-_PASSWORD_NAMES = r"password|passwd|pwd|pass"
+# A key that may name a secret holds one of these; `secret_kind` then reads the whole name.
+_KEY_WORDS = r"(?:pass|pwd|secret|token|key|credential)"
+# The key of a key=value / key: value / "key": "value" pair, or of a --flag value.
+# Bounded on both sides: "keykeykey…" a megabyte long must not cost a match per character.
+_KEY = r"[A-Za-z0-9_.-]{0,64}(?i:" + _KEY_WORDS + r")[A-Za-z0-9_.-]{0,64}"
 # Value of a key=value / key: value / "key": "value" pair, up to a delimiter.
 # A quoted value is taken whole (it may hold spaces); a bare one runs to a delimiter. A value
 # that is already a placeholder is left alone, so redacting twice changes nothing.
@@ -39,11 +38,20 @@ _RULES: tuple[tuple[str, str], ...] = (
     ("token", r"\bgh[pousr]_[A-Za-z0-9]{36,}|\bgithub_pat_[A-Za-z0-9_]{22,}"),  # GitHub
     ("token", r"\bAIza[0-9A-Za-z_-]{35}"),  # Google Cloud API key
     ("AWS key", r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b"),
+    ("token", r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}|\bsk_(?:live|test)_[A-Za-z0-9]{16,}"),
+    ("token", r"\bglpat-[A-Za-z0-9_-]{20,}|\bnpm_[A-Za-z0-9]{36}|\bpypi-[A-Za-z0-9_-]{50,}"),
+    ("token", r"\bhvs\.[A-Za-z0-9_-]{20,}|\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"),
+    ("token", r"(?i:\bhttps://hooks\.slack\.com/services/)(?P<v>[A-Za-z0-9/]{20,})"),
     ("token", r"(?i:\b(?:bearer|basic)\s+)(?P<v>[A-Za-z0-9._~+/=-]{12,})"),
-    ("password", r"\b[a-z][a-z0-9+.-]*://[^\s:/@]+:(?P<v>[^\s@/]+)@"),  # scheme://user:pass@host
-    # (?<!\[): the kind inside a placeholder, "[password:ab12cd]", is not a key name.
-    ("password", rf"""(?i:(?<!\[)\b(?:{_PASSWORD_NAMES})\b["']?\s*[:=]\s*){_VALUE}"""),
-    ("secret", rf"""(?i:(?<!\[)\b(?:{_SECRET_NAMES})\b["']?\s*[:=]\s*){_VALUE}"""),
+    (
+        "token",
+        r"""(?i:\b(?:proxy-)?authorization\b["']?\s*[:=]\s*["']?(?:[a-z]+\s+)?)(?P<v>[^\s"',;]{6,})""",
+    ),
+    ("password", r"\b[a-z][a-z0-9+.-]*://[^\s:/@]*:(?P<v>[^\s@/]+)@"),  # scheme://user:pass@host
+    # A pair whose key names a secret (judged by `secret_kind`, which also says its kind).
+    # (?<![\w.\[-]): the kind inside a placeholder, "[password:ab12cd]", is not a key name.
+    ("named", rf"""(?<![\w.\[-])(?P<k>{_KEY})["']?\s*[:=]\s*{_VALUE}"""),
+    ("named", rf"""(?<![\w-])--?(?P<k>{_KEY})(?:=|\s+)(?=[^\s-]){_VALUE}"""),  # --password x
     ("email", r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"),
     ("key", r"(?<![\w/+=-])[A-Za-z0-9+/_-]{32,}={0,2}(?![\w/+=-])"),  # checked for entropy below
 )
@@ -53,6 +61,14 @@ _IP_RULE = ("IP", r"\b(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?
 # so a text with none of them is returned untouched without running the big regex.
 _TRIGGERS = (
     "pass",
+    "auth",
+    "sk-",
+    "sk_",
+    "glpat-",
+    "npm_",
+    "pypi-",
+    "hvs.",
+    "sg.",
     "pwd",
     "secret",
     "key",
@@ -106,6 +122,70 @@ def _looks_random(value: str) -> bool:
     return entropy >= 4.0
 
 
+_WORD_PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+# Parts that qualify a secret's name without changing what it is: SECRET_KEY_BASE, PASS_B64.
+_TRAILING = frozenset(
+    ["base", "value", "b64", "base64", "encoded", "raw", "plain", "plaintext", "enc"]
+)
+_SECRET_LAST = frozenset(
+    [
+        "secret",
+        "credential",
+        "credentials",
+        "token",
+        "apikey",
+        "accesskey",
+        "secretkey",
+        "privatekey",
+        "accountkey",
+        "authkey",
+        "sas",
+    ]
+)
+# "<qualifier> key" names a secret (api_key, x-api-key, AccountKey); a bare "key" does not.
+_KEY_QUALIFIERS = frozenset(
+    [
+        "api",
+        "access",
+        "secret",
+        "private",
+        "account",
+        "signing",
+        "encryption",
+        "master",
+        "client",
+        "shared",
+        "auth",
+        "session",
+        "license",
+        "subscription",
+        "storage",
+    ]
+)
+
+
+def secret_kind(name: str) -> str | None:
+    """'password' or 'secret' when a setting's name says its value is one, else None.
+
+    The name is read as words (DB_PASSWORD, mysqlRootPassword, x-api-key, PGPASSWORD) and
+    judged by its last word: SLACK_SIGNING_SECRET and AWS_SESSION_TOKEN are secrets,
+    max_tokens, token_count, secretName (a reference to one) and passenger_id are not.
+    """
+    words = [word.lower() for word in _WORD_PARTS.findall(name)]
+    while len(words) > 1 and words[-1] in _TRAILING:
+        words.pop()
+    if not words:
+        return None
+    last = words[-1]
+    if last.endswith(("password", "passwd", "passphrase")) or last in {"pass", "pwd"}:
+        return "password"
+    if last in _SECRET_LAST:
+        return "secret"
+    if last == "key" and len(words) > 1 and words[-2] in _KEY_QUALIFIERS:
+        return "secret"
+    return None
+
+
 class Redactor:
     def __init__(self, *, mask_ips: bool = False, salt: bytes = DEFAULT_SALT) -> None:
         rules = [*_RULES, _IP_RULE] if mask_ips else list(_RULES)
@@ -113,7 +193,8 @@ class Redactor:
         parts = []
         for i, (_, pattern) in enumerate(rules):
             # Give each rule's `v` group a unique name so they can share one regex.
-            parts.append(f"(?P<r{i}>{pattern.replace('(?P<v>', f'(?P<v{i}>')})")
+            named = pattern.replace("(?P<v>", f"(?P<v{i}>").replace("(?P<k>", f"(?P<k{i}>")
+            parts.append(f"(?P<r{i}>{named})")
         self._regex = re.compile("|".join(parts))
         self._salt = salt
         self._mask_ips = mask_ips
@@ -142,11 +223,18 @@ class Redactor:
             value = match.group(group)
             if len(value) >= 2 and value[0] in "\"'" and value[-1] == value[0]:
                 start, end, value = start + 1, end - 1, value[1:-1]  # keep the quotes
-            if _PLACEHOLDER.fullmatch(value) or (kind == "key" and not _looks_random(value)):
-                return match.group(0)
-            counts[kind] += 1
             offset = match.start()
             whole = match.group(0)
+            if kind == "named":
+                named_kind = secret_kind(match.group(f"k{index}"))
+                if named_kind is None:  # an ordinary setting: its value may still hold one
+                    inner = self.redact(whole[start - offset : end - offset])
+                    counts.update(inner.counts)
+                    return whole[: start - offset] + inner.text + whole[end - offset :]
+                kind = named_kind
+            if _PLACEHOLDER.fullmatch(value) or (kind == "key" and not _looks_random(value)):
+                return whole
+            counts[kind] += 1
             # A multi-line secret (a key block) keeps its line breaks, so line numbers hold.
             masked = self.placeholder(kind, value) + "\n" * value.count("\n")
             return whole[: start - offset] + masked + whole[end - offset :]

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.core.redact import Redactor, describe_counts
+from tests.hostile.secret_shapes import NOT_SECRETS, SHAPES, Shape
 
 redactor = Redactor()
 
@@ -113,3 +114,15 @@ def test_redaction_never_raises_and_is_idempotent(text: str) -> None:
     once = redactor.redact(text).text
     twice = redactor.redact(once)
     assert twice.text == once and not twice.counts
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: s.line[:40])
+def test_every_secret_shape_is_masked(shape: Shape) -> None:
+    redacted = Redactor().redact(shape.line)
+    assert shape.secret not in redacted.text, redacted.text
+    assert redacted.counts, redacted.text
+
+
+@pytest.mark.parametrize("line", NOT_SECRETS)
+def test_settings_that_only_mention_secrets_stay_readable(line: str) -> None:
+    assert Redactor().redact(line).text == line
