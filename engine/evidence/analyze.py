@@ -37,11 +37,18 @@ def detect_kind(name: str, data: bytes) -> str:
     return kind_of(name, data).name
 
 
-def analyze(name: str, source: bytes | BinaryIO, *, redactor: Redactor | None = None) -> AnyReport:
+def analyze(
+    name: str,
+    source: bytes | BinaryIO,
+    *,
+    redactor: Redactor | None = None,
+    deadline: float | None = None,
+) -> AnyReport:
     """The report of one (already unpacked) file; EvidenceRejected when it cannot be used.
 
     `source` may be a binary stream (an open file): a kind that streams (logs) reads it a
     chunk at a time, so a log of any size fits in memory; other kinds get the bytes whole.
+    A log stops at `deadline` (time.monotonic()) with a report of what it read.
     """
     if isinstance(source, bytes):
         head = source[:SNIFF_BYTES]
@@ -49,7 +56,7 @@ def analyze(name: str, source: bytes | BinaryIO, *, redactor: Redactor | None = 
         head = source.read(SNIFF_BYTES)
         source.seek(0)
     kind = kind_of(name, head)
-    report: AnyReport = kind.read(name, source, redactor)
+    report: AnyReport = kind.read(name, source, redactor, deadline)
     return report
 
 

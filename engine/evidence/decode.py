@@ -394,6 +394,7 @@ class TextStream:
         self._notes = list(detected.notes)
         self._started = False
         self._line_count: int | None = None
+        self._splitter = _LineSplitter(max_line_chars)
 
     def lines(self) -> Iterator[str]:
         """Lines without their line end, as DecodedText.lines() gives them, colour codes
@@ -419,7 +420,7 @@ class TextStream:
     def _lines(self) -> Iterator[str]:
         decoder = _Decoder(self.encoding)
         seen = _TextSeen()
-        splitter = _LineSplitter(self._max_line)
+        splitter = self._splitter
         for data in self._pieces():
             text = decoder.decode(data, final=False)
             seen.add(text)
@@ -434,6 +435,11 @@ class TextStream:
             what = f"{{were}} longer than {self._max_line:,} characters and {{were}} cut to that"
             self._notes.append(_sentence(splitter.cut_count, "line", what + " length"))
         self._line_count = splitter.count
+
+    def stop(self) -> None:
+        """Stop reading (a deadline passed): the totals then describe what was read so far."""
+        if self._line_count is None:
+            self._line_count = self._splitter.count
 
     def _finished(self, what: str) -> None:
         if self._line_count is None:

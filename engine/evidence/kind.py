@@ -28,8 +28,10 @@ class EvidenceKind(Generic[R]):
     report_type: type[R]
     # Whether the start of a file (decoded leniently) and its name look like this kind.
     detect: Callable[[str, str], bool]
-    # The report of one file; EvidenceRejected when it cannot be used.
-    read: Callable[[str, Source, Redactor | None], R]
+    # The report of one file: (name, source, redactor, deadline); EvidenceRejected when it
+    # cannot be used. A reader that can stop part way (logs) stops at the deadline, a
+    # time.monotonic() value, and says how much it read; the others ignore it.
+    read: Callable[[str, Source, Redactor | None, float | None], R]
     # One line a person scans in the thread.
     summarise: Callable[[R], str]
     # The few lines worth reading after the summary, at most `limit`.

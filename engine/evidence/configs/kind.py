@@ -15,7 +15,9 @@ from engine.evidence.configs.summary import (
 from engine.evidence.kind import EvidenceKind, Source, whole
 
 
-def _read(name: str, source: Source, redactor: Redactor | None) -> ConfigReport:
+def _read(
+    name: str, source: Source, redactor: Redactor | None, deadline: float | None
+) -> ConfigReport:
     return analyze_config(name, whole(source), redactor=redactor)
 
 

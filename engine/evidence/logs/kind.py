@@ -13,8 +13,10 @@ def _any_file(name: str, sample: str) -> bool:
     return True  # listed last: text that is nothing else is read as a log
 
 
-def _read(name: str, source: Source, redactor: Redactor | None) -> LogReport:
-    return analyze_log(name, source, redactor=redactor)
+def _read(
+    name: str, source: Source, redactor: Redactor | None, deadline: float | None
+) -> LogReport:
+    return analyze_log(name, source, redactor=redactor, deadline=deadline)
 
 
 LOGS = EvidenceKind(

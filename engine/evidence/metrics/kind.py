@@ -9,7 +9,9 @@ from engine.evidence.metrics.report import MetricsReport
 from engine.evidence.metrics.summary import describe_series, summarize_metrics
 
 
-def _read(name: str, source: Source, redactor: Redactor | None) -> MetricsReport:
+def _read(
+    name: str, source: Source, redactor: Redactor | None, deadline: float | None
+) -> MetricsReport:
     # Series names, labels and numbers: nothing a redactor would mask.
     return analyze_metrics(name, whole(source))
 

@@ -9,7 +9,9 @@ from engine.evidence.traces.report import TraceReport
 from engine.evidence.traces.summary import describe_traces, summarize_traces
 
 
-def _read(name: str, source: Source, redactor: Redactor | None) -> TraceReport:
+def _read(
+    name: str, source: Source, redactor: Redactor | None, deadline: float | None
+) -> TraceReport:
     return analyze_traces(name, whole(source), redactor=redactor)
 
 
