@@ -20,11 +20,14 @@ from numpy.typing import NDArray
 from psycopg_pool import AsyncConnectionPool
 
 from engine.core.config import Settings
+from engine.knowledge.documents import ImportResult, import_document
 from engine.knowledge.embed import Embedder, load_embedder, model_name
 from engine.knowledge.search import Hit, search
 from engine.knowledge.starter import prepare_knowledge
-from engine.knowledge.votes import Verdict, tally, vote
-from engine.store.knowledge import ImportResult, Tier, import_document
+from engine.knowledge.votes import Verdict
+from engine.store import knowledge as knowledge_store
+from engine.store import knowledge_votes
+from engine.store.knowledge import Tier
 
 CASE_SOURCE_PREFIX = "case:"
 QUERY_CACHE_SIZE = 64
@@ -122,10 +125,7 @@ class KnowledgeBase:
         the first cases are shown their runbooks, but never holds a turn for long."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._prepared.wait(), PREPARATION_WAIT_S)
-        async with self.pool.connection() as conn:
-            cur = await conn.execute("SELECT NOT EXISTS (SELECT 1 FROM knowledge_chunks)")
-            row = await cur.fetchone()
-            return bool(row and row[0])
+        return not await knowledge_store.has_chunks(self.pool)
 
     async def add(
         self,
@@ -180,30 +180,19 @@ class KnowledgeBase:
         self, document_id: int, user_id: str, verdict: Verdict, *, case_id: int | None = None
     ) -> tuple[int, int] | None:
         """Record a verdict; the document's (helpful, outdated) after it, None if it is gone."""
-        if not await vote(
+        if not await knowledge_votes.record(
             self.pool, document_id=document_id, user_id=user_id, verdict=verdict, case_id=case_id
         ):
             return None
-        return await tally(self.pool, document_id)
+        tally = await knowledge_votes.tally(self.pool, document_id)
+        return tally.helpful, tally.outdated
 
     async def tags(self, document_ids: list[int]) -> dict[int, list[str]]:
         if not document_ids:
             return {}
-        async with self.pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT id, tags FROM knowledge_documents WHERE id = ANY(%s)", (document_ids,)
-            )
-            return {int(doc): list(tags) for doc, tags in await cur.fetchall()}
+        return await knowledge_store.document_tags(self.pool, document_ids)
 
     async def stats(self) -> KnowledgeStats:
-        async with self.pool.connection() as conn:
-            cur = await conn.execute("SELECT tier, count(*) FROM knowledge_documents GROUP BY tier")
-            documents = {str(tier): int(n) for tier, n in await cur.fetchall()}
-            cur = await conn.execute(
-                "SELECT (SELECT count(*) FROM knowledge_chunks),"
-                " (SELECT count(*) FROM knowledge_votes WHERE verdict = 'helpful'),"
-                " (SELECT count(*) FROM knowledge_votes WHERE verdict = 'outdated')"
-            )
-            row = await cur.fetchone()
-        chunks, helpful, outdated = (int(v) for v in row) if row else (0, 0, 0)
-        return KnowledgeStats(documents, chunks, helpful, outdated)
+        documents = await knowledge_store.documents_per_tier(self.pool)
+        totals = await knowledge_store.totals(self.pool)
+        return KnowledgeStats(documents, totals.chunks, totals.helpful, totals.outdated)

@@ -7,11 +7,13 @@ finds the same document and makes a new version only when its content changed.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.core.errors import FaultMavenError
+from engine.core.errors import EvidenceRejected, FaultMavenError
+from engine.evidence.decode import decode_text as decode_evidence_text
 
 TEXT_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".txt", ".text", ".rst", ".adoc"})
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
@@ -47,30 +49,51 @@ def is_knowledge_file(name: str) -> bool:
 
 
 def decode_text(data: bytes) -> str | None:
-    """The text of a file, or None when it is binary."""
-    if b"\x00" in data[:8192]:
+    """The text of a file in any encoding an upload may have (UTF-8, UTF-16 with or without
+    a BOM, Latin-1...), or None when it is binary or holds no text."""
+    try:
+        return decode_evidence_text(data).text
+    except EvidenceRejected:
         return None
-    return data.decode("utf-8-sig", errors="replace")
 
 
 def read_documents(paths: list[Path]) -> Iterator[LocalDocument | Unreadable]:
     """The documents under `paths`: files as given (whatever their suffix), the Markdown and
-    text files of folders (recursively, hidden ones skipped), and those inside .zip files."""
+    text files of folders (recursively, hidden ones skipped), and those inside .zip files.
+
+    Inside a folder, a link that leads out of it is not followed: importing a folder of
+    runbooks must not turn /etc/passwd, linked from it, into searchable knowledge.
+    """
     for path in paths:
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
-                if child.is_file() and not hidden:
-                    if child.suffix.lower() == ".zip":
-                        yield from _zip_documents(child)
-                    elif is_knowledge_file(child.name):
-                        yield _file_document(child)
-        elif not path.is_file():
+            yield from _folder_documents(path)
+        elif not path.exists():
             yield Unreadable(str(path), "no such file or folder")
+        elif not path.is_file():
+            yield Unreadable(str(path), "not a regular file (a device, a pipe or a socket)")
         elif path.suffix.lower() == ".zip":
             yield from _zip_documents(path)
         else:
             yield _file_document(path)
+
+
+def _folder_documents(folder: Path) -> Iterator[LocalDocument | Unreadable]:
+    root = folder.resolve()
+    for directory, subfolders, names in os.walk(folder):  # links to folders are not entered
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        for name in sorted(names):
+            child = Path(directory, name)
+            is_zip = name.lower().endswith(".zip")
+            if name.startswith(".") or not (is_knowledge_file(name) or is_zip):
+                continue
+            if not child.resolve().is_relative_to(root):
+                yield Unreadable(str(child), "a link to outside the folder, not followed")
+            elif not child.is_file():
+                yield Unreadable(str(child), "not a regular file")
+            elif is_zip:
+                yield from _zip_documents(child)
+            else:
+                yield _file_document(child)
 
 
 def _file_document(path: Path) -> LocalDocument | Unreadable:

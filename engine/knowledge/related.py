@@ -29,6 +29,7 @@ from engine.knowledge.base import KnowledgeBase, case_id_of, case_source
 from engine.knowledge.postmortem import error_templates, root_cause
 from engine.knowledge.search import Hit
 from engine.store import cases as case_store
+from engine.store import related_shown
 
 # MiniLM cosine similarity of incident text (title, hypotheses, error templates) to the
 # starter runbooks: its own runbook's section 0.52-0.71, neighbouring topics 0.41-0.43,
@@ -185,17 +186,8 @@ class RelatedKnowledge:
         """The items this case's thread has not been shown yet."""
         if not items:
             return []
-        async with self.pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT document_id FROM case_related_shown WHERE case_id = %s", (case_id,)
-            )
-            seen = {int(row[0]) for row in await cur.fetchall()}
+        seen = await related_shown.shown(self.pool, case_id)
         return [i for i in items if i.document_id not in seen]
 
     async def mark_shown(self, case_id: int, items: list[RelatedItem]) -> None:
-        async with self.pool.connection() as conn:
-            await conn.execute(
-                "INSERT INTO case_related_shown (case_id, document_id)"
-                " SELECT %s, unnest(%s::bigint[]) ON CONFLICT DO NOTHING",
-                (case_id, [i.document_id for i in items]),
-            )
+        await related_shown.mark_shown(self.pool, case_id, [i.document_id for i in items])

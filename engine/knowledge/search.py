@@ -2,7 +2,8 @@
 by reciprocal rank fusion, filtered by tier and channel.
 
 Only chunks of the latest version of each document exist (engine/store/knowledge.py), so no
-version filter is needed. The full-text half is in engine/knowledge/fulltext.py.
+version filter is needed. The full-text half is in engine/knowledge/fulltext.py; the
+statements are in engine/store/knowledge_search.py.
 """
 
 from __future__ import annotations
@@ -10,25 +11,24 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
-from psycopg import AsyncConnection, sql
+from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from engine.knowledge.chunk import HEADING_SEPARATOR
 from engine.knowledge.embed import Embedder, model_name
 from engine.knowledge.fulltext import text_ranking
-from engine.knowledge.spaces import find_space, vector_literal
 from engine.knowledge.votes import weights
+from engine.store import knowledge_search
 from engine.store.knowledge import TIERS
+from engine.store.knowledge_search import ChunkFilter, RankedChunk
+from engine.store.knowledge_spaces import vector_literal
 
 Mode = Literal["hybrid", "vector", "text"]
 MODES: tuple[Mode, ...] = ("hybrid", "vector", "text")
 RRF_K = 60  # the constant of Cormack et al.'s reciprocal rank fusion
 MIN_CANDIDATES = 40
-# HNSW candidate list; with iterative scans (pgvector 0.8) filtered queries keep scanning
-# until they have enough rows, so this only trades recall against time.
-EF_SEARCH = 100
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,18 @@ class Hit:
         """The innermost heading of the chunk ("" for a document's opening text)."""
         last = self.heading.split(HEADING_SEPARATOR)[-1].strip() if self.heading else ""
         return "" if last == self.title else last
+
+
+# The embedding model reads 256 tokens, and Postgres refuses a text query of thousands of
+# words (18,000 pasted words: StatementTooComplex). A query is its first 2,000 characters.
+MAX_QUERY_CHARS = 2000
+
+
+def _bounded(query: str) -> str:
+    if len(query) <= MAX_QUERY_CHARS:
+        return query
+    cut = query[:MAX_QUERY_CHARS]
+    return cut.rsplit(maxsplit=1)[0] if " " in cut else cut
 
 
 async def search(
@@ -76,23 +88,23 @@ async def search(
     for tier in tiers or ():
         if tier not in TIERS:
             raise ValueError(f"unknown knowledge tier {tier!r}")
-    query = query.strip()
+    query = _bounded(query.strip())
     if not query or k <= 0:
         return []
     wanted = max(k * 4 if per_document else k * 2, MIN_CANDIDATES)
-    filters = _filters(tiers, channel_id)
-    params: dict[str, Any] = {"tiers": list(tiers or ()), "channel": channel_id, "n": wanted}
+    filters = ChunkFilter(tiers, channel_id)
 
     async def by_vector() -> list[tuple[int, float]]:
         vectors = await asyncio.to_thread(embedder.embed, [query])
         async with pool.connection() as conn:
-            return await _vector_ranking(
-                conn, model_name(embedder), vector_literal(vectors[0]), filters, params
+            ranked = await knowledge_search.vector_ranking(
+                conn, model_name(embedder), vector_literal(vectors[0]), filters, wanted
             )
+        return _pairs(ranked)
 
     async def by_text() -> list[tuple[int, float]]:
         async with pool.connection() as conn:
-            return await text_ranking(conn, query, filters, params)
+            return _pairs(await text_ranking(conn, query, filters, wanted))
 
     if mode == "vector":
         scored = similar = await by_vector()
@@ -105,44 +117,8 @@ async def search(
         return await _hits(conn, scored, dict(similar), k, per_document, votes)
 
 
-def _filters(tiers: Sequence[str] | None, channel_id: str | None) -> sql.Composable:
-    clauses: list[sql.Composable] = []
-    if tiers is not None:
-        clauses.append(sql.SQL("tier = ANY(%(tiers)s)"))
-    if channel_id is not None:
-        clauses.append(sql.SQL("(channel_id IS NULL OR channel_id = %(channel)s)"))
-    if not clauses:
-        return sql.SQL("TRUE")
-    return sql.SQL(" AND ").join(clauses)
-
-
-async def _vector_ranking(
-    conn: AsyncConnection,
-    model: str,
-    query_vector: str,
-    filters: sql.Composable,
-    params: dict[str, Any],
-) -> list[tuple[int, float]]:
-    """(chunk id, cosine similarity), nearest first, by this model's embeddings."""
-    space = await find_space(conn, model)
-    if space is None:  # nothing was ever embedded by this model
-        return []
-    distance = space.distance("query")
-    # Relaxed iterative scans return rows almost in order: sort them again outside.
-    statement = sql.SQL(
-        "WITH candidates AS MATERIALIZED ("
-        " SELECT id, {distance} AS distance FROM knowledge_chunks"
-        " WHERE {space} AND {filters} ORDER BY {distance} LIMIT %(n)s)"
-        " SELECT id, 1 - distance FROM candidates ORDER BY distance, id"
-    ).format(distance=distance, space=space.predicate, filters=filters)
-    async with conn.transaction():
-        await conn.execute(
-            sql.SQL(
-                "SET LOCAL hnsw.ef_search = {}; SET LOCAL hnsw.iterative_scan = relaxed_order"
-            ).format(sql.Literal(EF_SEARCH))
-        )
-        cur = await conn.execute(statement, {**params, "query": query_vector})
-        return [(int(row[0]), float(row[1])) for row in await cur.fetchall()]
+def _pairs(ranked: list[RankedChunk]) -> list[tuple[int, float]]:
+    return [(chunk.id, float(chunk.score)) for chunk in ranked]
 
 
 def _fuse(*rankings: list[tuple[int, float]]) -> list[tuple[int, float]]:
@@ -164,18 +140,13 @@ async def _hits(
 ) -> list[Hit]:
     if not scored:
         return []
-    cur = await conn.execute(
-        "SELECT c.id, c.document_id, d.title, d.source, c.heading, c.text, c.tier, c.channel_id,"
-        " d.link FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id"
-        " WHERE c.id = ANY(%s)",
-        ([chunk_id for chunk_id, _ in scored],),
-    )
-    rows = {row[0]: row for row in await cur.fetchall()}
+    found = await knowledge_search.chunks_with_documents(conn, [chunk_id for chunk_id, _ in scored])
+    rows = {chunk.id: chunk for chunk in found}
     if votes:
-        weight = await weights(conn, sorted({row[1] for row in rows.values()}))
+        weight = await weights(conn, sorted({chunk.document_id for chunk in found}))
         scored = sorted(
             (
-                (chunk_id, score * weight.get(rows[chunk_id][1], 1.0))
+                (chunk_id, score * weight.get(rows[chunk_id].document_id, 1.0))
                 for chunk_id, score in scored
                 if chunk_id in rows
             ),
@@ -187,22 +158,21 @@ async def _hits(
         row = rows.get(chunk_id)
         if row is None:  # replaced by a new version since it was ranked
             continue
-        _, document_id, title, source, heading, text, tier, channel, link = row
-        if per_document is not None and per_doc.get(document_id, 0) >= per_document:
+        if per_document is not None and per_doc.get(row.document_id, 0) >= per_document:
             continue
-        per_doc[document_id] = per_doc.get(document_id, 0) + 1
+        per_doc[row.document_id] = per_doc.get(row.document_id, 0) + 1
         hits.append(
             Hit(
-                document_id,
-                title,
-                source,
-                heading,
-                text,
+                row.document_id,
+                row.title,
+                row.source,
+                row.heading,
+                row.text,
                 score,
-                tier,
-                channel,
+                row.tier,
+                row.channel_id,
                 chunk_id,
-                link,
+                row.link,
                 similarity.get(chunk_id),
             )
         )

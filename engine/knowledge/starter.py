@@ -18,15 +18,14 @@ from importlib import resources
 from psycopg_pool import AsyncConnectionPool
 
 from engine.core.config import Settings
-from engine.knowledge.embed import Embedder, load_embedder, model_key, model_name
-from engine.store.knowledge import (
+from engine.knowledge.documents import (
     ImportResult,
     content_sha256,
-    current_versions,
     import_document,
     reembed_stale,
-    stale_chunks,
 )
+from engine.knowledge.embed import Embedder, load_embedder, model_key, model_name
+from engine.store.knowledge import current_versions, has_stale_chunks
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +98,7 @@ async def prepare_knowledge(
     them has work to do; the embedder is returned when it was loaded or given. `notify`
     hears what is about to take a while."""
     starter = settings.starter_knowledge and await starter_pack_pending(pool)
-    stale = await stale_chunks(pool, model_key(settings.embedding_model))
+    stale = await has_stale_chunks(pool, model_key(settings.embedding_model))
     if not starter and not stale:
         return embedder
     if notify is not None:

@@ -2,7 +2,8 @@
 
 A check returns when its dependency answers and raises when it does not. Checks are named up
 front, before the process has started what they look at, so a process that is still starting
-reads "not ready: starting" rather than ready with nothing checked.
+reads "not ready: starting" rather than ready with nothing checked. Postgres's check is
+engine/store/db.py's `readiness_check`: SQL stays in the store.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 
-from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
 Check = Callable[[], Awaitable[None]]
@@ -21,14 +21,6 @@ OK = "ok"
 
 class NotReady(Exception):
     """A check's plain reason for failing (no traceback needed)."""
-
-
-def postgres(pool: AsyncConnectionPool) -> Check:
-    async def check() -> None:
-        async with pool.connection(timeout=CHECK_TIMEOUT_S) as conn:
-            await conn.execute("SELECT 1")
-
-    return check
 
 
 def redis(client: Redis) -> Check:

@@ -2,8 +2,9 @@
 
 Actions are dotted names: `case.open`, `case.close` (engine/store/cases.py),
 `hypothesis.confirmed` and `hypothesis.ruled_out` (engine/store/investigation.py),
-`evidence.add`, `knowledge.add`, `knowledge.outdated`, and `denied` for refused actions
-(detail says what was asked and why it was refused).
+`evidence.add`, `evidence.purge` (engine/cases/retention.py), `knowledge.add`,
+`knowledge.outdated`, and `denied` for refused actions (detail says what was asked and why it
+was refused).
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ class AuditEntry(BaseModel):
     detail: dict[str, object] = Field(default_factory=dict)
 
 
+_RECORD = (
+    "INSERT INTO audit_log (team_id, actor, action, case_id, target, detail, key)"
+    " VALUES (%(team)s, %(actor)s, %(action)s, %(case)s, %(target)s, %(detail)s, %(key)s)"
+    " ON CONFLICT (key) DO NOTHING"
+)
+
+
 async def record(
     pool_or_conn: AsyncConnectionPool | AsyncConnection,
     *,
@@ -52,11 +60,6 @@ async def record(
     Takes a connection so a caller can record inside its own transaction: the action and its
     entry are then kept, or lost, together.
     """
-    query = (
-        "INSERT INTO audit_log (team_id, actor, action, case_id, target, detail, key)"
-        " VALUES (%(team)s, %(actor)s, %(action)s, %(case)s, %(target)s, %(detail)s, %(key)s)"
-        " ON CONFLICT (key) DO NOTHING"
-    )
     params = {
         "team": team_id or None,
         "actor": actor,
@@ -67,10 +70,10 @@ async def record(
         "key": key,
     }
     if isinstance(pool_or_conn, AsyncConnection):
-        cur = await pool_or_conn.execute(query, params)
+        cur = await pool_or_conn.execute(_RECORD, params)
         return cur.rowcount == 1
     async with pool_or_conn.connection() as conn:
-        cur = await conn.execute(query, params)
+        cur = await conn.execute(_RECORD, params)
         return cur.rowcount == 1
 
 

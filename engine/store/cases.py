@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from psycopg.rows import class_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -81,32 +84,43 @@ async def list_open(
         return await cur.fetchall()
 
 
+@dataclass(frozen=True)
+class _Counts:
+    id: int
+    message_count: int
+    evidence_count: int
+    error_count: int
+    last_activity: datetime
+
+
 async def stats(pool: AsyncConnectionPool, cases: list[Case]) -> list[CaseStats]:
     """Counts for several cases in one round trip."""
     if not cases:
         return []
-    async with pool.connection() as conn:
-        cur = await conn.execute(
+    async with pool.connection() as conn, conn.cursor(row_factory=class_row(_Counts)) as cur:
+        await cur.execute(
             "SELECT c.id,"
-            " (SELECT count(*) FROM messages m WHERE m.case_id = c.id),"
-            " (SELECT count(*) FROM evidence e WHERE e.case_id = c.id AND e.status = 'analysed'),"
+            " (SELECT count(*) FROM messages m WHERE m.case_id = c.id) AS message_count,"
+            " (SELECT count(*) FROM evidence e WHERE e.case_id = c.id AND e.status = 'analysed')"
+            "   AS evidence_count,"
             " (SELECT coalesce(sum((e.report->'level_counts'->>'ERROR')::int"
             "       + coalesce((e.report->'level_counts'->>'FATAL')::int, 0)), 0)"
-            "    FROM evidence e WHERE e.case_id = c.id AND e.report IS NOT NULL),"
+            "    FROM evidence e WHERE e.case_id = c.id AND e.report IS NOT NULL) AS error_count,"
             " greatest(c.updated_at,"
             "   (SELECT max(m.created_at) FROM messages m WHERE m.case_id = c.id),"
             "   (SELECT max(e.created_at) FROM evidence e WHERE e.case_id = c.id))"
+            "   AS last_activity"
             " FROM cases c WHERE c.id = ANY(%(ids)s)",
             {"ids": [c.id for c in cases]},
         )
-        rows = {row[0]: row[1:] for row in await cur.fetchall()}
+        counts = {row.id: row for row in await cur.fetchall()}
     return [
         CaseStats(
             case=case,
-            message_count=rows[case.id][0],
-            evidence_count=rows[case.id][1],
-            error_count=rows[case.id][2],
-            last_activity=rows[case.id][3],
+            message_count=counts[case.id].message_count,
+            evidence_count=counts[case.id].evidence_count,
+            error_count=counts[case.id].error_count,
+            last_activity=counts[case.id].last_activity,
         )
         for case in cases
     ]
@@ -148,7 +162,7 @@ async def close(
 
 async def touch(pool: AsyncConnectionPool, case_id: int) -> None:
     async with pool.connection() as conn:
-        await conn.execute("UPDATE cases SET updated_at = now() WHERE id = %s", (case_id,))
+        await conn.execute("UPDATE cases SET updated_at = now() WHERE id = %(id)s", {"id": case_id})
 
 
 async def reopen(pool: AsyncConnectionPool, case_id: int, *, reopened_by: str) -> Case | None:
@@ -186,5 +200,7 @@ async def recently_closed(
 
 async def get_many(pool: AsyncConnectionPool, case_ids: list[int]) -> dict[int, Case]:
     async with pool.connection() as conn, conn.cursor(row_factory=class_row(Case)) as cur:
-        await cur.execute(f"SELECT {_COLUMNS} FROM cases WHERE id = ANY(%s)", (case_ids,))
+        await cur.execute(
+            f"SELECT {_COLUMNS} FROM cases WHERE id = ANY(%(ids)s)", {"ids": case_ids}
+        )
         return {case.id: case for case in await cur.fetchall()}

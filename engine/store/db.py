@@ -1,8 +1,10 @@
-"""The one Postgres connection pool (DESIGN.md section 4, rule 6)."""
+"""The one Postgres connection pool (DESIGN.md section 4, rule 6), and its readiness check."""
 
 from __future__ import annotations
 
 from psycopg_pool import AsyncConnectionPool
+
+from engine.ops.health import CHECK_TIMEOUT_S, Check
 
 # How long a caller waits for a connection before PoolTimeout. Well under a job's time limit
 # (FAULTMAVEN_JOB_TIMEOUT_S, 120 s by default): while Postgres is down a job must fail with
@@ -27,3 +29,14 @@ async def open_pool(
     )
     await pool.open(wait=True, timeout=30)
     return pool
+
+
+def readiness_check(pool: AsyncConnectionPool) -> Check:
+    """Postgres's readiness check (engine/ops/health.py): a connection within the check's
+    time, and an answer to a query on it."""
+
+    async def check() -> None:
+        async with pool.connection(timeout=CHECK_TIMEOUT_S) as conn:
+            await conn.execute("SELECT 1")
+
+    return check

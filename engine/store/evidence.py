@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -76,6 +77,16 @@ async def save(
     return existing, False
 
 
+@dataclass(frozen=True)
+class _Content:
+    """An evidence row's uploaded bytes (sealed when a cipher is set), with what seals them."""
+
+    id: int
+    case_id: int
+    source_id: str
+    content: bytes
+
+
 def row_label(case_id: int, source_id: str) -> str:
     """What a sealed blob is bound to: its own row, so it does not open anywhere else."""
     return f"evidence:{case_id}:{source_id}"
@@ -86,17 +97,17 @@ async def content_of(
 ) -> bytes | None:
     """The uploaded bytes of one evidence row (for diffs between versions); None once
     retention purged them (purge_content)."""
-    async with pool.connection() as conn:
-        cur = await conn.execute(
-            "SELECT case_id, source_id, content FROM evidence"
+    async with pool.connection() as conn, conn.cursor(row_factory=class_row(_Content)) as cur:
+        await cur.execute(
+            "SELECT id, case_id, source_id, content FROM evidence"
             " WHERE id = %(i)s AND content IS NOT NULL",
             {"i": evidence_id},
         )
         row = await cur.fetchone()
     if row is None:
         return None
-    blob = bytes(row[2])
-    return cipher.open(blob, row=row_label(row[0], row[1])) if cipher else blob
+    blob = bytes(row.content)
+    return cipher.open(blob, row=row_label(row.case_id, row.source_id)) if cipher else blob
 
 
 async def reseal_all(pool: AsyncConnectionPool, cipher: EvidenceCipher, *, batch: int = 100) -> int:
@@ -106,25 +117,26 @@ async def reseal_all(pool: AsyncConnectionPool, cipher: EvidenceCipher, *, batch
     last_id = 0
     while True:
         async with pool.connection() as conn, conn.transaction():
-            cur = await conn.execute(
-                "SELECT id, case_id, source_id, content FROM evidence"
-                " WHERE id > %(after)s AND content IS NOT NULL ORDER BY id LIMIT %(n)s"
-                " FOR UPDATE",
-                {"after": last_id, "n": batch},
-            )
-            rows = await cur.fetchall()
+            async with conn.cursor(row_factory=class_row(_Content)) as cur:
+                await cur.execute(
+                    "SELECT id, case_id, source_id, content FROM evidence"
+                    " WHERE id > %(after)s AND content IS NOT NULL ORDER BY id LIMIT %(n)s"
+                    " FOR UPDATE",
+                    {"after": last_id, "n": batch},
+                )
+                rows = await cur.fetchall()
             if not rows:
                 return changed
-            for row_id, case_id, source_id, content in rows:
-                blob = bytes(content)
-                last_id = row_id
+            for row in rows:
+                blob = bytes(row.content)
+                last_id = row.id
                 if cipher.is_current(blob):
                     continue
-                label = row_label(case_id, source_id)
+                label = row_label(row.case_id, row.source_id)
                 sealed = cipher.seal(cipher.open(blob, row=label), row=label)
                 await conn.execute(
                     "UPDATE evidence SET content = %(c)s WHERE id = %(i)s",
-                    {"c": sealed, "i": row_id},
+                    {"c": sealed, "i": row.id},
                 )
                 changed += 1
 

@@ -41,7 +41,7 @@ async def record(
 async def has_any(pool: AsyncConnectionPool, case_id: int) -> bool:
     async with pool.connection() as conn:
         cur = await conn.execute(
-            "SELECT EXISTS (SELECT 1 FROM messages WHERE case_id = %s)", (case_id,)
+            "SELECT EXISTS (SELECT 1 FROM messages WHERE case_id = %(case)s)", {"case": case_id}
         )
         row = await cur.fetchone()
         return bool(row and row[0])

@@ -30,7 +30,7 @@ async def apply_migrations(conn: AsyncConnection, directory: Path | None = None)
     if not files:
         raise RuntimeError(f"no migrations found in {directory}")
     applied_now: list[str] = []
-    await conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_ID,))
+    await conn.execute("SELECT pg_advisory_lock(%(lock)s)", {"lock": _LOCK_ID})
     try:
         await conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -43,9 +43,11 @@ async def apply_migrations(conn: AsyncConnection, directory: Path | None = None)
                 continue
             async with conn.transaction():
                 await conn.execute(path.read_text())
-                await conn.execute("INSERT INTO schema_migrations (name) VALUES (%s)", (path.name,))
+                await conn.execute(
+                    "INSERT INTO schema_migrations (name) VALUES (%(name)s)", {"name": path.name}
+                )
             log.info("applied migration %s", path.name)
             applied_now.append(path.name)
     finally:
-        await conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_ID,))
+        await conn.execute("SELECT pg_advisory_unlock(%(lock)s)", {"lock": _LOCK_ID})
     return applied_now

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from psycopg.rows import class_row
 from psycopg_pool import AsyncConnectionPool
+
+
+@dataclass(frozen=True)
+class _Posted:
+    channel_id: str
+    message_ts: str
 
 
 async def find(pool: AsyncConnectionPool, key: str) -> tuple[str, str] | None:
     """(channel_id, message_ts) posted for this key, if any."""
-    async with pool.connection() as conn:
-        cur = await conn.execute(
-            "SELECT channel_id, message_ts FROM replies WHERE key = %s", (key,)
+    async with pool.connection() as conn, conn.cursor(row_factory=class_row(_Posted)) as cur:
+        await cur.execute(
+            "SELECT channel_id, message_ts FROM replies WHERE key = %(key)s", {"key": key}
         )
-        row = await cur.fetchone()
-        return (row[0], row[1]) if row else None
+        posted = await cur.fetchone()
+        return (posted.channel_id, posted.message_ts) if posted else None
 
 
 async def remember(

@@ -46,7 +46,8 @@ async def quiet_cases(
             "   (extract(epoch FROM last_activity) * 1000000)::bigint AS stamp FROM ("
             f"   SELECT c.id AS case_id, {_ACTIVITY} AS last_activity"
             "    FROM cases c WHERE c.status = 'open') a) q"
-            " WHERE last_activity <= %(now)s - make_interval(secs => %(quiet)s)"
+            # The cast types `now` for Postgres when it prepares the statement without values.
+            " WHERE last_activity <= %(now)s::timestamptz - make_interval(secs => %(quiet)s)"
             "  AND NOT EXISTS (SELECT 1 FROM replies r"
             "   WHERE r.key = 'reminder:' || q.case_id || ':' || q.stamp)"
             " ORDER BY last_activity LIMIT %(limit)s",

@@ -43,13 +43,13 @@ sys.path.insert(0, str(ROOT))
 from psycopg import AsyncConnection, sql  # noqa: E402
 from psycopg_pool import AsyncConnectionPool  # noqa: E402
 
-from engine.knowledge import search as search_module  # noqa: E402
+from engine.knowledge.documents import import_document  # noqa: E402
 from engine.knowledge.embed import Embedder, load_embedder, model_name  # noqa: E402
 from engine.knowledge.search import MODES, Hit, search  # noqa: E402
-from engine.knowledge.spaces import Space, find_space, vector_literal  # noqa: E402
 from engine.ops.embedded import EmbeddedServices  # noqa: E402
 from engine.store.db import open_pool  # noqa: E402
-from engine.store.knowledge import import_document  # noqa: E402
+from engine.store.knowledge_search import EF_SEARCH  # noqa: E402
+from engine.store.knowledge_spaces import Space, find_space, vector_literal  # noqa: E402
 from engine.store.migrate import apply_migrations  # noqa: E402
 from tests.bench.knowledge_synthetic import SourceChunk, generate  # noqa: E402
 
@@ -328,7 +328,7 @@ async def scale(pool: AsyncConnectionPool, embedder: Embedder, n: int, labelled:
             cur = await conn.execute(statement, {"q": literal}, prepare=False if exact else None)
             return [row[0] for row in await cur.fetchall()]
 
-    for ef in sorted({40, search_module.EF_SEARCH, 200}):
+    for ef in sorted({40, EF_SEARCH, 200}):
         await _timed([lambda q=q, ef=ef: ann(q, ef) for q in queries[:20]])  # warm the caches
         times, found = await _timed([lambda q=q, ef=ef: ann(q, ef) for q in queries])
         recall = _recall(found, truth)

@@ -18,11 +18,12 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from engine.core.config import Settings
+from engine.knowledge.documents import KnowledgeError, import_document
 from engine.knowledge.embed import Embedder, load_embedder
 from engine.knowledge.fulltext import CANDIDATE_BUDGET, candidate_queries
 from engine.knowledge.search import search
 from engine.knowledge.starter import load_starter_pack, prepare_knowledge, starter_documents
-from engine.store.knowledge import KnowledgeError, import_document, list_documents
+from engine.store.knowledge import list_documents
 
 pytestmark = pytest.mark.integration
 

@@ -197,7 +197,7 @@ async def test_kb_add_search_and_outdated_votes(
         "transactions in pg_stat_activity, then raise max pool size."
     )
     for i, text in enumerate((old, new)):
-        notice = await service.knowledge_desk.add(
+        notice = await service.add_knowledge(
             KnowledgeAddRequest(channel_id="C1", user="U1", text=text), key=f"add{i}"
         )
         assert "Added to this channel's knowledge" in notice.text
@@ -205,28 +205,28 @@ async def test_kb_add_search_and_outdated_votes(
 
     query = "payments pool is exhausted what to do"
     search = KnowledgeSearchRequest(channel_id="C1", user="U1", query=query)
-    first = await service.knowledge_desk.search(search)
+    first = await service.search_knowledge(search)
     assert {line.document_id for line in first.lines} >= {1, 2}
     ranked = [line.text for line in first.lines]
     old_id = next(line.document_id for line in first.lines if "2019" in line.text)
     # Another channel does not see this channel's notes.
-    elsewhere = await service.knowledge_desk.search(search.model_copy(update={"channel_id": "C2"}))
+    elsewhere = await service.search_knowledge(search.model_copy(update={"channel_id": "C2"}))
     assert not elsewhere.lines and "nothing found" in elsewhere.text
     # The search answered only the person who asked.
     assert [(c, u) for c, u, _ in replier.private][-1] == ("C2", "U1")
 
-    said = await service.knowledge_desk.vote(
+    said = await service.vote_on_knowledge(
         KnowledgeVoteRequest(document_id=old_id, user="U2", verdict="outdated", channel_id="C1")
     )
     assert "outdated" in said
-    after = await service.knowledge_desk.search(search)
+    after = await service.search_knowledge(search)
     assert "2019" not in after.lines[0].text, (ranked, [line.text for line in after.lines])
 
 
 async def test_global_knowledge_is_for_admins_and_private_urls_are_refused(
     service: CaseService, replier: MemoryReplier, pool: AsyncConnectionPool
 ) -> None:
-    denied = await service.knowledge_desk.add(
+    denied = await service.add_knowledge(
         KnowledgeAddRequest(channel_id="C1", user="U1", text="# Everyone\n\nhello", scope="global"),
         key="g1",
     )
@@ -250,14 +250,14 @@ async def test_global_knowledge_is_for_admins_and_private_urls_are_refused(
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     url = f"http://127.0.0.1:{port}/runbook"
     try:
-        refused = await service.knowledge_desk.add(
+        refused = await service.add_knowledge(
             KnowledgeAddRequest(channel_id="C1", user="U1", text=url), key="u1"
         )
         assert refused.is_error and "127.0.0.1" in refused.text
         service.knowledge_desk.settings = service.settings.model_copy(
             update={"url_allow_private": True}
         )
-        added = await service.knowledge_desk.add(
+        added = await service.add_knowledge(
             KnowledgeAddRequest(channel_id="C1", user="U1", text=url), key="u2"
         )
     finally:
@@ -306,7 +306,7 @@ async def test_the_llm_is_given_the_past_case_as_a_lead(
 async def test_a_case_opened_by_command_is_shown_what_its_title_recalls(
     service: CaseService, replier: MemoryReplier
 ) -> None:
-    await service.knowledge_desk.add(
+    await service.add_knowledge(
         KnowledgeAddRequest(
             channel_id="C1",
             user="U1",

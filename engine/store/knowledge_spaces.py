@@ -4,11 +4,13 @@ Migrations cannot know the model's dimension, so `knowledge_chunks.embedding` is
 `vector` and each model gets a row of `knowledge_embedding_spaces` at its first use, with a
 partial expression index over its rows (see migrations/0003_knowledge.sql). Queries must
 repeat the index's cast and predicate literally, which `Space.distance` and `Space.predicate`
-give them.
+give them: the only SQL here composed with `psycopg.sql`, since a type modifier and an index
+name cannot be parameters.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,8 +20,8 @@ from psycopg.rows import class_row
 
 # pgvector's HNSW indexes at most 2,000 dimensions of `vector` and 4,000 of `halfvec`;
 # a bigger model is searched exactly (no index), which is slow but right.
-_MAX_VECTOR_DIMS = 2000
-_MAX_HALFVEC_DIMS = 4000
+MAX_VECTOR_DIMS = 2000
+MAX_HALFVEC_DIMS = 4000
 
 
 @dataclass(frozen=True)
@@ -30,12 +32,12 @@ class Space:
 
     @property
     def vector_type(self) -> sql.Composable:
-        kind = "vector" if self.dimension <= _MAX_VECTOR_DIMS else "halfvec"
+        kind = "vector" if self.dimension <= MAX_VECTOR_DIMS else "halfvec"
         return sql.SQL("{}({})").format(sql.SQL(kind), sql.SQL(str(int(self.dimension))))
 
     @property
     def indexed(self) -> bool:
-        return self.dimension <= _MAX_HALFVEC_DIMS
+        return self.dimension <= MAX_HALFVEC_DIMS
 
     @property
     def index_name(self) -> sql.Identifier:
@@ -56,8 +58,8 @@ class Space:
 async def find_space(conn: AsyncConnection, model: str) -> Space | None:
     async with conn.cursor(row_factory=class_row(Space)) as cur:
         await cur.execute(
-            "SELECT id, model, dimension FROM knowledge_embedding_spaces WHERE model = %s",
-            (model,),
+            "SELECT id, model, dimension FROM knowledge_embedding_spaces WHERE model = %(model)s",
+            {"model": model},
         )
         return await cur.fetchone()
 
@@ -69,15 +71,15 @@ async def ensure_space(conn: AsyncConnection, model: str, dimension: int) -> Spa
     if space is None:
         async with conn.transaction():
             cur = await conn.execute(
-                "INSERT INTO knowledge_embedding_spaces (model, dimension) VALUES (%s, %s)"
-                " ON CONFLICT (model) DO NOTHING RETURNING id",
-                (model, dimension),
+                "INSERT INTO knowledge_embedding_spaces (model, dimension)"
+                " VALUES (%(model)s, %(dimension)s) ON CONFLICT (model) DO NOTHING RETURNING id",
+                {"model": model, "dimension": dimension},
             )
             row = await cur.fetchone()
             if row is not None:  # ours: the index goes in the same transaction
                 created = Space(row[0], model, dimension)
                 if created.indexed:
-                    await conn.execute(_create_index(created))
+                    await conn.execute(create_index_statement(created))
         space = await find_space(conn, model)
         assert space is not None
     if space.dimension != dimension:
@@ -88,8 +90,9 @@ async def ensure_space(conn: AsyncConnection, model: str, dimension: int) -> Spa
     return space
 
 
-def _create_index(space: Space) -> sql.Composed:
-    ops = "vector_cosine_ops" if space.dimension <= _MAX_VECTOR_DIMS else "halfvec_cosine_ops"
+def create_index_statement(space: Space) -> sql.Composed:
+    """The HNSW index of one space: over its rows only, on the cast its queries repeat."""
+    ops = "vector_cosine_ops" if space.dimension <= MAX_VECTOR_DIMS else "halfvec_cosine_ops"
     return sql.SQL(
         "CREATE INDEX IF NOT EXISTS {name} ON knowledge_chunks"
         " USING hnsw ((embedding::{t}) {ops}) WHERE {predicate}"
@@ -98,7 +101,7 @@ def _create_index(space: Space) -> sql.Composed:
     )
 
 
-def vector_literal(vector: NDArray[np.float32]) -> str:
+def vector_literal(vector: NDArray[np.float32] | Sequence[float]) -> str:
     """pgvector's text form, '[0.1,0.2,...]': it needs no type registered on the connection
     (the pool may have opened connections before the extension existed)."""
     return "[" + ",".join(f"{x:.8g}" for x in np.asarray(vector, dtype=np.float32).tolist()) + "]"
