@@ -9,6 +9,7 @@ re-run writes identical bytes. Folders of scenarios that no longer exist are rem
 
 from __future__ import annotations
 
+import functools
 import random
 import shutil
 import sys
@@ -19,37 +20,21 @@ from typing import Any
 
 import yaml
 
-from tests.scenarios import catalog_exhaustion, catalog_more, catalog_network, catalog_tricky
-from tests.scenarios.kit import Case
-from tests.scenarios.render import iso
+from tests.scenarios.catalog import SCENARIOS
+from tests.scenarios.formats import iso
+from tests.scenarios.render import Case, render
 
 CASES = Path(__file__).resolve().parent / "cases"
 MAX_BYTES = 400 * 1024
 Builder = Callable[[random.Random], Case]
-SIGNATURES = {
-    "db-pool-exhausted": "resource-exhaustion",
-    "oom": "resource-exhaustion",
-    "disk-full": "resource-exhaustion",
-    "dns": "network",
-    "tls": "security",
-    "conn-refused": "network",
-    "timeout": "latency",
-    "http-5xx": "availability",
-    "rate-limit": "capacity",
-    "deadlock": "concurrency",
-    "crash-loop": "availability",
-    "auth": "security",
-    "null-deref": "code",
-    "config": "configuration",
-}
 
 
 def builders() -> dict[str, Builder]:
+    """Scenario name -> a function that renders it with a given random generator."""
     found: dict[str, Builder] = {}
-    for module in (catalog_exhaustion, catalog_network, catalog_more, catalog_tricky):
-        for name, builder in module.SCENARIOS.items():
-            assert name not in found, f"duplicate scenario {name}"
-            found[name] = builder
+    for scenario in SCENARIOS:
+        assert scenario.name not in found, f"duplicate scenario {scenario.name}"
+        found[scenario.name] = functools.partial(render, scenario)
     return found
 
 
@@ -58,24 +43,22 @@ def seed(name: str) -> int:
 
 
 def answer_doc(case: Case) -> dict[str, Any]:
-    if case.signature is not None:
-        assert SIGNATURES[case.signature] == case.category, case.name
-    incident = case.window.incident
-    assert (case.kind == "healthy") == (case.component is None), case.name
+    answer, incident = case.answer, case.window.incident
+    assert (answer.kind == "healthy") == (answer.component is None), case.name
     return {
-        "title": case.title,
-        "type": case.kind,
-        "question": case.question,
+        "title": answer.title,
+        "type": answer.kind,
+        "question": answer.question,
         "root_cause": {
-            "component": case.component,
-            "category": case.category,
-            "signature": case.signature,
+            "component": answer.component,
+            "category": answer.category,
+            "signature": answer.signature,
         },
-        "acceptable_components": case.acceptable,
+        "acceptable_components": list(answer.acceptable),
         "incident_start": iso(incident, digits=0) if incident is not None else None,
-        "forbidden": case.forbidden,
-        "forbidden_signatures": case.forbidden_signatures,
-        "notes": case.notes,
+        "forbidden": list(answer.forbidden),
+        "forbidden_signatures": list(answer.forbidden_signatures),
+        "notes": answer.notes,
         "window": {
             "start": iso(case.window.start, digits=0),
             "end": iso(case.window.end, digits=0),

@@ -38,14 +38,6 @@ CLUSTER_IPS = {
 PORTS = {"cart-cache": 6379, "payments-db": 5432, "inventory-db": 5432}
 PROVIDER = "api.paystream.io"
 PROVIDER_IP = "52.28.190.17"
-LANG = {
-    "api-gateway": "go",
-    "inventory": "go",
-    "checkout": "java",
-    "payments": "java",
-    "cart": "node",
-    "recommendations": "python",
-}
 REASONS = {
     200: "OK",
     201: "Created",
@@ -206,6 +198,101 @@ class Replica:
     version: str = ""
 
 
+@dataclass(frozen=True)
+class Crash:
+    """A request that a crash fault broke: the status it gets, when, and the error."""
+
+    status: int
+    stack: tuple[str, ...]
+    end: float
+    message: str
+
+
+@dataclass
+class Handling:
+    """One request inside one service: its server span, the pod that serves it, and what
+    every log line about it carries (logger, thread, fields before and after the line's own)."""
+
+    sim: Sim
+    trace: Trace
+    span: Span
+    pod: str
+    caller: str | None
+    method: str
+    path: str
+    route: str
+    logger: str = ""
+    thread: str = ""
+    lead: dict[str, object] = field(default_factory=dict)
+    tail: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def service(self) -> str:
+        return self.span.service
+
+    @property
+    def t(self) -> float:
+        return self.span.start
+
+    @property
+    def op(self) -> str:
+        return self.span.name
+
+    def arrive(self, median_ms: float, *, slowed: bool = True) -> float:
+        """When the handler starts working: its own overhead plus any slowdown fault."""
+        sim = self.sim
+        cur = self.t + lognormal(sim.rng, median_ms) / 1000
+        if slowed:
+            cur += sim.slowdown(self.caller, self.service, self.op, self.t) / 1000
+        return cur
+
+    def depend(
+        self, target: str, op: str, cur: float, median_ms: float, attrs: dict[str, str | int]
+    ) -> tuple[Outcome, float]:
+        """A call at `cur` to something untraced (a database, cache, broker or external API):
+        what came back, and when."""
+        out = self.sim.dependency(self.trace, self.span, target, op, cur, median_ms, attrs)
+        return out, cur + out.dur_ms / 1000
+
+    def crash(self, cur: float, median_ms: float, pause: float = 0.0) -> Crash | None:
+        """A crash fault in the service's own code, if one hits this request."""
+        sim = self.sim
+        fault = sim.own_fault(self.service, self.op, self.t, self.pod)
+        if fault is None:
+            return None
+        end = cur + lognormal(sim.rng, median_ms) / 1000 + pause
+        return Crash(fault.status, fault.stack, end, sim.crash_text(fault, self.t))
+
+    def log(
+        self,
+        t: float,
+        level: str,
+        msg: str,
+        *,
+        logger: str = "",
+        stack: tuple[str, ...] = (),
+        tail: bool = True,
+        **fields: object,
+    ) -> None:
+        """A line of the service about this request: its own fields between `lead` and
+        `tail` (without the tail if `tail` is False)."""
+        own = self.lead | fields | (self.tail if tail else {})
+        self.sim.log(
+            self.service,
+            t,
+            level,
+            msg,
+            pod=self.pod,
+            logger=logger or self.logger,
+            thread=self.thread,
+            stack=stack,
+            **own,
+        )
+
+    def finish(self, end: float, status: int, error: str | None = None) -> Span:
+        return self.sim.finish(self.span, end, status, error)
+
+
 class Trace:
     def __init__(self, sim: Sim) -> None:
         self.sim = sim
@@ -266,6 +353,10 @@ class Sim:
         }
         self.order_seq = rng.randint(4_100_000, 4_900_000)
         self.settings: dict[tuple[str, str], dict[str, str]] = {}
+        self.setup()
+
+    def setup(self) -> None:
+        """Where a subclass draws its own fixtures (customers, products), after ours."""
 
     # -- topology ---------------------------------------------------------------------
 
@@ -427,7 +518,8 @@ class Sim:
                 failed.on_hit(self, t, op)
             return Outcome(False, dur, None, failed.mode, pick(failed.message, self.rng, t))
         handler = getattr(self, "h_" + callee.replace("-", "_"))
-        server: Span = handler(trace, parent, method, path, route, t + 0.0004, **kw)
+        handling = self.handle(trace, parent, callee, method, path, route, t + 0.0004)
+        server: Span = handler(handling, **kw)
         if server.dur_ms + 0.8 > timeout:
             return Outcome(False, timeout, None, "timeout", "")
         status = server.status or 200
@@ -435,12 +527,22 @@ class Sim:
         message = server.error or server.body or ""
         return Outcome(ok, server.dur_ms + 0.8, status, None if ok else "status", message)
 
-    def server_span(
-        self, trace: Trace, parent: Span | None, service: str, method: str, route: str, t: float
-    ) -> Span:
+    def handle(
+        self,
+        trace: Trace,
+        parent: Span | None,
+        service: str,
+        method: str,
+        path: str,
+        route: str,
+        t: float,
+    ) -> Handling:
+        """`service` starts handling a request: its server span, and the pod that serves it."""
         span = trace.span(parent, service, f"{method} {route}", t)
         span.attrs["http.method"] = method
-        return span
+        pod = self.pod(service, t)
+        caller = parent.service if parent else None
+        return Handling(self, trace, span, pod, caller, method, path, route)
 
     def own_fault(self, service: str, op: str, t: float, pod: str) -> Fault | None:
         """A fault in the service's own handler, on pods of the faulty version only."""
