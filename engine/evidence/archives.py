@@ -99,7 +99,11 @@ def archive_kind(data: bytes) -> str | None:
 
 
 def _stream_decompress(data: bytes, make: Callable[[], _Decompressor], budget: _Budget) -> bytes:
-    """Decompress in bounded steps: max_length stops a bomb before it fills memory."""
+    """Decompress in bounded steps: max_length stops a bomb before it fills memory.
+
+    A file may hold several compressed streams one after the other (`cat a.gz b.gz`, or
+    pigz and logrotate appending): each is read in turn, as gunzip does.
+    """
     decompressor = make()
     parts: list[bytes] = []
     pending = data
@@ -108,7 +112,11 @@ def _stream_decompress(data: bytes, make: Callable[[], _Decompressor], budget: _
         budget.take(len(chunk))
         parts.append(chunk)
         if decompressor.eof:
-            return b"".join(parts)
+            rest = decompressor.unused_data.lstrip(b"\x00")  # padding between streams
+            if not rest:
+                return b"".join(parts)
+            decompressor, pending = make(), rest
+            continue
         pending = decompressor.unconsumed_tail if hasattr(decompressor, "unconsumed_tail") else b""
         if not chunk and not pending and decompressor.needs_input:
             raise EvidenceRejected(
@@ -120,6 +128,9 @@ def _stream_decompress(data: bytes, make: Callable[[], _Decompressor], budget: _
 class _Decompressor(Protocol):
     @property
     def eof(self) -> bool: ...
+
+    @property
+    def unused_data(self) -> bytes: ...
 
     @property
     def needs_input(self) -> bool: ...
@@ -144,6 +155,10 @@ class _Gzip:
     @property
     def unconsumed_tail(self) -> bytes:
         return self._z.unconsumed_tail
+
+    @property
+    def unused_data(self) -> bytes:
+        return self._z.unused_data
 
     def decompress(self, data: bytes, max_length: int = 0, /) -> bytes:
         return self._z.decompress(data, max_length)
@@ -234,6 +249,7 @@ def expand(name: str, data: bytes, limits: ArchiveLimits | None = None) -> Expan
     budget = _Budget(limits or ArchiveLimits(), name, len(data))
     members = list(_expand(name, data, budget, depth=0))
     notes = [f"skipped {item}" for item in budget.skipped]
-    if not members and not notes:
-        notes.append("the archive holds no files")
+    if not members:  # nothing to analyse is an answer the user must see, not an empty report
+        why = f": {'; '.join(notes)}" if notes else " (only folders, or nothing at all)"
+        raise EvidenceRejected(f"{name} holds no file that can be read{why}.")
     return Expanded(members, notes)

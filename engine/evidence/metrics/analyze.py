@@ -90,11 +90,15 @@ def analyze_metrics(name: str, data: bytes) -> MetricsReport:
             series.append(stats)
     if not series:
         raise EvidenceRejected(
-            "The file has no finite numbers in it, so there is nothing to analyze."
+            "The file has no usable numbers in it (every value is NaN, infinite or beyond "
+            "±1e300, where sums overflow), so there is nothing to analyze."
         )
     notes = [*decoded.notes, *parsed.notes]
     if dropped:
-        notes.append(f"{dropped:,} NaN or infinite values were left out of the statistics")
+        notes.append(
+            f"{dropped:,} NaN, infinite or out-of-range (beyond ±1e300) values were left out "
+            "of the statistics"
+        )
     if rates:
         notes.append("counters (…_total) are shown as per-second rates, rate(…)")
     starts = [s.first_ts for s in series if s.first_ts is not None]
