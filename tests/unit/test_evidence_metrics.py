@@ -110,7 +110,10 @@ def test_exposition_scrape_reports_samples_and_notable_ones() -> None:
     assert all(s.points == 1 and not s.shifts and not s.spikes for s in report.series)
     assert report.first_ts is None  # a scrape without timestamps
     assert "a single scrape (one value per series), so there is no time series" in report.notes
-    assert "1 NaN, infinite or out-of-range (beyond ±1e300) values were left out" in report.notes
+    assert (
+        "1 NaN, infinite or out-of-range (beyond ±1e300) values were left out of the statistics"
+        in report.notes
+    )
     # Notable series are ranked first, so they survive the series cap on big scrapes.
     assert [s.name for s in report.series[:2]] == [
         "node_network_receive_errs_total{device=eth0}",
