@@ -199,7 +199,11 @@ _INSTRUCTIONS = re.compile(
     r"\b(?:previous|prior|preceding|above|earlier|all|any|your|system)\b[^\n]{0,20}?"
     r"\b(?:instructions?|prompts?|directives)\b"
     r"|\byou are now (?:a|an|the|acting|in [\w-]+ mode)\b|\b(?:system|developer) prompt\b"
-    r"|<\|(?:im_start|im_end|system|user|assistant|eot_id|start_header_id)|\[/?INST\]",
+    r"|<\|(?:im_start|im_end|system|user|assistant|eot_id|start_header_id)|\[/?INST\]"
+    # Our own prompt's tags, a chat role speaking, a verdict handed down: all written to a
+    # model reading the evidence, never by a system failing.
+    r"|<\s*/?\s*(?:case_state|case_history|evidence|message)\s*>"
+    r"|\b(?:assistant|human|chatbot)\s*:|\bthe root cause (?:is|was)\b",
     re.IGNORECASE,
 )
 
