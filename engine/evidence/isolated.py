@@ -1,0 +1,148 @@
+"""Read one file in a child process: a deadline enforced from outside, a memory cap, and one
+clear line instead of a traceback whatever the reader does.
+
+A regular expression that backtracks holds the GIL, so no timeout in the process that runs
+it can stop it (an `asyncio.wait_for` around such a thread never fired in 90 s). Each file
+is therefore read in a child forked from multiprocessing's fork server, which has the readers
+imported already (one start per process, then a fork per file: milliseconds). The child is
+given a soft deadline, at which a log stops and reports the part it read; a child still
+running `grace_s` later is killed and the file gets a line saying so. Its address space is
+capped, so one file cannot push the worker into the kernel's OOM killer.
+
+Every outcome is a report or an `EvidenceRejected` whose message names the file's problem:
+a reader's own refusal, "took longer than …", "needed more than … MB", or an unexpected
+error, logged here with an id the user can quote.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import resource
+import time
+import uuid
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from engine.core.errors import EvidenceRejected, FaultMavenError
+from engine.core.redact import Redactor
+from engine.evidence.analyze import analyze
+from engine.evidence.reports import AnyReport
+
+log = logging.getLogger(__name__)
+
+_CONTEXT = multiprocessing.get_context("forkserver")
+# "__main__" too: otherwise every child would import the main script again before it starts.
+_CONTEXT.set_forkserver_preload(["__main__", "engine.evidence.analyze"])
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """How long and how much memory one file may take. Time grows with size: a reader
+    that does its work in linear time needs far less than a second per MB."""
+
+    base_s: float = 20.0
+    s_per_mb: float = 1.0
+    grace_s: float = 10.0  # after the soft deadline, before the child is killed
+    memory_mb: int = 2048
+
+    def seconds_for(self, size_bytes: int) -> float:
+        return self.base_s + self.s_per_mb * size_bytes / MB
+
+
+# What the child sends back: ("report", report) or ("refused", message).
+_Outcome = tuple[str, object]
+
+
+def _read_in_child(
+    connection: Connection,
+    name: str,
+    source: bytes | Path,
+    redactor: Redactor | None,
+    seconds: float,
+    memory_bytes: int,
+) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    deadline = time.monotonic() + seconds
+    outcome: _Outcome
+    try:
+        if isinstance(source, Path):
+            with source.open("rb") as stream:
+                outcome = ("report", analyze(name, stream, redactor=redactor, deadline=deadline))
+        else:
+            outcome = ("report", analyze(name, source, redactor=redactor, deadline=deadline))
+    except FaultMavenError as exc:
+        outcome = ("refused", exc.user_message)
+    except MemoryError:
+        limit = f"{memory_bytes // MB:,} MB"
+        outcome = ("refused", f"The file needs more than {limit} of memory to read.")
+    except RecursionError:
+        outcome = ("refused", "The file is nested too deeply to read.")
+    except Exception:
+        error_id = uuid.uuid4().hex[:8]
+        log.exception("reading %s failed (error id %s)", name, error_id)
+        outcome = (
+            "refused",
+            f"The file could not be read: the reader failed (error id {error_id}).",
+        )
+    connection.send(outcome)
+    connection.close()
+
+
+def read_isolated(
+    name: str,
+    source: bytes | Path,
+    *,
+    redactor: Redactor | None = None,
+    limits: ReadLimits | None = None,
+) -> AnyReport:
+    """The report of one file read in a child process; EvidenceRejected with a clear
+    message for anything else. Blocking: call it from a thread in async code."""
+    limits = limits or ReadLimits()
+    size = len(source) if isinstance(source, bytes) else source.stat().st_size
+    seconds = limits.seconds_for(size)
+    receiver, sender = _CONTEXT.Pipe(duplex=False)
+    child = _CONTEXT.Process(
+        target=_read_in_child,
+        args=(sender, name, source, redactor, seconds, limits.memory_mb * MB),
+        name=f"faultmaven-read-{name[:40]}",
+        daemon=True,
+    )
+    child.start()
+    sender.close()  # the child holds its own end: EOF here once it exits
+    outcome: _Outcome | None = None
+    waited = seconds + limits.grace_s
+    timed_out = False
+    try:
+        if receiver.poll(waited):
+            outcome = receiver.recv()
+        else:
+            timed_out = True
+    except EOFError:  # the child died without an answer: the kernel killed it, a crash
+        pass
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        receiver.close()
+    if timed_out:
+        raise EvidenceRejected(
+            f"The file took longer than {waited:.0f} s to read, the time allowed for one "
+            "file, so nothing from it is used."
+        )
+    if outcome is None:
+        error_id = uuid.uuid4().hex[:8]
+        log.error(
+            "reading %s: exit code %s, no answer (error id %s)", name, child.exitcode, error_id
+        )
+        raise EvidenceRejected(
+            f"The file could not be read: the reader stopped (error id {error_id})."
+        )
+    what, value = outcome
+    if what == "refused":
+        raise EvidenceRejected(str(value))
+    report: AnyReport = value  # type: ignore[assignment]
+    return report
