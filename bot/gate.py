@@ -3,8 +3,8 @@
 A Bolt middleware: what comes from a channel FaultMaven is not enabled in never reaches a
 listener, so nothing is stored. A mention (or a direct question) gets one thread reply
 saying so, a command or a click an ephemeral one; plain messages and uploads are ignored
-without a word. The check reads settings only, so the ack is not delayed: the reply and the
-audit entry are sent after it.
+without a word. The engine decides from settings alone, so the ack is not delayed; it keeps
+the refusal in the audit log after the ack, and only the first delivery is answered.
 """
 
 from __future__ import annotations
@@ -21,47 +21,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import parsing
 from bot.deps import deps_of
 from engine.core.authz import NotAllowed
-from engine.store import audit
+from engine.core.models import ChannelRequest
 
 log = logging.getLogger(__name__)
 
 Next = Callable[[], Awaitable[None]]
-# Subcommands that act on nothing and so answer anywhere.
-OPEN_EVERYWHERE = {"help"}
-
-
-def _where(body: dict[str, Any]) -> tuple[str | None, str]:
-    """The channel a request comes from and what it asks ("mention", "command close", ...);
-    no channel for requests that belong to none (App Home, modals)."""
-    if body.get("type") == "event_callback":
-        event = body.get("event") or {}
-        if event.get("type") == "app_mention":
-            return event.get("channel"), "mention"
-        if event.get("type") == "message" and parsing.is_direct_question(event):
-            return event.get("channel"), "mention"
-        if event.get("type") in ("message", "file_shared"):
-            return event.get("channel") or event.get("channel_id"), ""  # ignored quietly
-        return None, ""
-    if "command" in body and "channel_id" in body:
-        name, _ = parsing.split_command(body.get("text", ""))
-        return (None if name in OPEN_EVERYWHERE else body["channel_id"]), f"command {name}"
-    if body.get("type") == "block_actions":
-        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-            "channel_id"
-        )
-        return channel, "click"
-    return None, ""
-
-
-def _actor(body: dict[str, Any]) -> str:
-    event = body.get("event") or {}
-    user = body.get("user")
-    return str(
-        event.get("user")
-        or body.get("user_id")
-        or (user.get("id") if isinstance(user, dict) else user)
-        or ""
-    )
 
 
 class ChannelGate:
@@ -74,22 +38,20 @@ class ChannelGate:
     async def middleware(
         self, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient, next: Next
     ) -> BoltResponse | None:
-        channel, asked = _where(body)
-        authz = deps_of(context).service.authz
-        if channel is None or authz.channel_allowed(channel):
+        request = parsing.channel_request(body, context.team_id)
+        service = deps_of(context).service
+        refusal = None if request is None else service.channel_refusal(request.channel_id)
+        if request is None or refusal is None:
             await next()
             return None
-        if not asked:
+        if not request.asked:
             return BoltResponse(status=200, body="")  # a plain message: nothing to say
-        try:
-            await authz.check_channel(channel)
-        except NotAllowed as denied:
-            self._later(self._tell(body, context, client, channel, asked, denied))
-            if asked.startswith("command"):
-                # The ack is the reply: ephemeral, seen only by whoever typed the command.
-                return BoltResponse(
-                    status=200, body={"response_type": "ephemeral", "text": denied.user_message}
-                )
+        self._later(self._tell(request, refusal, context, client))
+        if request.asked.startswith("command"):
+            # The ack is the reply: ephemeral, seen only by whoever typed the command.
+            return BoltResponse(
+                status=200, body={"response_type": "ephemeral", "text": refusal.user_message}
+            )
         return BoltResponse(status=200, body="")
 
     def _later(self, work: Awaitable[None]) -> None:
@@ -99,34 +61,21 @@ class ChannelGate:
 
     async def _tell(
         self,
-        body: dict[str, Any],
+        request: ChannelRequest,
+        refusal: NotAllowed,
         context: AsyncBoltContext,
         client: AsyncWebClient,
-        channel: str,
-        asked: str,
-        denied: NotAllowed,
     ) -> None:
-        """Record the refusal; the first delivery of a mention or click also says so."""
+        """The engine keeps the refusal; the first delivery of a mention or click hears it."""
         try:
-            trigger = body.get("event_id") or body.get("trigger_id")
-            first = await audit.record(
-                deps_of(context).service.pool,
-                actor=_actor(body),
-                action=audit.DENIED,
-                target=channel,
-                detail={"asked": asked, "reason": "channel not enabled"},
-                team_id=context.team_id,
-                key=f"denied:{trigger}" if trigger else None,
-            )
-            if not first:
+            if not await deps_of(context).service.keep_channel_refusal(request):
                 return  # Slack redelivered it: it was answered already
-            text = f"⚠️ {denied.user_message}"
-            if asked == "mention":
-                event = body["event"]
+            text = f"⚠️ {refusal.user_message}"
+            if request.asked == "mention":
                 await client.chat_postMessage(
-                    channel=channel, thread_ts=event.get("thread_ts") or event["ts"], text=text
+                    channel=request.channel_id, thread_ts=request.thread_ts, text=text
                 )
-            elif asked == "click" and context.respond is not None:
+            elif request.asked == "click" and context.respond is not None:
                 await context.respond(text=text, response_type="ephemeral", replace_original=False)
         except Exception:
-            log.exception("could not answer a request from channel %s", channel)
+            log.exception("could not answer a request from channel %s", request.channel_id)

@@ -1,15 +1,23 @@
-"""Slack payloads -> engine requests. The only module that reads Slack payload keys."""
+"""Slack payloads -> engine requests. The only module that reads Slack payload keys.
+
+Cases (mentions, thread messages, files, commands, buttons), knowledge (`kb add`, `search`,
+Helpful / Outdated), and what the channel allowlist judges (bot/gate.py).
+"""
 
 from __future__ import annotations
 
 import re
 from typing import Any, Literal
 
-from bot.ids import VALUE_SEPARATOR, ActionId
+from bot.ids import VALUE_SEPARATOR, ActionId, parse_document_value
 from engine.core.models import (
+    ChannelRequest,
     FeedbackRequest,
     FileRef,
     FilesRequest,
+    KnowledgeAddRequest,
+    KnowledgeSearchRequest,
+    KnowledgeVoteRequest,
     MentionRequest,
     MessageRequest,
     OpenCaseRequest,
@@ -19,6 +27,10 @@ from engine.core.models import (
 
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(\|[^>]*)?>")
 _CASE_REF = re.compile(r"^#?(\d+)$")
+# "kb add", "kb add --global", then what to add (may be empty when files carry it).
+_KB_ADD = re.compile(r"^kb\s+add(?P<global>\s+--global)?(?:\s+(?P<rest>.*))?$", re.S | re.I)
+# Subcommands that act on nothing and so answer in any channel.
+_OPEN_EVERYWHERE = {"help"}
 
 # Message subtypes that are not people talking (edits, joins, bot posts...).
 _IGNORED_SUBTYPES = {
@@ -183,3 +195,125 @@ def action_key(body: dict[str, Any]) -> str:
     """One job per click, even when Slack delivers it twice."""
     action = (body.get("actions") or [{}])[0]
     return f"action:{body['user']['id']}:{action.get('action_ts') or body.get('trigger_id')}"
+
+
+def _clicked_in(body: dict[str, Any]) -> str | None:
+    """The channel of the message whose button was clicked."""
+    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+
+
+# --- knowledge -------------------------------------------------------------------------
+
+
+def kb_add_request(
+    channel_id: str,
+    user: str,
+    text: str,
+    *,
+    thread_ts: str | None = None,
+    event: dict[str, Any] | None = None,
+) -> KnowledgeAddRequest | None:
+    """The request `text` ("kb add [--global] <url|text>") makes; None when it is not one."""
+    match = _KB_ADD.match(strip_mentions(text).strip())
+    if match is None:
+        return None
+    scope: Literal["channel", "global"] = "global" if match.group("global") else "channel"
+    return KnowledgeAddRequest(
+        channel_id=channel_id,
+        user=user,
+        text=(match.group("rest") or "").strip(),
+        scope=scope,
+        thread_ts=thread_ts,
+        files=file_refs(event) if event else [],
+    )
+
+
+def shared_kb_add(body: dict[str, Any]) -> KnowledgeAddRequest | None:
+    """Files shared with the message `kb add` (a mention of the bot or not)."""
+    event = body["event"]
+    if not event.get("files"):
+        return None
+    return kb_add_request(
+        event["channel"],
+        event.get("user", ""),
+        event.get("text", ""),
+        thread_ts=event.get("thread_ts") or event["ts"],
+        event=event,
+    )
+
+
+def search_request(command: dict[str, Any], query: str) -> KnowledgeSearchRequest:
+    return KnowledgeSearchRequest(
+        channel_id=command["channel_id"], user=command["user_id"], query=query.strip()
+    )
+
+
+def vote_request(body: dict[str, Any]) -> KnowledgeVoteRequest | None:
+    action = (body.get("actions") or [{}])[0]
+    parsed = parse_document_value(str(action.get("value") or ""))
+    channel = _clicked_in(body)
+    if parsed is None or not channel:
+        return None
+    verdict: Literal["helpful", "outdated"] = (
+        "helpful" if action.get("action_id") == ActionId.KNOWLEDGE_HELPFUL else "outdated"
+    )
+    document_id, case_id = parsed
+    return KnowledgeVoteRequest(
+        document_id=document_id,
+        user=body["user"]["id"],
+        verdict=verdict,
+        channel_id=channel,
+        case_id=case_id,
+    )
+
+
+# --- the channel allowlist (bot/gate.py) -----------------------------------------------
+
+
+def channel_request(body: dict[str, Any], team_id: str | None) -> ChannelRequest | None:
+    """What a request asks of FaultMaven in its channel; None for one that belongs to no
+    channel (App Home, modals) or answers anywhere (`help`)."""
+    channel, asked = _where(body)
+    if channel is None:
+        return None
+    event = body.get("event") or {}
+    trigger = body.get("event_id") or body.get("trigger_id")
+    return ChannelRequest(
+        channel_id=channel,
+        team_id=team_id or "",
+        user=_actor(body),
+        asked=asked,
+        trigger=str(trigger) if trigger else None,
+        thread_ts=event.get("thread_ts") or event.get("ts"),
+    )
+
+
+def _where(body: dict[str, Any]) -> tuple[str | None, str]:
+    """The channel a request comes from and what it asks ("mention", "command close", ...;
+    "" for plain messages and uploads, which are never answered)."""
+    if body.get("type") == "event_callback":
+        event = body.get("event") or {}
+        if event.get("type") == "app_mention":
+            return event.get("channel"), "mention"
+        if event.get("type") == "message" and is_direct_question(event):
+            return event.get("channel"), "mention"
+        if event.get("type") in ("message", "file_shared"):
+            return event.get("channel") or event.get("channel_id"), ""
+        return None, ""
+    if "command" in body and "channel_id" in body:
+        name, _ = split_command(body.get("text", ""))
+        return (None if name in _OPEN_EVERYWHERE else body["channel_id"]), f"command {name}"
+    if body.get("type") == "block_actions":
+        return _clicked_in(body), "click"
+    return None, ""
+
+
+def _actor(body: dict[str, Any]) -> str:
+    event = body.get("event") or {}
+    user = body.get("user")
+    return str(
+        event.get("user")
+        or body.get("user_id")
+        or (user.get("id") if isinstance(user, dict) else user)
+        or ""
+    )

@@ -39,7 +39,7 @@ from engine.core.config import Settings
 from engine.core.errors import ConfigurationError
 from engine.ops import health
 from engine.ops.embedded import EmbeddedServices
-from engine.store.db import open_pool
+from engine.store.db import open_pool, readiness_check
 from engine.store.migrate import apply_migrations
 from engine.worker import jobs
 from engine.worker.coalesce import CaseRuns
@@ -197,7 +197,7 @@ class SlackProcess:
         backends = await Backends.start(settings)
         assert backends.redis is not None
         redis = backends.redis
-        self.readiness.provide("postgres", health.postgres(backends.pool))
+        self.readiness.provide("postgres", readiness_check(backends.pool))
         self.readiness.provide("redis", health.redis(redis))
         self.ops.queue_depth = lambda: redis.zcard(QUEUE_NAME)
         service = CaseService(
@@ -278,7 +278,7 @@ class SlackProcess:
 async def _prepare_knowledge(service: CaseService) -> None:
     """Starter runbooks and re-embedding; a failure costs knowledge, never the worker."""
     try:
-        await service.knowledge.prepare()
+        await service.prepare_knowledge()
     except Exception:
         log.exception("knowledge not prepared (starter runbooks, re-embedding)")
 

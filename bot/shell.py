@@ -261,7 +261,7 @@ class Shell:
         if not rest:
             self.say("Usage: /search TEXT")
             return
-        await self.service.knowledge_desk.search(
+        await self.service.search_knowledge(
             KnowledgeSearchRequest(channel_id=CHANNEL, user=USER, query=rest)
         )
 
@@ -274,7 +274,7 @@ class Shell:
             return
         is_file = await asyncio.to_thread(lambda: Path(what).expanduser().is_file())
         files = [file_ref(what)] if is_file else []
-        await self.service.knowledge_desk.add(
+        await self.service.add_knowledge(
             KnowledgeAddRequest(
                 channel_id=CHANNEL, user=USER, text="" if files else what, files=files
             ),
@@ -313,7 +313,7 @@ async def run_shell(
             stdout,
         )
         # The starter runbooks load while the user types (the first time: a few seconds).
-        knowledge = asyncio.create_task(shell.service.knowledge.prepare())
+        knowledge = asyncio.create_task(shell.service.prepare_knowledge())
         if not settings.llm_models:
             print(
                 "(no LLM configured: answers come from the offline reasoner;"

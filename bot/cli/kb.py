@@ -79,8 +79,8 @@ def kb_import(
     tag: Annotated[list[str] | None, typer.Option(help="a tag for every document")] = None,
 ) -> None:
     """Import documents; one already imported gets a new version only if it changed."""
+    from engine.knowledge.documents import check_tier, import_document
     from engine.knowledge.files import LocalDocument, read_documents
-    from engine.store.knowledge import check_tier, import_document
 
     try:
         check_tier(tier, channel)

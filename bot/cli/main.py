@@ -6,9 +6,8 @@ import asyncio
 import json
 import sys
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,7 +17,6 @@ from engine.core.config import Settings
 from engine.core.errors import FaultMavenError
 
 if TYPE_CHECKING:  # the CLI imports the heavy evidence modules only in the commands
-    from engine.evidence.configs.analyze import ConfigReport
     from engine.evidence.reports import AnyReport
     from engine.evidence.suspects.ranking import Suspect
     from engine.evidence.timeline import TimelineEvent
@@ -99,58 +97,24 @@ def shell() -> None:
     asyncio.run(run_shell(settings))
 
 
-def _local_files(
-    paths: list[Path],
-) -> Iterator[tuple[str, str, bytes | BinaryIO | FaultMavenError]]:
-    """(shown path, evidence name, contents or the reason it cannot be read) per file, with
-    archives opened into their members as uploads are. A plain file comes as an open
-    stream, so a huge log is read a chunk at a time."""
-    from engine.evidence.archives import archive_kind, expand
-
-    for path in paths:
-        if not path.is_file():
-            yield str(path), path.name, FaultMavenError(f"No such file: {path}")
-            continue
-        with path.open("rb") as stream:
-            if archive_kind(stream.read(512)) is None:  # a tar header is 512 bytes
-                stream.seek(0)
-                yield str(path), path.name, stream
-                continue
-        try:
-            members = expand(path.name, path.read_bytes()).members
-        except FaultMavenError as exc:
-            yield str(path), path.name, exc
-            continue
-        for member in members:
-            yield member.path, member.path, member.data
-
-
 def _analyse_files(files: list[Path], *, echo: bool) -> tuple[list[AnyReport], int]:
     """(reports, files that failed) of local files, each printed when `echo`."""
-    from engine.evidence.analyze import analyze as analyze_file
+    from engine.cases.local_files import analyse_local_files
     from engine.evidence.analyze import describe_report, report_notes, summarize_report
-    from engine.evidence.configs.analyze import ConfigReport
 
     reports: list[AnyReport] = []
-    configs: list[tuple[ConfigReport, bytes]] = []  # earlier versions, for diffs
     failed = 0
-    for path, name, data in _local_files(files):
-        try:
-            if isinstance(data, FaultMavenError):
-                raise data
-            report = analyze_file(name, data)
-            if isinstance(report, ConfigReport):
-                report = _with_earlier_version(report, data, configs)
-        except FaultMavenError as exc:
+    for item in analyse_local_files(files):
+        if item.report is None:
             failed += 1
-            typer.echo(f"{path}: {exc.user_message}", err=True)
+            typer.echo(f"{item.shown}: {item.problem}", err=True)
             continue
-        reports.append(report)
+        reports.append(item.report)
         if echo:
-            typer.echo(summarize_report(report))
-            for line in describe_report(report, limit=5):
+            typer.echo(summarize_report(item.report))
+            for line in describe_report(item.report, limit=5):
                 typer.echo(f"  {line}")
-            for note in report_notes(report):
+            for note in report_notes(item.report):
                 typer.echo(f"  note: {note}")
     return reports, failed
 
@@ -228,22 +192,6 @@ def _echo_investigation(result: Investigation) -> None:
         typer.echo("Next steps:")
         for step in result.next_steps:
             typer.echo(f"  - {step}")
-
-
-def _with_earlier_version(
-    report: ConfigReport, data: bytes | BinaryIO, configs: list[tuple[ConfigReport, bytes]]
-) -> ConfigReport:
-    """Diff a config against an earlier version given on the same command line."""
-    from engine.evidence.configs.versions import is_version_of, with_changes
-
-    if not isinstance(data, bytes):
-        data.seek(0)
-        data = data.read()
-    earlier = next((old for old in reversed(configs) if is_version_of(report, old[0])), None)
-    configs.append((report, data))
-    if earlier is None:
-        return report
-    return with_changes(report, data, earlier[0], earlier[1])
 
 
 def _echo_case_view(suspects: list[Suspect], timeline: list[TimelineEvent]) -> None:

@@ -14,6 +14,7 @@ from bot import parsing
 from bot.deps import deps_of
 from bot.ids import ActionId
 from engine.core.errors import FaultMavenError
+from engine.worker.jobs import JobKind
 
 
 async def on_hypothesis_button(
@@ -37,7 +38,7 @@ async def on_hypothesis_button(
             text=f"⚠️ {exc.user_message}", response_type="ephemeral", replace_original=False
         )
         return
-    await deps.queue.submit("record_feedback", request, dedup_key=parsing.action_key(body))
+    await deps.queue.submit(JobKind.RECORD_FEEDBACK, request, dedup_key=parsing.action_key(body))
 
 
 def register(app: AsyncApp) -> None:

@@ -13,6 +13,7 @@ from bot.listeners import knowledge
 from bot.listeners.digest_command import on_digest
 from engine.core.errors import FaultMavenError, UnknownCommand
 from engine.core.models import CloseCaseRequest
+from engine.worker.jobs import JobKind
 
 HELP = """*FaultMaven* — troubleshooting copilot. A thread is a case; files in it are evidence.
 • `/faultmaven open <title>` — start a case (its thread is the case)
@@ -34,7 +35,9 @@ async def _open(
         return
     await ack()
     await deps_of(context).queue.submit(
-        "open_case", parsing.open_request(command, rest), dedup_key=f"cmd:{command['trigger_id']}"
+        JobKind.OPEN_CASE,
+        parsing.open_request(command, rest),
+        dedup_key=f"cmd:{command['trigger_id']}",
     )
 
 
@@ -43,16 +46,17 @@ async def _close(
 ) -> None:
     deps = deps_of(context)
     case_id, resolution = parsing.case_ref_and_rest(rest)
-    case = await deps.service.find_case_to_close(command["channel_id"], case_id)
     # A refusal (FAULTMAVEN_CLOSE_POLICY) is the ephemeral ack; the case stays open.
-    await deps.service.check_close(case, command["user_id"], key=f"cmd:{command['trigger_id']}")
+    case = await deps.service.case_to_close(
+        command["channel_id"], case_id, command["user_id"], key=f"cmd:{command['trigger_id']}"
+    )
     await ack(
         **blocks.message(
             f"Closing case #{case.id} ({case.title}); the resolution summary goes in its thread."
         )
     )
     await deps.queue.submit(
-        "close_case",
+        JobKind.CLOSE_CASE,
         CloseCaseRequest(case_id=case.id, user=command["user_id"], resolution=resolution),
         dedup_key=f"cmd:{command['trigger_id']}",
     )

@@ -9,7 +9,6 @@ from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 
 from bot import blocks
 from bot.deps import deps_of
-from engine.cases import digest
 
 USAGE = "Say `/faultmaven digest on` or `/faultmaven digest off`."
 
@@ -18,18 +17,15 @@ async def on_digest(
     ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext, rest: str
 ) -> None:
     service = deps_of(context).service
-    hour = service.settings.digest_hour_utc
     choice = rest.strip().lower()
     if choice == "":
-        text = await digest.status(service.pool, channel_id=command["channel_id"], hour_utc=hour)
+        text = await service.digest_status(command["channel_id"])
     elif choice in ("on", "off"):
-        text = await digest.subscribe(
-            service.pool,
+        text = await service.set_digest(
             channel_id=command["channel_id"],
             team_id=command.get("team_id", ""),
             user=command["user_id"],
             on=choice == "on",
-            hour_utc=hour,
         )
     else:
         text = f"I don't know `digest {rest.strip()}`. {USAGE}"

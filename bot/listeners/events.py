@@ -11,23 +11,25 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot import parsing
 from bot.deps import deps_of
-from bot.knowledge_parsing import shared_kb_add
+from engine.worker.jobs import JobKind
 
 
 async def on_mention(body: dict[str, Any], context: AsyncBoltContext) -> None:
     if await _kb_add(body, context):
         return
     await deps_of(context).queue.submit(
-        "answer_mention", parsing.mention_request(body), dedup_key=parsing.event_id(body)
+        JobKind.ANSWER_MENTION, parsing.mention_request(body), dedup_key=parsing.event_id(body)
     )
 
 
 async def _kb_add(body: dict[str, Any], context: AsyncBoltContext) -> bool:
     """Files shared with the message `kb add`: knowledge, not evidence. True when it was."""
-    request = shared_kb_add(body)
+    request = parsing.shared_kb_add(body)
     if request is None:
         return False
-    await deps_of(context).queue.submit("add_knowledge", request, dedup_key=parsing.event_id(body))
+    await deps_of(context).queue.submit(
+        JobKind.ADD_KNOWLEDGE, request, dedup_key=parsing.event_id(body)
+    )
     return True
 
 
@@ -46,7 +48,7 @@ async def on_message(
     if parsing.is_direct_question(event):
         # No app_mention fires in a DM: every message there is addressed to the bot.
         await deps_of(context).queue.submit(
-            "answer_mention", parsing.mention_request(body), dedup_key=parsing.event_id(body)
+            JobKind.ANSWER_MENTION, parsing.mention_request(body), dedup_key=parsing.event_id(body)
         )
         return
     if not parsing.is_person_in_thread(event) and event.get("subtype") != "file_share":
@@ -56,9 +58,9 @@ async def on_message(
     queue = deps_of(context).queue
     key = parsing.event_id(body)
     if event.get("subtype") == "file_share" and event.get("thread_ts"):
-        await queue.submit("add_files", parsing.files_request(body), dedup_key=key)
+        await queue.submit(JobKind.ADD_FILES, parsing.files_request(body), dedup_key=key)
     elif parsing.is_person_in_thread(event):
-        await queue.submit("record_message", parsing.message_request(body), dedup_key=key)
+        await queue.submit(JobKind.RECORD_MESSAGE, parsing.message_request(body), dedup_key=key)
 
 
 async def ignore(body: dict[str, Any]) -> None:

@@ -53,7 +53,7 @@ async def on_home_opened(
     view = home_view(
         open_cases,
         await service.recent_resolutions(channels),
-        await service.knowledge.stats(),
+        await service.knowledge_stats(),
         scope="your channels" if channels is not None else "this workspace",
     )
     await client.views_publish(user_id=event["user"], view=view)

@@ -12,13 +12,13 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
-from bot import blocks, knowledge_parsing, parsing
+from bot import blocks, parsing
 from bot.deps import deps_of
 from bot.ids import ActionId
 from engine.cases.knowledge_desk import USAGE
-from engine.core.errors import CaseNotFound
 from engine.core.models import ReopenCaseRequest
 from engine.core.wording import clip
+from engine.worker.jobs import JobKind
 
 
 async def search(
@@ -29,25 +29,23 @@ async def search(
         return
     await ack(**blocks.message(f"🔎 Searching runbooks and past cases for “{clip(rest, 80)}”…"))
     await deps_of(context).queue.submit(
-        "search_knowledge",
-        knowledge_parsing.search_request(command, rest),
+        JobKind.SEARCH_KNOWLEDGE,
+        parsing.search_request(command, rest),
         dedup_key=f"cmd:{command['trigger_id']}",
     )
 
 
 async def kb(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext, rest: str) -> None:
-    request = knowledge_parsing.kb_add_request(
-        command["channel_id"], command["user_id"], f"kb {rest}"
-    )
+    request = parsing.kb_add_request(command["channel_id"], command["user_id"], f"kb {rest}")
     if request is None or not request.text:
         await ack(**blocks.message(USAGE))
         return
-    if request.scope == "global":  # said now, not after a trip through the queue
-        await deps_of(context).service.authz.check_global_knowledge(request.user)
+    # A refusal (the global tier is for admins) is said now, not after a trip through the queue.
+    await deps_of(context).service.check_knowledge_add(request)
     where = "global knowledge" if request.scope == "global" else "this channel's knowledge"
     await ack(**blocks.message(f"📚 Adding to {where}… I'll tell you here when it is stored."))
     await deps_of(context).queue.submit(
-        "add_knowledge", request, dedup_key=f"cmd:{command['trigger_id']}"
+        JobKind.ADD_KNOWLEDGE, request, dedup_key=f"cmd:{command['trigger_id']}"
     )
 
 
@@ -58,14 +56,10 @@ async def reopen(
     if case_id is None:
         await ack("Say which case: `/faultmaven reopen #12 the pool ran dry again`")
         return
-    case = await deps_of(context).service.case_stats(case_id)
-    if case.case.channel_id != command["channel_id"]:
-        raise CaseNotFound(f"There is no case #{case_id} in this channel.")
-    if case.case.status == "open":
-        raise CaseNotFound(f"Case #{case_id} is already open.")
-    await ack(**blocks.message(f"Reopening case #{case_id} ({case.case.title})."))
+    case = await deps_of(context).service.find_case_to_reopen(command["channel_id"], case_id)
+    await ack(**blocks.message(f"Reopening case #{case_id} ({case.title})."))
     await deps_of(context).queue.submit(
-        "reopen_case",
+        JobKind.REOPEN_CASE,
         ReopenCaseRequest(case_id=case_id, user=command["user_id"], reason=reason),
         dedup_key=f"cmd:{command['trigger_id']}",
     )
@@ -75,11 +69,11 @@ async def on_vote(
     ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, respond: AsyncRespond
 ) -> None:
     await ack()
-    request = knowledge_parsing.vote_request(body)
+    request = parsing.vote_request(body)
     if request is None:
         text = "That button is from an older version of FaultMaven."
     else:
-        text = await deps_of(context).service.knowledge_desk.vote(request)
+        text = await deps_of(context).service.vote_on_knowledge(request)
     await respond(text=text, response_type="ephemeral", replace_original=False)
 
 

@@ -13,6 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from engine.cases.case_knowledge import CaseKnowledge, postmortem_filename
 from engine.cases.posting import Poster
+from engine.cases.refusals import keep_close_refusal
 from engine.cases.turns import CaseTurns, summary_key
 from engine.core.authz import Authorizer, NotAllowed
 from engine.core.errors import AmbiguousCase, CaseNotFound
@@ -47,7 +48,7 @@ class CaseClosing:
         if case_id is not None:
             case = await cases.get(self.pool, case_id)
             if case is None or case.channel_id != channel_id:
-                raise CaseNotFound(f"There is no case #{case_id} in this channel.")
+                raise _not_in_channel(case_id)
             if case.status != "open":
                 raise CaseNotFound(f"Case #{case_id} is already {case.status}.")
             return case
@@ -71,15 +72,8 @@ class CaseClosing:
         try:
             await self.authz.check_close(case, user, await audit.participants(self.pool, case.id))
         except NotAllowed as denied:
-            await audit.record(
-                self.pool,
-                actor=user,
-                action=audit.DENIED,
-                case_id=case.id,
-                target=case.channel_id,
-                detail={"asked": denied.action, "policy": self.authz.close_policy},
-                team_id=case.team_id,
-                key=f"denied:{key}" if key else None,
+            await keep_close_refusal(
+                self.pool, case, user, denied, policy=self.authz.close_policy, key=key
             )
             raise
 
@@ -120,6 +114,17 @@ class CaseClosing:
         await self.case_knowledge.closed(record)
         return summary
 
+    async def find_to_reopen(self, channel_id: str, case_id: int) -> Case:
+        """The case `/reopen #id` means: one of this channel's, not open."""
+        case = await cases.get(self.pool, case_id)
+        if case is None:
+            raise _no_such_case(case_id)
+        if case.channel_id != channel_id:
+            raise _not_in_channel(case_id)
+        if case.status == "open":
+            raise _already_open(case_id)
+        return case
+
     async def reopen(self, req: ReopenCaseRequest, *, key: str) -> None:
         """Open a resolved case again: its thread hears so, its stored postmortem is marked
         as not having held, and a turn re-plans from the evidence."""
@@ -127,9 +132,9 @@ class CaseClosing:
         if case is None:
             case = await cases.get(self.pool, req.case_id)
             if case is None:
-                raise CaseNotFound(f"There is no case #{req.case_id}.")
+                raise _no_such_case(req.case_id)
             if await replies.find(self.pool, f"reopen:{key}") is None:
-                raise CaseNotFound(f"Case #{case.id} is already open.")
+                raise _already_open(case.id)  # else a retry of this very reopen: go on
         notice = NoticeReply(
             text=f"🔁 Case #{case.id} reopened by {self.user_ref(req.user)}"
             + (f": {req.reason.strip().rstrip('.')}." if req.reason.strip() else ".")
@@ -149,3 +154,17 @@ class CaseClosing:
         )
         await self.case_knowledge.reopened(case, req.user)
         await self.turns.request(case)
+
+
+# Why a case cannot be closed or reopened: said before the command's ack, and again by the
+# job when the case changed meanwhile.
+def _not_in_channel(case_id: int) -> CaseNotFound:
+    return CaseNotFound(f"There is no case #{case_id} in this channel.")
+
+
+def _no_such_case(case_id: int) -> CaseNotFound:
+    return CaseNotFound(f"There is no case #{case_id}.")
+
+
+def _already_open(case_id: int) -> CaseNotFound:
+    return CaseNotFound(f"Case #{case_id} is already open.")

@@ -22,7 +22,7 @@ from engine.core.wording import plural
 from engine.evidence.analyze import analyze, summarize_report
 from engine.evidence.archives import ArchiveLimits, archive_kind, expand
 from engine.evidence.configs.analyze import ConfigReport
-from engine.evidence.configs.versions import is_version_of, with_changes
+from engine.evidence.configs.versions import previous_version, with_changes
 from engine.evidence.reports import Evidence
 from engine.ops import prometheus
 from engine.store import evidence as evidence_store
@@ -124,14 +124,14 @@ class EvidenceIntake:
         version word, or the same Kubernetes objects): keep what changed between them."""
         stored = await evidence_store.list_for_case(self.pool, case.id)
         versions = [
-            (item.id, item.report)
+            (item.report, item.id)
             for item in stored
             if item.source_id != source_id and isinstance(item.report, ConfigReport)
         ]
-        earlier = next(((i, r) for i, r in reversed(versions) if is_version_of(report, r)), None)
+        earlier = previous_version(report, versions)
         if earlier is None:
             return report
-        evidence_id, prior = earlier
+        prior, evidence_id = earlier
         old = await evidence_store.content_of(self.pool, evidence_id, self.cipher)
         if old is None:  # retention deleted the earlier version's bytes: no diff, say why
             note = (

@@ -26,11 +26,12 @@ from engine.core.ports import FileSource
 from engine.core.replies import KnowledgeLine, KnowledgeReply, NoticeReply
 from engine.core.wording import clip, linked, plural
 from engine.knowledge.base import KnowledgeBase, case_id_of, text_source
+from engine.knowledge.documents import KnowledgeError
 from engine.knowledge.files import MAX_DOCUMENT_BYTES, decode_text, document_title
 from engine.knowledge.search import Hit
 from engine.knowledge.url_fetch import fetch_public_url
 from engine.store import audit
-from engine.store.knowledge import KnowledgeError, Tier
+from engine.store.knowledge import Tier
 
 URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
 SNIPPET_CHARS = 220
@@ -110,10 +111,14 @@ class KnowledgeDesk:
         await self._tell(req, notice, key=key)
         return notice
 
-    async def _add(self, req: KnowledgeAddRequest, *, key: str) -> NoticeReply:
-        tier: Tier = "global" if req.scope == "global" else "channel"
-        if tier == "global":
+    async def check(self, req: KnowledgeAddRequest) -> None:
+        """NotAllowed when `req.user` may not add to the tier asked for (global: admins)."""
+        if req.scope == "global":
             await self.authz.check_global_knowledge(req.user)
+
+    async def _add(self, req: KnowledgeAddRequest, *, key: str) -> NoticeReply:
+        await self.check(req)
+        tier: Tier = "global" if req.scope == "global" else "channel"
         channel = None if tier == "global" else req.channel_id
         where = "global knowledge" if tier == "global" else "this channel's knowledge"
         stored: list[str] = []

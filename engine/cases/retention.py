@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 
+from engine.store import audit
 from engine.store import evidence as evidence_store
 
 log = logging.getLogger(__name__)
@@ -40,10 +41,7 @@ async def purge(pool: AsyncConnectionPool, *, now: datetime, days: int) -> int:
         log.info(
             "retention: deleted the content of %d evidence rows older than %d days", purged, days
         )
-        async with pool.connection() as conn:
-            await conn.execute(
-                "INSERT INTO audit_log (actor, action, detail) VALUES ('retention',"
-                " 'evidence.purge', jsonb_build_object('rows', %(n)s::int, 'days', %(d)s::int))",
-                {"n": purged, "d": days},
-            )
+        await audit.record(
+            pool, actor="retention", action="evidence.purge", detail={"rows": purged, "days": days}
+        )
     return purged

@@ -1,35 +1,42 @@
-"""The use cases: open a case, record messages, take evidence, answer, close.
+"""CaseService: the one door to the use cases, for chat surfaces, jobs and the shell.
 
-Every function is safe to run twice for the same trigger `key` (a Slack event id, a command's
-trigger id): Slack redelivers and arq retries a job whose worker died. Rows are unique per
-trigger and replies go through `Poster.post_once`, which updates the message it already posted.
-Investigation turns run through `CaseTurns` (engine/cases/turns.py), one per case at a time.
+A facade: each method hands its request to the use-case module that does the work (the
+thread, closing, turns, knowledge, scheduled work, refusals), so callers never reach into
+the database pool or the modules behind it. Every use case taking a trigger `key` (a Slack
+event id, a command's trigger id) is safe to run twice for it: Slack redelivers and arq
+retries a job whose worker died.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from psycopg_pool import AsyncConnectionPool
 
+from engine.cases import digest, refusals, reminders, retention
 from engine.cases.case_knowledge import CaseKnowledge
 from engine.cases.closing import CaseClosing
+from engine.cases.conversation import CaseConversation
 from engine.cases.intake import EvidenceIntake
 from engine.cases.knowledge_desk import KnowledgeDesk
 from engine.cases.local_runs import LocalCaseRuns
 from engine.cases.posting import Poster
-from engine.cases.turns import CaseTurns, LookAgain, answer_key
+from engine.cases.turns import CaseTurns, DrainRequest, LookAgain
 from engine.cases.uploads import CaseEvidence
-from engine.core.authz import Authorizer
+from engine.core.authz import Authorizer, NotAllowed
 from engine.core.config import Settings
 from engine.core.errors import CaseNotFound
 from engine.core.models import (
     Case,
     CaseStats,
+    ChannelRequest,
     CloseCaseRequest,
     FeedbackRequest,
     FilesRequest,
+    KnowledgeAddRequest,
+    KnowledgeSearchRequest,
+    KnowledgeVoteRequest,
     MentionRequest,
     MessageRequest,
     OpenCaseRequest,
@@ -45,31 +52,17 @@ from engine.core.ports import (
 )
 from engine.core.redact import Redactor
 from engine.core.replies import (
-    CaseOpenedReply,
     EvidenceReply,
+    KnowledgeReply,
     NoticeReply,
     Reply,
 )
-from engine.evidence.components import canonical
 from engine.evidence.reports import Evidence
-from engine.investigate.feedback import corrections_in
 from engine.investigate.llm import LLM
 from engine.investigate.result import Hypothesis, Investigation
-from engine.knowledge.base import KnowledgeBase
+from engine.knowledge.base import KnowledgeBase, KnowledgeStats
 from engine.knowledge.related import as_next_step
-from engine.store import audit, cases, investigation, messages
-from engine.store import evidence as evidence_store
-
-log = logging.getLogger(__name__)
-
-DEFAULT_QUESTION = "What do you see so far, and what should we check next?"
-THINKING = "Looking into it… (reading the thread and its evidence)"
-TITLE_CHARS = 80
-
-
-def _title_from(text: str) -> str:
-    first_line = text.strip().splitlines()[0] if text.strip() else "Untitled case"
-    return first_line if len(first_line) <= TITLE_CHARS else first_line[: TITLE_CHARS - 1] + "…"
+from engine.store import cases, investigation
 
 
 class CaseService:
@@ -102,7 +95,6 @@ class CaseService:
             redactor=self.redactor,
             cipher=settings.evidence_cipher(),
         )
-        self.history = history
         self.poster = Poster(pool, replier)
         self.evidence = CaseEvidence(pool, self.intake, self.poster)
         self.knowledge = KnowledgeBase(pool, settings)
@@ -128,6 +120,16 @@ class CaseService:
             authz=self.authz,
             user_ref=user_ref,
         )
+        self.conversation = CaseConversation(
+            pool,
+            poster=self.poster,
+            evidence=self.evidence,
+            turns=self.turns,
+            case_knowledge=self.case_knowledge,
+            llm=self.llm,
+            user_ref=user_ref,
+            history=history,
+        )
 
     async def _related_steps(
         self, case: Case, result: Investigation | None, evidence: list[Evidence]
@@ -136,199 +138,37 @@ class CaseService:
         items = await self.case_knowledge.show_related(case, result, evidence)
         return [as_next_step(item) for item in items]
 
-    # --- opening -----------------------------------------------------------------------
+    # --- the thread (engine/cases/conversation.py) ------------------------------------
 
     async def open_case(self, req: OpenCaseRequest, *, key: str) -> Case:
         """Post a case root message in the channel; its thread is the case."""
-        title = _title_from(req.title) if req.title.strip() else "Untitled case"
-        opened = CaseOpenedReply(
-            case_id=0,
-            title=title,
-            opened_by=req.user,
-            text=f"*New case:* {title}\nOpened by {self.user_ref(req.user)}. Reply in this thread; "
-            "upload logs here and mention me with questions.",
-        )
-        root_ts, _ = await self.poster.post_once(f"open:{key}", req.channel_id, opened)
-        case, _ = await cases.get_or_create(
-            self.pool,
-            team_id=req.team_id,
-            channel_id=req.channel_id,
-            thread_ts=root_ts,
-            title=title,
-            opened_by=req.user,
-        )
-        await audit.case_opened(self.pool, case)
-        # Now that the case has an id, show it on the root message people will refer to.
-        opened = opened.model_copy(
-            update={
-                "case_id": case.id,
-                "text": opened.text.replace("*New case:*", f"*Case #{case.id}:*"),
-            }
-        )
-        await self.replier.update(req.channel_id, root_ts, opened)
-        # No turn runs before the first question or file, but what the title alone recalls
-        # (a past case, a runbook) is worth showing at once.
-        try:
-            await self.case_knowledge.show_related(case, None, [])
-        except Exception:
-            log.exception("case %s: related knowledge not looked up at open", case.id)
-        return case
+        return await self.conversation.open_case(req, key=key)
 
     async def start_case(self, thread: ThreadRef, *, title: str, user: str) -> Case:
         """The case of a thread, opened now if it has none (a mention, or the shell's /open)."""
-        case, created = await cases.get_or_create(
-            self.pool,
-            team_id=thread.team_id,
-            channel_id=thread.channel_id,
-            thread_ts=thread.thread_ts,
-            title=_title_from(title),
-            opened_by=user,
-        )
-        if created:
-            log.info(
-                "opened case %s for thread %s/%s", case.id, thread.channel_id, thread.thread_ts
-            )
-            await audit.case_opened(self.pool, case)
-        return case
-
-    async def _read_earlier_thread(self, case: Case, mention_ts: str, *, key: str) -> None:
-        """Take in what people said and shared in the thread before mentioning the bot.
-
-        A case opened mid-thread then starts from the discussion so far. Only for a case with
-        no history yet: once a case exists, its thread's messages and files reach it as they
-        are posted, and reading the whole thread again at every mention would cost a long
-        case one insert per message per mention. Safe to repeat: messages are unique per ts
-        and only files not yet stored are taken.
-        """
-        if self.history is None or case.thread_ts == mention_ts:
-            return
-        if await messages.has_any(self.pool, case.id):
-            return
-        earlier = [
-            m
-            for m in await self.history.thread_messages(case.channel_id, case.thread_ts)
-            if m.ts != mention_ts
-        ]
-        for m in earlier:
-            if m.text.strip():
-                await messages.record(
-                    self.pool, case_id=case.id, ts=m.ts, author=m.user, role="user", text=m.text
-                )
-        files = [
-            f
-            for m in earlier
-            for f in m.files
-            if await evidence_store.find(self.pool, case.id, f.source_id) is None
-        ]
-        if files:
-            await self.evidence.take(case, files, key=f"{key}:earlier")
-            for m in earlier:
-                if shared := [f for f in m.files if f in files]:
-                    await audit.evidence_added(
-                        self.pool, case, m.user, shared, key=f"{key}:earlier:{m.ts}"
-                    )
-
-    # --- conversation ------------------------------------------------------------------
+        return await self.conversation.start_case(thread, title=title, user=user)
 
     async def record_message(self, req: MessageRequest) -> bool:
         """Record a thread message as case history; False when the thread is not a case."""
-        case = await cases.find_by_thread(self.pool, req.thread.channel_id, req.thread.thread_ts)
-        if case is None:
-            return False
-        await messages.record(
-            self.pool, case_id=case.id, ts=req.ts, author=req.user, role="user", text=req.text
-        )
-        if case.status == "open" and await self._note_corrections(case, req.text, req):
-            await self.turns.request(case)
-        return True
-
-    async def _note_corrections(self, case: Case, text: str, req: MessageRequest) -> bool:
-        """Keep a message that corrects the investigation ("already checked DNS") as feedback;
-        True when it was new, so the next turn takes it into account."""
-        known = await investigation.hypotheses(self.pool, case.id)
-        components = {canonical(h.component) for h in known if h.component}
-        if not corrections_in(text, components):
-            return False
-        # False for a redelivered message: its correction was kept and acted on already.
-        return await investigation.record_feedback(
-            self.pool,
-            case_id=case.id,
-            key=f"note:{case.id}:{req.ts}",
-            kind="note",
-            author=self.user_ref(req.user),
-            text=text,
-        )
+        return await self.conversation.record_message(req)
 
     async def check_feedback(self, req: FeedbackRequest) -> Case:
         """The case a Confirm / Rule out applies to; a clear error when it cannot apply."""
-        case = await cases.get(self.pool, req.case_id)
-        if case is None:
-            raise CaseNotFound(f"There is no case #{req.case_id}.")
-        if case.status != "open":
-            raise CaseNotFound(f"Case #{case.id} is {case.status}; its hypotheses are final.")
-        known = {h.id for h in await investigation.hypotheses(self.pool, case.id)}
-        if req.hypothesis_key not in known:
-            raise CaseNotFound(f"That hypothesis is no longer part of case #{case.id}.")
-        return case
+        return await self.conversation.check_feedback(req)
 
     async def record_feedback(self, req: FeedbackRequest, *, key: str) -> None:
-        """A Confirm / Rule out button: keep it, then let the next turn re-plan with it."""
-        case = await self.check_feedback(req)
-        await investigation.record_feedback(
-            self.pool,
-            case_id=case.id,
-            key=f"feedback:{key}",
-            kind=req.kind,
-            author=self.user_ref(req.user),
-            hypothesis_key=req.hypothesis_key,
-        )
-        await self.turns.request(case)
+        await self.conversation.record_feedback(req, key=key)
 
     async def answer_mention(self, req: MentionRequest, *, key: str) -> None:
-        """Open or continue the thread's case, take any attached files, and run a turn that
-        answers the question (or let the worker running the case answer it next)."""
-        case = await self.start_case(req.thread, title=req.text or "Untitled case", user=req.user)
-        await self._read_earlier_thread(case, req.ts, key=key)
-        await messages.record(
-            self.pool,
-            case_id=case.id,
-            ts=req.ts,
-            author=req.user,
-            role="user",
-            text=req.text or DEFAULT_QUESTION,
-            asks=True,
-        )
-        await self._note_corrections(case, req.text, req)
-        if req.files:
-            await self.evidence.take(case, req.files, key=key)
-        if self.llm.configured:
-            # An LLM may take a while: show that the question was heard. The answer replaces
-            # this message, and a retried job updates it instead of posting again.
-            await self.poster.post_once(
-                answer_key(case.id, req.ts),
-                case.channel_id,
-                NoticeReply(text=THINKING),
-                case.thread_ts,
-                case.id,
-            )
-        await self.turns.request(case)
-
-    # --- evidence ----------------------------------------------------------------------
+        await self.conversation.answer_mention(req, key=key)
 
     async def add_files(self, req: FilesRequest, *, key: str) -> EvidenceReply | None:
         """Take files shared in a case thread; None when the thread is not a case."""
-        case = await cases.find_by_thread(self.pool, req.thread.channel_id, req.thread.thread_ts)
-        if case is None:
-            return None
-        if req.text.strip():
-            await messages.record(
-                self.pool, case_id=case.id, ts=req.ts, author=req.user, role="user", text=req.text
-            )
-        reply = await self.evidence.take(case, req.files, key=key)
-        await audit.evidence_added(self.pool, case, req.user, req.files, key=key)
-        if reply.accepted and case.status == "open":
-            await self.turns.request(case)
-        return reply
+        return await self.conversation.add_files(req, key=key)
+
+    async def tell(self, thread: ThreadRef, reply: Reply) -> None:
+        """Post `reply` in a thread, outside any use case (a job that gave up says so)."""
+        await self.replier.post(thread.channel_id, reply, thread.thread_ts)
 
     # --- closing (engine/cases/closing.py) ----------------------------------------------
 
@@ -336,14 +176,98 @@ class CaseService:
         """The case `/close` means: the given id, or the channel's only open case."""
         return await self.closing.find(channel_id, case_id)
 
-    async def check_close(self, case: Case, user: str, *, key: str | None = None) -> None:
+    async def case_to_close(
+        self, channel_id: str, case_id: int | None, user: str, *, key: str
+    ) -> Case:
+        """The case `/close` means, once `user` may close it (a refusal is audited)."""
+        case = await self.closing.find(channel_id, case_id)
         await self.closing.check(case, user, key=key)
+        return case
 
     async def close_case(self, req: CloseCaseRequest, *, key: str) -> Reply:
         return await self.closing.close(req, key=key)
 
+    async def find_case_to_reopen(self, channel_id: str, case_id: int) -> Case:
+        """The case `/reopen #id` means: one of this channel's, not open."""
+        return await self.closing.find_to_reopen(channel_id, case_id)
+
     async def reopen_case(self, req: ReopenCaseRequest, *, key: str) -> None:
         await self.closing.reopen(req, key=key)
+
+    # --- turns (engine/cases/turns.py) ------------------------------------------------
+
+    async def drain_case(self, req: DrainRequest) -> int:
+        """Run the case's pending turns; how many ran."""
+        return await self.turns.drain(req.case_id)
+
+    # --- knowledge from chat (engine/cases/knowledge_desk.py) -------------------------
+
+    async def search_knowledge(self, req: KnowledgeSearchRequest) -> KnowledgeReply:
+        return await self.knowledge_desk.search(req)
+
+    async def check_knowledge_add(self, req: KnowledgeAddRequest) -> None:
+        """NotAllowed now, before the work is queued, when the tier is not the user's to add to."""
+        await self.knowledge_desk.check(req)
+
+    async def add_knowledge(self, req: KnowledgeAddRequest, *, key: str) -> NoticeReply:
+        return await self.knowledge_desk.add(req, key=key)
+
+    async def vote_on_knowledge(self, req: KnowledgeVoteRequest) -> str:
+        return await self.knowledge_desk.vote(req)
+
+    async def knowledge_stats(self) -> KnowledgeStats:
+        return await self.knowledge.stats()
+
+    async def prepare_knowledge(self) -> None:
+        """Starter runbooks and re-embedding, at a process's start."""
+        await self.knowledge.prepare()
+
+    # --- scheduled work (engine/worker/scheduler.py finds it due) ----------------------
+
+    async def remind_stale_case(
+        self, req: reminders.ReminderRequest, *, now: datetime | None = None
+    ) -> bool:
+        return await reminders.remind(
+            self.pool,
+            self.poster,
+            req,
+            now=now or datetime.now(UTC),
+            stale_after_h=self.settings.stale_after_h,
+        )
+
+    async def post_digest(self, req: digest.DigestRequest, *, now: datetime | None = None) -> bool:
+        return await digest.post(self.pool, self.poster, req, now=now or datetime.now(UTC))
+
+    async def purge_old_evidence(
+        self, req: retention.RetentionRequest, *, now: datetime | None = None
+    ) -> int:
+        days = self.settings.evidence_retention_days
+        return await retention.purge(self.pool, now=now or datetime.now(UTC), days=days)
+
+    async def digest_status(self, channel_id: str) -> str:
+        hour = self.settings.digest_hour_utc
+        return await digest.status(self.pool, channel_id=channel_id, hour_utc=hour)
+
+    async def set_digest(self, *, channel_id: str, team_id: str, user: str, on: bool) -> str:
+        """`/faultmaven digest on|off`; what to tell the person who asked."""
+        return await digest.subscribe(
+            self.pool,
+            channel_id=channel_id,
+            team_id=team_id,
+            user=user,
+            on=on,
+            hour_utc=self.settings.digest_hour_utc,
+        )
+
+    # --- who may act where (engine/core/authz.py decides, engine/cases/refusals.py keeps) --
+
+    def channel_refusal(self, channel_id: str) -> NotAllowed | None:
+        """Why FaultMaven may not act in the channel; None when it may. No I/O."""
+        return self.authz.channel_refusal(channel_id)
+
+    async def keep_channel_refusal(self, req: ChannelRequest) -> bool:
+        """Audit a refused request; True the first time it is seen (so it is still to be said)."""
+        return await refusals.keep_channel_refusal(self.pool, req)
 
     # --- reading -----------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from psycopg_pool import AsyncConnectionPool
+from pydantic import BaseModel
 
 from engine.cases.posting import Poster
 from engine.cases.summary import case_summary
@@ -40,6 +41,13 @@ log = logging.getLogger(__name__)
 LookAgain = Callable[[int, float], Awaitable[None]]
 # Finds (and shows in the thread) knowledge that looks like the case: one line per document.
 FindRelated = Callable[[Case, Investigation | None, list[Evidence]], Awaitable[list[str]]]
+
+
+class DrainRequest(BaseModel):
+    """Run a case's pending turns: a second look at a case whose run was held by a worker
+    that may have died (`LookAgain` schedules it)."""
+
+    case_id: int
 
 
 def summary_key(case_id: int) -> str:

@@ -73,14 +73,21 @@ class Authorizer:
         """No allowlist means every channel the bot was invited to."""
         return not self.allowed_channels or channel_id in self.allowed_channels
 
+    def channel_refusal(self, channel_id: str) -> NotAllowed | None:
+        """Why FaultMaven may not act in `channel_id`, None when it may. Reads settings only,
+        so the Slack gate decides before its ack without waiting on anything."""
+        if self.channel_allowed(channel_id):
+            return None
+        return NotAllowed(
+            "FaultMaven is not enabled in this channel, so I did not act on this. "
+            f"Whoever runs FaultMaven can enable it by adding `{channel_id}` to "
+            f"FAULTMAVEN_ALLOWED_CHANNELS; ask one of the {self._admins_named()}.",
+            action="channel",
+        )
+
     async def check_channel(self, channel_id: str) -> None:
-        if not self.channel_allowed(channel_id):
-            raise NotAllowed(
-                "FaultMaven is not enabled in this channel, so I did not act on this. "
-                f"Whoever runs FaultMaven can enable it by adding `{channel_id}` to "
-                f"FAULTMAVEN_ALLOWED_CHANNELS; ask one of the {self._admins_named()}.",
-                action="channel",
-            )
+        if (refusal := self.channel_refusal(channel_id)) is not None:
+            raise refusal
 
     async def check_close(self, case: Case, user_id: str, participants: set[str]) -> None:
         """Close policy: anyone, the case's participants (its opener and everyone who wrote

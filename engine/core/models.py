@@ -187,3 +187,17 @@ class KnowledgeVoteRequest(BaseModel):
     verdict: Literal["helpful", "outdated"]
     channel_id: str
     case_id: int | None = None
+
+
+class ChannelRequest(BaseModel):
+    """Anything a person asked of FaultMaven in a channel (a mention, a command, a click),
+    as the channel allowlist judges it and the audit log keeps a refusal."""
+
+    channel_id: str
+    team_id: str = ""
+    user: str = ""
+    asked: str = Field(description='"mention", "command close", "click"; "" for plain messages')
+    trigger: str | None = Field(
+        default=None, description="the event or trigger id: one audit entry per request"
+    )
+    thread_ts: str | None = Field(default=None, description="where a mention is answered")

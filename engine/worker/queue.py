@@ -26,6 +26,9 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from engine.cases.turns import DrainRequest
+from engine.worker.jobs import JobKind
+
 log = logging.getLogger(__name__)
 
 CLAIM_TTL_S = 24 * 3600  # Slack retries for minutes; a day is ample and bounded.
@@ -72,15 +75,15 @@ class JobQueue:
         self.redis = redis
         self._claim_and_enqueue = redis.register_script(CLAIM_AND_ENQUEUE)
 
-    async def submit(self, job: str, request: BaseModel, *, dedup_key: str) -> bool:
-        """Enqueue `job(request)` unless `dedup_key` was seen; True when enqueued now.
-        QueueUnavailable when Redis cannot be reached (nothing was queued)."""
+    async def submit(self, kind: JobKind, request: BaseModel, *, dedup_key: str) -> bool:
+        """Enqueue a job of `kind` for `request` unless `dedup_key` was seen; True when
+        enqueued now. QueueUnavailable when Redis cannot be reached (nothing was queued)."""
         try:
-            return await self._submit(job, request, dedup_key)
+            return await self._submit(kind, request, dedup_key)
         except UNREACHABLE as exc:
-            raise QueueUnavailable(f"could not queue {job} for {dedup_key}: {exc}") from exc
+            raise QueueUnavailable(f"could not queue {kind.value} for {dedup_key}: {exc}") from exc
 
-    async def _submit(self, job: str, request: BaseModel, dedup_key: str) -> bool:
+    async def _submit(self, kind: JobKind, request: BaseModel, dedup_key: str) -> bool:
         # The ack waits for this (bot/app.py), so it is one round trip: under load each extra
         # one is another wait for Redis and the bot to be scheduled (five of them made acks
         # of a busy 2-core host take 200 ms at p99; tests/bench/bench_load.py).
@@ -97,7 +100,7 @@ class JobQueue:
             args=[
                 CLAIM_TTL_S,
                 serialize_job(
-                    job,
+                    kind.value,
                     (dedup_key, payload),
                     {},
                     None,
@@ -117,6 +120,7 @@ class JobQueue:
         """Run a drain of the case in `delay_s`. Never deduplicated: a second look that finds
         nothing pending costs one Redis round trip, a skipped one would leave input waiting."""
         key = f"drain:{case_id}:{uuid.uuid4().hex[:12]}"
+        payload = DrainRequest(case_id=case_id).model_dump(mode="json")
         await self.redis.enqueue_job(
-            "drain_case", key, {"case_id": case_id}, _job_id=key, _defer_by=delay_s
+            JobKind.DRAIN_CASE.value, key, payload, _job_id=key, _defer_by=delay_s
         )

@@ -31,6 +31,7 @@ from engine.cases import digest, reminders
 from engine.cases.retention import RetentionRequest
 from engine.core.config import Settings
 from engine.store.schedule import reminder_key
+from engine.worker.jobs import JobKind
 from engine.worker.queue import JobQueue
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class Schedule:
             self.pool, now=now, stale_after_h=self.settings.stale_after_h
         ):
             key = reminder_key(req.case_id, req.stamp)
-            enqueued += await self._submit("remind_stale_case", req, key, now)
+            enqueued += await self._submit(JobKind.REMIND_STALE_CASE, req, key, now)
         return enqueued
 
     async def tick_digests(self, now: datetime | None = None) -> int:
@@ -82,7 +83,7 @@ class Schedule:
             self.pool, now=now, hour_utc=self.settings.digest_hour_utc
         ):
             key = digest.digest_key(req.channel_id, req.day)
-            enqueued += await self._submit("post_digest", req, key, now)
+            enqueued += await self._submit(JobKind.POST_DIGEST, req, key, now)
         return enqueued
 
     async def tick_retention(self, now: datetime | None = None) -> bool:
@@ -91,16 +92,17 @@ class Schedule:
             return False
         now = now or self.clock()
         key = f"retention:{now.date().isoformat()}"
-        return await self._submit("purge_old_evidence", RetentionRequest(day=now.date()), key, now)
+        request = RetentionRequest(day=now.date())
+        return await self._submit(JobKind.PURGE_OLD_EVIDENCE, request, key, now)
 
-    async def _submit(self, job: str, req: BaseModel, key: str, now: datetime) -> bool:
-        """Enqueue `job` under the id `key` unless any process did (the Redis claim decides);
-        True when this call enqueued it."""
+    async def _submit(self, kind: JobKind, req: BaseModel, key: str, now: datetime) -> bool:
+        """Enqueue a job of `kind` under the id `key` unless any process did (the Redis claim
+        decides); True when this call enqueued it."""
         if self._submitted_on != now.date():
             self._submitted, self._submitted_on = set(), now.date()
         if key in self._submitted:
             return False
-        enqueued = await self.queue.submit(job, req, dedup_key=key)
+        enqueued = await self.queue.submit(kind, req, dedup_key=key)
         self._submitted.add(key)
         return enqueued
 

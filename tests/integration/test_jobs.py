@@ -11,6 +11,7 @@ from engine.core.config import Settings
 from engine.core.models import FileRef, MentionRequest, ThreadRef
 from engine.core.replies import NoticeReply
 from engine.worker import jobs
+from engine.worker.jobs import JobKind
 from tests.fakes.memory import MemoryReplier
 
 pytestmark = pytest.mark.integration
@@ -44,14 +45,14 @@ def service(pool: AsyncConnectionPool, settings: Settings) -> CaseService:
 async def test_a_failing_job_is_retried_before_the_last_try(service: CaseService) -> None:
     ctx = {"service": service, "job_try": 1, "max_tries": 3}
     with pytest.raises(Retry):
-        await jobs.answer_mention(ctx, "Ev1", mention_with_file())
+        await jobs.run_job(JobKind.ANSWER_MENTION, ctx, "Ev1", mention_with_file())
     assert not service.replier.posted  # type: ignore[attr-defined]
 
 
 async def test_the_last_failure_tells_the_thread_with_an_error_id(service: CaseService) -> None:
     ctx = {"service": service, "job_try": 3, "max_tries": 3}
     with pytest.raises(RuntimeError):
-        await jobs.answer_mention(ctx, "Ev1", mention_with_file())
+        await jobs.run_job(JobKind.ANSWER_MENTION, ctx, "Ev1", mention_with_file())
     [notice] = service.replier.posted  # type: ignore[attr-defined]
     assert notice.thread_ts == THREAD.thread_ts
     assert isinstance(notice.reply, NoticeReply) and notice.reply.is_error

@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from engine.cases.service import THINKING, CaseService
+from engine.cases.conversation import THINKING
+from engine.cases.service import CaseService
 from engine.cases.turns import answer_key
 from engine.core.config import Settings
 from engine.core.models import (

@@ -30,7 +30,9 @@ from engine.core.models import FileRef, FilesRequest, MentionRequest, ThreadRef
 from engine.investigate.llm import LLM, LLMUnavailable
 from engine.investigate.result import LLMTurn
 from engine.ops import health, log_setup
+from engine.store.db import readiness_check
 from engine.worker import jobs
+from engine.worker.jobs import JobKind
 from engine.worker.queue import JobQueue
 from tests.fakes.memory import MemoryFiles, MemoryReplier
 from tests.fakes.openai import FakeOpenAI, Reply, Status
@@ -70,7 +72,7 @@ def sample_sum(text: str, name: str, **labels: str) -> float:
 @pytest.fixture
 async def ops(pool: AsyncConnectionPool, redis: ArqRedis) -> AsyncIterator[Ops]:
     readiness = health.Readiness(["postgres", "redis"])
-    readiness.provide("postgres", health.postgres(pool))
+    readiness.provide("postgres", readiness_check(pool))
     readiness.provide("redis", health.redis(redis))
     server = OpsServer(readiness, queue_depth=lambda: redis.zcard(QUEUE_NAME))
     port = await server.start(0, "127.0.0.1")
@@ -195,7 +197,7 @@ async def test_jobs_queued_then_run(
     completed = await ops.metric("faultmaven_jobs_completed_total", **job)
     runs = await ops.metric("faultmaven_job_duration_seconds_count", **job)
     mention = MentionRequest(thread=THREAD, ts="1700000000.000001", user="U1", text="502s?")
-    assert await JobQueue(redis).submit("answer_mention", mention, dedup_key="EvQ1")
+    assert await JobQueue(redis).submit(JobKind.ANSWER_MENTION, mention, dedup_key="EvQ1")
     assert await ops.metric("faultmaven_jobs_queued") == 1
 
     worker = make_worker(service, redis, settings, burst=True)
@@ -232,7 +234,9 @@ async def test_a_failing_job_counts_a_retry_then_a_failure_and_logs_its_context(
 ) -> None:
     service = CaseService(pool, settings, replier=MemoryReplier(), files=BrokenFiles())
     [run] = [
-        f.coroutine for f in jobs.functions(timeout_s=20, max_tries=2) if f.name == "add_files"
+        f.coroutine
+        for f in jobs.functions(timeout_s=20, max_tries=2)
+        if f.name == JobKind.ADD_FILES
     ]
     request = FilesRequest(
         thread=THREAD, ts="1.0", user="U1", files=[FileRef(source_id="F1", name="app.log")]

@@ -7,6 +7,7 @@ from arq.connections import ArqRedis, create_pool
 
 from bot.runtime import QUEUE_NAME
 from engine.core.models import MentionRequest, ThreadRef
+from engine.worker.jobs import JobKind
 from engine.worker.queue import PENDING, JobQueue, QueueUnavailable, redis_settings
 from tests.restartable import free_port
 
@@ -25,7 +26,7 @@ async def test_unreachable_redis_raises_queue_unavailable() -> None:
     redis = ArqRedis.from_url(url, retry=settings.retry, retry_on_error=settings.retry_on_error)
     try:
         with pytest.raises(QueueUnavailable, match="could not queue answer_mention for Ev1"):
-            await JobQueue(redis).submit("answer_mention", REQUEST, dedup_key="Ev1")
+            await JobQueue(redis).submit(JobKind.ANSWER_MENTION, REQUEST, dedup_key="Ev1")
     finally:
         await redis.aclose()
 
@@ -40,8 +41,8 @@ async def test_a_claim_left_without_its_job_does_not_block_the_redelivery(
     try:
         await pool.set("faultmaven:claim:Ev2", PENDING)
 
-        assert await queue.submit("answer_mention", REQUEST, dedup_key="Ev2") is True
-        assert await queue.submit("answer_mention", REQUEST, dedup_key="Ev2") is False
+        assert await queue.submit(JobKind.ANSWER_MENTION, REQUEST, dedup_key="Ev2") is True
+        assert await queue.submit(JobKind.ANSWER_MENTION, REQUEST, dedup_key="Ev2") is False
         assert await pool.zcard(QUEUE_NAME) == 1
     finally:
         await pool.aclose()
@@ -53,10 +54,10 @@ async def test_a_queued_claim_outlives_the_job_result(redis: ArqRedis, redis_url
     pool = await create_pool(redis_settings(redis_url), default_queue_name=QUEUE_NAME)
     queue = JobQueue(pool)
     try:
-        assert await queue.submit("answer_mention", REQUEST, dedup_key="Ev3") is True
+        assert await queue.submit(JobKind.ANSWER_MENTION, REQUEST, dedup_key="Ev3") is True
         await pool.delete(QUEUE_NAME, "arq:job:Ev3")  # ran, and its result expired
 
-        assert await queue.submit("answer_mention", REQUEST, dedup_key="Ev3") is False
+        assert await queue.submit(JobKind.ANSWER_MENTION, REQUEST, dedup_key="Ev3") is False
         assert await pool.zcard(QUEUE_NAME) == 0
     finally:
         await pool.aclose()

@@ -77,7 +77,11 @@ async def content_by_source(pool: AsyncConnectionPool) -> dict[str, bytes | None
 
 
 async def test_old_content_is_deleted_once_and_what_was_learned_stays(
-    service: CaseService, replier: MemoryReplier, files: MemoryFiles, redis: ArqRedis
+    service: CaseService,
+    replier: MemoryReplier,
+    files: MemoryFiles,
+    redis: ArqRedis,
+    pool: AsyncConnectionPool,
 ) -> None:
     await upload(service, files, OPEN, "F1", "checkout.log", checkout_log())
     await upload(service, files, CLOSED, "F2", "payments.log", checkout_log(seed=3))
@@ -88,28 +92,28 @@ async def test_old_content_is_deleted_once_and_what_was_learned_stays(
     )
     await upload(service, files, OPEN, "F3", "recent.log", checkout_log(seed=5))
     for source_id in ("F1", "F2"):
-        await age_evidence(service.pool, source_id, 40)
-    before = {e.source_id: e for e in await all_evidence(service)}
+        await age_evidence(pool, source_id, 40)
+    before = {e.source_id: e for e in await all_evidence(service, pool)}
 
-    schedulers = [Schedule(service.pool, JobQueue(redis), service.settings) for _ in range(2)]
+    schedulers = [Schedule(pool, JobQueue(redis), service.settings) for _ in range(2)]
     ticked = await asyncio.gather(*(s.tick_retention() for s in schedulers))
     assert sorted(ticked) == [False, True], "one purge job a day, however many schedulers"
     assert await redis.zcard(QUEUE_NAME) == 1
     await run_jobs(service, redis)
 
-    content = await content_by_source(service.pool)
+    content = await content_by_source(pool)
     assert content["F1"] is None and content["F2"] is None
     assert content["F3"] is not None, "recent evidence keeps its content"
-    after = {e.source_id: e for e in await all_evidence(service)}
+    after = {e.source_id: e for e in await all_evidence(service, pool)}
     assert after.keys() == before.keys(), "no evidence row was deleted"
     for source_id in ("F1", "F2"):
         assert after[source_id].report == before[source_id].report, "findings kept"
         assert after[source_id].summary == before[source_id].summary + retention.purged_note(30)
     assert NOTE not in after["F3"].summary
-    still_closed = await cases.get(service.pool, closed.id)
+    still_closed = await cases.get(pool, closed.id)
     assert still_closed is not None and still_closed.status == "resolved"
     assert still_closed.resolution == "pool raised"
-    assert await retention.purge(service.pool, now=after["F1"].created_at, days=30) == 0
+    assert await retention.purge(pool, now=after["F1"].created_at, days=30) == 0
 
     # A later turn reads the case and says which content is gone.
     await service.answer_mention(
@@ -132,24 +136,24 @@ async def test_old_content_is_deleted_once_and_what_was_learned_stays(
             "evidence_old_keys": [service.settings.evidence_key],
         }
     )
-    assert await evidence_store.reseal_all(service.pool, rotated.evidence_cipher()) == 1
+    assert await evidence_store.reseal_all(pool, rotated.evidence_cipher()) == 1
 
 
-async def all_evidence(service: CaseService) -> list[Evidence]:
+async def all_evidence(service: CaseService, pool: AsyncConnectionPool) -> list[Evidence]:
     found = []
     for thread in (OPEN, CLOSED):
         case = await service.case_for_thread(thread.channel_id, thread.thread_ts)
         assert case is not None
-        found += await evidence_store.list_for_case(service.pool, case.id)
+        found += await evidence_store.list_for_case(pool, case.id)
     return found
 
 
 async def test_a_new_version_of_a_purged_config_says_why_there_is_no_diff(
-    service: CaseService, files: MemoryFiles
+    service: CaseService, files: MemoryFiles, pool: AsyncConnectionPool
 ) -> None:
     await upload(service, files, OPEN, "F1", "deployment.yaml", OLD_DEPLOYMENT)
-    await age_evidence(service.pool, "F1", 31)
-    await retention.purge(service.pool, now=await db_now(service.pool), days=30)
+    await age_evidence(pool, "F1", 31)
+    await retention.purge(pool, now=await db_now(pool), days=30)
 
     details = await upload(service, files, OPEN, "F2", "deployment.yaml", NEW_DEPLOYMENT)
 
@@ -161,15 +165,15 @@ async def test_a_new_version_of_a_purged_config_says_why_there_is_no_diff(
 
 
 async def test_retention_off_keeps_content_forever(
-    service: CaseService, files: MemoryFiles, redis: ArqRedis
+    service: CaseService, files: MemoryFiles, redis: ArqRedis, pool: AsyncConnectionPool
 ) -> None:
     await upload(service, files, OPEN, "F1", "checkout.log", checkout_log())
-    await age_evidence(service.pool, "F1", 3650)
+    await age_evidence(pool, "F1", 3650)
     forever = service.settings.model_copy(update={"evidence_retention_days": 0})
 
-    assert not await Schedule(service.pool, JobQueue(redis), forever).tick_retention()
-    assert await retention.purge(service.pool, now=await db_now(service.pool), days=0) == 0
-    assert (await content_by_source(service.pool))["F1"] is not None
+    assert not await Schedule(pool, JobQueue(redis), forever).tick_retention()
+    assert await retention.purge(pool, now=await db_now(pool), days=0) == 0
+    assert (await content_by_source(pool))["F1"] is not None
 
 
 async def db_now(pool: AsyncConnectionPool) -> datetime:

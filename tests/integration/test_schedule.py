@@ -8,13 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from arq.connections import ArqRedis
+from psycopg_pool import AsyncConnectionPool
 
 from bot.runtime import QUEUE_NAME
-from engine.cases import digest, reminders
+from engine.cases import reminders
 from engine.cases.service import CaseService
+from engine.core.config import Settings
 from engine.core.models import CloseCaseRequest, FilesRequest, MentionRequest, ThreadRef
 from engine.store import messages
 from engine.store import schedule as schedule_store
+from engine.worker.jobs import JobKind
 from engine.worker.queue import JobQueue
 from engine.worker.scheduler import Schedule
 from tests.fakes.memory import MemoryFiles, MemoryReplier, Posted
@@ -26,9 +29,11 @@ pytestmark = pytest.mark.integration
 THREAD = ThreadRef(team_id="T1", channel_id="C1", thread_ts="1700000000.000100")
 
 
-def schedules(service: CaseService, redis: ArqRedis, n: int = 2) -> list[Schedule]:
+def schedules(
+    pool: AsyncConnectionPool, settings: Settings, redis: ArqRedis, n: int = 2
+) -> list[Schedule]:
     """`n` schedulers as `n` worker processes would hold them (each its own JobQueue)."""
-    return [Schedule(service.pool, JobQueue(redis), service.settings) for _ in range(n)]
+    return [Schedule(pool, JobQueue(redis), settings) for _ in range(n)]
 
 
 async def open_case(service: CaseService, thread: ThreadRef = THREAD, title: str = "502s") -> int:
@@ -44,12 +49,14 @@ def reminders_in(replier: MemoryReplier, thread_ts: str) -> list[Posted]:
 
 
 async def test_two_schedulers_ticking_together_give_one_job_and_one_reminder(
-    service: CaseService, replier: MemoryReplier, redis: ArqRedis
+    service: CaseService, replier: MemoryReplier, redis: ArqRedis, pool: AsyncConnectionPool
 ) -> None:
     case_id = await open_case(service)
     later = datetime.now(UTC) + timedelta(hours=5)
 
-    enqueued = await asyncio.gather(*(s.tick_reminders(later) for s in schedules(service, redis)))
+    enqueued = await asyncio.gather(
+        *(s.tick_reminders(later) for s in schedules(pool, service.settings, redis))
+    )
 
     assert sorted(enqueued) == [0, 1], "one of the two ticks enqueued, the other was refused"
     assert await redis.zcard(QUEUE_NAME) == 1
@@ -61,12 +68,15 @@ async def test_two_schedulers_ticking_together_give_one_job_and_one_reminder(
 
     # Later ticks of the same quiet spell find it reminded; even a job re-enqueued after its
     # Redis claim expired posts nothing more.
-    again = [await s.tick_reminders(later + timedelta(hours=3)) for s in schedules(service, redis)]
+    again = [
+        await s.tick_reminders(later + timedelta(hours=3))
+        for s in schedules(pool, service.settings, redis)
+    ]
     assert again == [0, 0]
-    stamp = (await schedule_store.activity(service.pool, case_id)).stamp  # type: ignore[union-attr]
+    stamp = (await schedule_store.activity(pool, case_id)).stamp  # type: ignore[union-attr]
     await redis.delete(f"faultmaven:claim:reminder:{case_id}:{stamp}")
     await JobQueue(redis).submit(
-        "remind_stale_case",
+        JobKind.REMIND_STALE_CASE,
         reminders.ReminderRequest(case_id=case_id, stamp=stamp, due_at=later),
         dedup_key=f"reminder:{case_id}:{stamp}:again",
     )
@@ -75,15 +85,15 @@ async def test_two_schedulers_ticking_together_give_one_job_and_one_reminder(
 
 
 async def test_no_reminder_before_the_quiet_time_nor_when_turned_off(
-    service: CaseService, replier: MemoryReplier, redis: ArqRedis
+    service: CaseService, replier: MemoryReplier, redis: ArqRedis, pool: AsyncConnectionPool
 ) -> None:
     await open_case(service)
-    [schedule] = schedules(service, redis, 1)
+    [schedule] = schedules(pool, service.settings, redis, 1)
     now = datetime.now(UTC)
 
     assert await schedule.tick_reminders(now + timedelta(hours=3, minutes=59)) == 0
     off = service.settings.model_copy(update={"stale_after_h": 0})
-    quiet = Schedule(service.pool, JobQueue(redis), off)
+    quiet = Schedule(pool, JobQueue(redis), off)
     assert await quiet.tick_reminders(now + timedelta(days=30)) == 0
 
     assert await schedule.tick_reminders(now + timedelta(hours=4, minutes=1)) == 1
@@ -93,17 +103,17 @@ async def test_no_reminder_before_the_quiet_time_nor_when_turned_off(
 
 
 async def test_new_activity_rearms_the_reminder(
-    service: CaseService, replier: MemoryReplier, redis: ArqRedis
+    service: CaseService, replier: MemoryReplier, redis: ArqRedis, pool: AsyncConnectionPool
 ) -> None:
     case_id = await open_case(service)
-    [schedule] = schedules(service, redis, 1)
+    [schedule] = schedules(pool, service.settings, redis, 1)
     assert await schedule.tick_reminders(datetime.now(UTC) + timedelta(hours=5)) == 1
     await run_jobs(service, redis)
     assert len(reminders_in(replier, THREAD.thread_ts)) == 1
 
     # Someone writes in the thread: a new quiet spell starts from that message.
     await messages.record(
-        service.pool, case_id=case_id, ts="1700000100.000001", author="U2", role="user",
+        pool, case_id=case_id, ts="1700000100.000001", author="U2", role="user",
         text="rolled back the deploy, watching",
     )  # fmt: skip
     spoke = datetime.now(UTC)
@@ -114,28 +124,23 @@ async def test_new_activity_rearms_the_reminder(
 
 
 async def test_a_reminder_found_due_is_dropped_when_the_case_moved_on(
-    service: CaseService, replier: MemoryReplier, redis: ArqRedis
+    service: CaseService, replier: MemoryReplier, redis: ArqRedis, pool: AsyncConnectionPool
 ) -> None:
     """Between the tick and the job, someone spoke, or closed the case: no reminder."""
     case_id = await open_case(service)
     later = datetime.now(UTC) + timedelta(hours=5)
-    [due] = await reminders.due(service.pool, now=later, stale_after_h=4)
+    [due] = await reminders.due(pool, now=later, stale_after_h=4)
     await messages.record(
-        service.pool, case_id=case_id, ts="1700000100.000002", author="U2", role="user",
+        pool, case_id=case_id, ts="1700000100.000002", author="U2", role="user",
         text="still failing",
     )  # fmt: skip
-    hours = service.settings.stale_after_h
-    assert not await reminders.remind(
-        service.pool, service.poster, due, now=later, stale_after_h=hours
-    )
+    assert not await service.remind_stale_case(due, now=later)
 
-    [due] = await reminders.due(service.pool, now=later, stale_after_h=4)
+    [due] = await reminders.due(pool, now=later, stale_after_h=4)
     await service.close_case(CloseCaseRequest(case_id=case_id, user="U1"), key="close1")
-    assert not await reminders.remind(
-        service.pool, service.poster, due, now=later, stale_after_h=hours
-    )
+    assert not await service.remind_stale_case(due, now=later)
     assert reminders_in(replier, THREAD.thread_ts) == []
-    [schedule] = schedules(service, redis, 1)
+    [schedule] = schedules(pool, service.settings, redis, 1)
     assert await schedule.tick_reminders(later + timedelta(days=3)) == 0, "closed: never"
 
 
@@ -143,9 +148,7 @@ async def test_a_reminder_found_due_is_dropped_when_the_case_moved_on(
 
 
 async def subscribe(service: CaseService, channel_id: str, on: bool = True) -> str:
-    return await digest.subscribe(
-        service.pool, channel_id=channel_id, team_id="T1", user="U1", on=on, hour_utc=9
-    )
+    return await service.set_digest(channel_id=channel_id, team_id="T1", user="U1", on=on)
 
 
 def digests(replier: MemoryReplier, channel_id: str) -> list[Posted]:
@@ -157,7 +160,11 @@ def digests(replier: MemoryReplier, channel_id: str) -> list[Posted]:
 
 
 async def test_the_digest_lists_open_cases_once_a_day_in_opted_in_channels(
-    service: CaseService, replier: MemoryReplier, files: MemoryFiles, redis: ArqRedis
+    service: CaseService,
+    replier: MemoryReplier,
+    files: MemoryFiles,
+    redis: ArqRedis,
+    pool: AsyncConnectionPool,
 ) -> None:
     checkout = await open_case(service, THREAD, "checkout 502s since 14:00")
     ref = files.add("F1", "checkout.log", checkout_log())
@@ -169,7 +176,7 @@ async def test_the_digest_lists_open_cases_once_a_day_in_opted_in_channels(
     await open_case(service, other, "elsewhere")
     assert "Daily digest on" in await subscribe(service, "C1")
     assert "already on" in await subscribe(service, "C1")
-    [first, second] = schedules(service, redis)
+    [first, second] = schedules(pool, service.settings, redis)
     day = datetime(2031, 5, 6, tzinfo=UTC)
 
     assert await first.tick_digests(day.replace(hour=8, minute=59)) == 0, "before its hour"
@@ -200,10 +207,10 @@ async def test_the_digest_lists_open_cases_once_a_day_in_opted_in_channels(
 
 
 async def test_no_digest_for_a_channel_without_open_cases(
-    service: CaseService, replier: MemoryReplier, redis: ArqRedis
+    service: CaseService, replier: MemoryReplier, redis: ArqRedis, pool: AsyncConnectionPool
 ) -> None:
     await subscribe(service, "C9")
-    [schedule] = schedules(service, redis, 1)
+    [schedule] = schedules(pool, service.settings, redis, 1)
     assert await schedule.tick_digests(datetime(2031, 5, 6, 10, tzinfo=UTC)) == 1
     await run_jobs(service, redis)
     assert not [p for p in replier.posted if p.channel_id == "C9"]

@@ -11,7 +11,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from bot.runtime import make_worker
 from engine.cases.service import CaseService
-from engine.cases.turns import answer_key
+from engine.cases.turns import DrainRequest, answer_key
 from engine.core.config import Settings
 from engine.core.models import (
     CloseCaseRequest,
@@ -24,6 +24,7 @@ from engine.core.models import (
 from engine.core.replies import AnswerReply, CaseSummaryReply, NoticeReply
 from engine.store import investigation, messages, replies
 from engine.worker.coalesce import CaseRuns
+from engine.worker.jobs import JobKind
 from engine.worker.queue import JobQueue
 from tests.fakes.memory import MemoryFiles, MemoryReplier
 from tests.samples.incident import json_lines, plain_log
@@ -151,9 +152,9 @@ async def test_runs_of_one_case_never_overlap_across_workers_and_no_input_is_los
     for i, name in enumerate(["checkout", "payments", "search", "gateway"]):
         ref = files.add(f"F{i}", f"{name}.log", plain_log(name))
         request = FilesRequest(thread=THREAD, ts=f"2.{i}", user="U1", files=[ref])
-        jobs += await queue.submit("add_files", request, dedup_key=f"files-{i}")
+        jobs += await queue.submit(JobKind.ADD_FILES, request, dedup_key=f"files-{i}")
         question = mention(f"what about {name}?", f"3.{i}")
-        jobs += await queue.submit("answer_mention", question, dedup_key=f"ask-{i}")
+        jobs += await queue.submit(JobKind.ANSWER_MENTION, question, dedup_key=f"ask-{i}")
     assert jobs == 8
 
     workers = [make_worker(service(), redis, settings, burst=True) for _ in range(3)]
@@ -214,7 +215,7 @@ async def test_a_case_held_by_a_dead_worker_is_looked_at_again(
         await asyncio.sleep(0.05)
     else:
         raise AssertionError("the dead worker's lock never expired")
-    assert await service.turns.drain(case.id) == 1  # what the scheduled job does
+    assert await service.drain_case(DrainRequest(case_id=case.id)) == 1  # the scheduled job
     [answer] = replier.answers(THREAD.thread_ts)
     assert "Upload the logs" in answer.text
 

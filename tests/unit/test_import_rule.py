@@ -49,3 +49,54 @@ def test_bot_runs_no_sql() -> None:
     bot = ENGINE.parent / "bot"
     users = sorted(p.name for p in bot.rglob("*.py") if {"psycopg", "psycopg_pool"} & _imports(p))
     assert users == ["runtime.py"]
+
+
+# Runs SQL without engine/store: the embedded server's set-up (`psql` on the server it starts).
+SQL_OUTSIDE_THE_STORE = {"engine/ops/embedded.py"}
+RUNS_SQL = {"execute", "executemany", "cursor", "psql"}
+# What may be passed around outside the store: connections, for the store's functions.
+PSYCOPG_TYPES = {"AsyncConnection", "Connection"}
+
+
+def _sql_uses(path: Path) -> list[str]:
+    uses = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in RUNS_SQL
+            and (node.args or node.keywords)  # a Redis pipeline's execute() takes nothing
+        ):
+            uses.append(f"{node.lineno}: .{node.func.attr}(...)")
+        elif isinstance(node, ast.Import):
+            uses += [
+                f"{node.lineno}: import {alias.name}"
+                for alias in node.names
+                if alias.name == "psycopg" or alias.name.startswith("psycopg.")
+            ]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            if node.module.startswith("psycopg."):
+                uses.append(f"{node.lineno}: from {node.module} import ...")
+            elif node.module == "psycopg":
+                uses += [
+                    f"{node.lineno}: from psycopg import {alias.name}"
+                    for alias in node.names
+                    if alias.name not in PSYCOPG_TYPES
+                ]
+    return uses
+
+
+def test_only_the_store_runs_sql() -> None:
+    """Every statement is in engine/store/ (DESIGN.md section 4, rule 6), where
+    tests/integration/test_sql_statements.py prepares each one; other modules pass a pool or
+    a connection to the store's functions."""
+    root = ENGINE.parent
+    offenders = [
+        f"{relative}:{use}"
+        for folder in ("engine", "bot")
+        for path in sorted((root / folder).rglob("*.py"))
+        if not (relative := str(path.relative_to(root))).startswith("engine/store/")
+        and relative not in SQL_OUTSIDE_THE_STORE
+        for use in _sql_uses(path)
+    ]
+    assert offenders == [], "SQL outside engine/store/:\n" + "\n".join(offenders)

@@ -9,10 +9,14 @@ the same name once version words are removed, or (Kubernetes) the same objects.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import TypeVar
 
 from engine.core.redact import Redactor
 from engine.evidence.configs.analyze import diff_configs
 from engine.evidence.configs.report import ConfigReport
+
+T = TypeVar("T")
 
 _VERSION_WORDS = re.compile(
     r"[-_.](?:v?\d+(?:\.\d+)*|old|new|before|after|prev|previous|current|orig|original|"
@@ -44,6 +48,14 @@ def is_version_of(report: ConfigReport, earlier: ConfigReport) -> bool:
     if mine and theirs:
         return bool(mine & theirs)
     return base_name(report.name) == base_name(earlier.name)
+
+
+def previous_version(
+    report: ConfigReport, earlier: Sequence[tuple[ConfigReport, T]]
+) -> tuple[ConfigReport, T] | None:
+    """The latest of the `earlier` configs (oldest first, each with what its caller keeps
+    beside it: a row id, the bytes) that `report` is a new version of; None if none is."""
+    return next((e for e in reversed(earlier) if is_version_of(report, e[0])), None)
 
 
 def with_changes(
