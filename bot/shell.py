@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal, TextIO
 
+from bot.terminal import printable
 from engine.cases.service import CaseService
 from engine.core.authz import LocalAdmin
 from engine.core.config import Settings
@@ -129,7 +130,7 @@ class Shell:
         self.case: Case | None = None
 
     def say(self, text: str) -> None:
-        print(text, file=self.out, flush=True)
+        print(printable(text), file=self.out, flush=True)
 
     @property
     def prompt(self) -> str:
@@ -305,7 +306,8 @@ async def run_shell(
                 backends.pool,
                 settings,
                 replier=TerminalReplier(
-                    lambda t: print(t, file=stdout, flush=True), settings.data_dir / "files"
+                    lambda t: print(printable(t), file=stdout, flush=True),
+                    settings.data_dir / "files",
                 ),
                 files=LocalFileSource(),
                 directory=LocalAdmin(),  # the terminal's user runs this install
@@ -328,7 +330,7 @@ async def run_shell(
             if not line:
                 break
             if not interactive:
-                print(f"{shell.prompt}{line.rstrip()}", file=stdout, flush=True)
+                print(printable(f"{shell.prompt}{line.rstrip()}"), file=stdout, flush=True)
             try:
                 if not await shell.handle(line):
                     break

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from bot.terminal import echo
 from engine.core.config import Settings
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def audit(
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     entries = asyncio.run(_read())
     if not entries:
-        typer.echo(f"No audit entries for case #{case}." if case else "The audit log is empty.")
+        echo(f"No audit entries for case #{case}." if case else "The audit log is empty.")
         return
     for entry in entries:
-        typer.echo(format_entry(entry))
+        echo(format_entry(entry))

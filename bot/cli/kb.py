@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
+from bot.terminal import echo
 from engine.core.config import Settings
 from engine.core.errors import FaultMavenError
 
@@ -55,7 +56,7 @@ def _with_knowledge(
         backends = await Backends.start(settings, with_redis=False)
         try:
             embedder = await prepare_knowledge(
-                backends.pool, settings, notify=lambda text: typer.echo(text, err=True)
+                backends.pool, settings, notify=lambda text: echo(text, err=True)
             )
             if embedder is None and needs_embedder:
                 embedder = await asyncio.to_thread(load_embedder, settings.embedding_model)
@@ -79,13 +80,14 @@ def kb_import(
     tag: Annotated[list[str] | None, typer.Option(help="a tag for every document")] = None,
 ) -> None:
     """Import documents; one already imported gets a new version only if it changed."""
+    from engine.core.redact import Redactor, describe_counts
     from engine.knowledge.documents import check_tier, import_document
     from engine.knowledge.files import LocalDocument, read_documents
 
     try:
         check_tier(tier, channel)
     except FaultMavenError as exc:
-        typer.echo(exc.user_message, err=True)
+        echo(exc.user_message, err=True)
         raise typer.Exit(2) from None
 
     async def work(backends: Backends, embedder: Embedder | None) -> int:
@@ -93,7 +95,7 @@ def kb_import(
         failed = 0
         for document in read_documents(paths):
             if not isinstance(document, LocalDocument):
-                typer.echo(f"{document.source}: {document.reason}", err=True)
+                echo(f"{document.source}: {document.reason}", err=True)
                 failed += 1
                 continue
             try:
@@ -106,15 +108,17 @@ def kb_import(
                     tier=tier,  # type: ignore[arg-type]  # checked above
                     channel_id=channel,
                     tags=tag or (),
+                    redactor=Redactor(mask_ips=Settings().redact_ips),
                 )
             except FaultMavenError as exc:
-                typer.echo(f"{document.source}: {exc.user_message}", err=True)
+                echo(f"{document.source}: {exc.user_message}", err=True)
                 failed += 1
                 continue
             state = "imported" if result.changed else "unchanged"
-            typer.echo(
+            masked = f"; {describe_counts(result.masked)}" if result.masked else ""
+            echo(
                 f"{state}: {document.source} ({document.title}): version {result.version},"
-                f" {result.chunks} chunks"
+                f" {result.chunks} chunks{masked}"
             )
         return failed
 
@@ -139,7 +143,7 @@ def kb_search(
     from engine.knowledge.search import MODES, search
 
     if mode not in MODES:
-        typer.echo(f"Unknown mode {mode!r}: use hybrid, vector or text.", err=True)
+        echo(f"Unknown mode {mode!r}: use hybrid, vector or text.", err=True)
         raise typer.Exit(2)
 
     async def work(backends: Backends, embedder: Embedder | None) -> list[Hit]:
@@ -151,7 +155,7 @@ def kb_search(
     try:
         hits = _with_knowledge(work, needs_embedder=True)
     except ValueError as exc:
-        typer.echo(str(exc), err=True)
+        echo(str(exc), err=True)
         raise typer.Exit(2) from None
     if as_json:
         results = [
@@ -166,15 +170,15 @@ def kb_search(
             }
             for h in hits
         ]
-        typer.echo(json.dumps({"results": results}, indent=2))
+        echo(json.dumps({"results": results}, indent=2))
         return
     if not hits:
-        typer.echo("No knowledge matches.")
+        echo("No knowledge matches.")
         return
     for rank, hit in enumerate(hits, 1):
-        typer.echo(f"{rank}. {hit.heading or hit.title}  ({hit.score:.3f}, {hit.source})")
+        echo(f"{rank}. {hit.heading or hit.title}  ({hit.score:.3f}, {hit.source})")
         snippet = " ".join(hit.text.split())
-        typer.echo(f"   {snippet[:240]}{'…' if len(snippet) > 240 else ''}")
+        echo(f"   {snippet[:240]}{'…' if len(snippet) > 240 else ''}")
 
 
 @kb_app.command("list")
@@ -185,7 +189,7 @@ def kb_list(
     from engine.store.knowledge import TIERS, DocumentInfo, list_documents
 
     if tier is not None and tier not in TIERS:
-        typer.echo(f"Unknown tier {tier!r}: use global, channel or case.", err=True)
+        echo(f"Unknown tier {tier!r}: use global, channel or case.", err=True)
         raise typer.Exit(2)
 
     async def work(backends: Backends, _: Embedder | None) -> list[DocumentInfo]:
@@ -193,11 +197,11 @@ def kb_list(
 
     documents = _with_knowledge(work, needs_embedder=False)
     if not documents:
-        typer.echo("No knowledge yet: add some with `faultmaven kb import PATH`.")
+        echo("No knowledge yet: add some with `faultmaven kb import PATH`.")
         return
-    typer.echo(f"{'id':>4}  {'tier':<8} {'ver':>3} {'chunks':>6}  title — source")
+    echo(f"{'id':>4}  {'tier':<8} {'ver':>3} {'chunks':>6}  title — source")
     for d in documents:
         where = f"{d.tier}:{d.channel_id}" if d.channel_id else d.tier
-        typer.echo(f"{d.id:>4}  {where:<8} {d.version:>3} {d.chunks:>6}  {d.title} — {d.source}")
+        echo(f"{d.id:>4}  {where:<8} {d.version:>3} {d.chunks:>6}  {d.title} — {d.source}")
     chunks = sum(d.chunks for d in documents)
-    typer.echo(f"{len(documents)} documents, {chunks} chunks")
+    echo(f"{len(documents)} documents, {chunks} chunks")

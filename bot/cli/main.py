@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import signal
 import sys
 import warnings
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot.cli.audit import audit
 from bot.cli.kb import kb_app
+from bot.terminal import echo
 from engine.core.config import Settings
 from engine.core.errors import FaultMavenError
 
@@ -44,7 +48,7 @@ def _setup_logging(level: str) -> None:
 
 
 def _fail(message: str, code: int = 2) -> None:
-    typer.echo(message, err=True)
+    echo(message, err=True)
     raise typer.Exit(code)
 
 
@@ -82,7 +86,7 @@ def manifest(
 
     try:
         text = manifest_text(file)
-        typer.echo(http_manifest_text(text, http) if http else text, nl=False)
+        echo(http_manifest_text(text, http) if http else text, nl=False)
     except FaultMavenError as exc:
         _fail(exc.user_message)
 
@@ -97,25 +101,34 @@ def shell() -> None:
     asyncio.run(run_shell(settings))
 
 
-def _analyse_files(files: list[Path], *, echo: bool) -> tuple[list[AnyReport], int]:
-    """(reports, files that failed) of local files, each printed when `echo`."""
+def _analyse_files(files: list[Path], *, show: bool) -> tuple[list[AnyReport], int]:
+    """(reports, files that failed) of local files, each printed when `show`."""
     from engine.cases.local_files import analyse_local_files
+    from engine.core.redact import Redactor
     from engine.evidence.analyze import describe_report, report_notes, summarize_report
+    from engine.evidence.isolated import ReadLimits
 
+    settings = Settings()
     reports: list[AnyReport] = []
     failed = 0
-    for item in analyse_local_files(files):
+    read = analyse_local_files(
+        files,
+        max_file_bytes=settings.max_file_bytes,
+        redactor=Redactor(mask_ips=settings.redact_ips),
+        limits=ReadLimits.from_settings(settings),
+    )
+    for item in read:
         if item.report is None:
             failed += 1
-            typer.echo(f"{item.shown}: {item.problem}", err=True)
+            echo(f"{item.shown}: {item.problem}", err=True)
             continue
         reports.append(item.report)
-        if echo:
-            typer.echo(summarize_report(item.report))
+        if show:
+            echo(summarize_report(item.report))
             for line in describe_report(item.report, limit=5):
-                typer.echo(f"  {line}")
+                echo(f"  {line}")
             for note in report_notes(item.report):
-                typer.echo(f"  note: {note}")
+                echo(f"  note: {note}")
     return reports, failed
 
 
@@ -130,7 +143,7 @@ def analyze(
     from engine.evidence.suspects.ranking import rank_case_suspects
     from engine.evidence.timeline import merged_timeline
 
-    reports, failed = _analyse_files(files, echo=not as_json)
+    reports, failed = _analyse_files(files, show=not as_json)
     suspects = rank_case_suspects(reports)
     timeline = merged_timeline(reports)
     if as_json:
@@ -139,7 +152,7 @@ def analyze(
             "suspects": [s.model_dump(mode="json") for s in suspects],
             "timeline": [e.model_dump(mode="json") for e in timeline],
         }
-        typer.echo(json.dumps(combined, indent=2))
+        echo(json.dumps(combined, indent=2))
     else:
         _echo_case_view(suspects, timeline)
     if failed:
@@ -164,10 +177,10 @@ def investigate(
 
     settings = Settings()
     _setup_logging("WARNING")
-    reports, failed = _analyse_files(files, echo=False)
+    reports, failed = _analyse_files(files, show=False)
     result = asyncio.run(investigate_files(reports, question, settings))
     if as_json:
-        typer.echo(result.model_dump_json(indent=2))
+        echo(result.model_dump_json(indent=2))
     else:
         _echo_investigation(result)
     if failed:
@@ -177,21 +190,21 @@ def investigate(
 def _echo_investigation(result: Investigation) -> None:
     from engine.evidence.suspects.ranking import describe_suspect
 
-    typer.echo(f"{result.working_conclusion}\n")
+    echo(f"{result.working_conclusion}\n")
     if result.hypotheses:
-        typer.echo("Hypotheses:")
+        echo("Hypotheses:")
         for rank, hypothesis in enumerate(result.hypotheses, 1):
-            typer.echo(f"  {rank}. [{hypothesis.confidence:.0%}] {hypothesis.statement}")
+            echo(f"  {rank}. [{hypothesis.confidence:.0%}] {hypothesis.statement}")
             for citation in hypothesis.supporting[:2]:
-                typer.echo(f"       {citation.source}: {citation.text}")
+                echo(f"       {citation.source}: {citation.text}")
     if result.suspects:
-        typer.echo("Suspects:")
+        echo("Suspects:")
         for rank, suspect in enumerate(result.suspects, 1):
-            typer.echo(f"  {rank}. {describe_suspect(suspect)}")
+            echo(f"  {rank}. {describe_suspect(suspect)}")
     if result.next_steps:
-        typer.echo("Next steps:")
+        echo("Next steps:")
         for step in result.next_steps:
-            typer.echo(f"  - {step}")
+            echo(f"  - {step}")
 
 
 def _echo_case_view(suspects: list[Suspect], timeline: list[TimelineEvent]) -> None:
@@ -200,14 +213,14 @@ def _echo_case_view(suspects: list[Suspect], timeline: list[TimelineEvent]) -> N
     from engine.evidence.timeline import describe_event
 
     if suspects:
-        typer.echo("\nSuspects (all files):")
+        echo("\nSuspects (all files):")
         for rank, suspect in enumerate(suspects, 1):
-            typer.echo(f"  {rank}. {describe_suspect(suspect, reasons=4)}")
+            echo(f"  {rank}. {describe_suspect(suspect, reasons=4)}")
     if timeline:
         with_date = len({event.at.date() for event in timeline}) > 1
-        typer.echo("\nTimeline (UTC):")
+        echo("\nTimeline (UTC):")
         for event in timeline:
-            typer.echo(f"  {describe_event(event, with_date)}")
+            echo(f"  {describe_event(event, with_date)}")
 
 
 @app.command()
@@ -221,8 +234,17 @@ def templates(
     """Group a log's records into templates, `<*>` where values go."""
     import csv as csv_format
 
+    from bot.terminal import printable
     from engine.core.errors import EvidenceRejected
+    from engine.core.redact import Redactor
     from engine.evidence.logs.mining import mine_log
+
+    # Templates keep the words of the log, secrets too when no value mask took them out.
+    redactor = Redactor(mask_ips=Settings().redact_ips)
+
+    @functools.cache  # a CSV row per record, a few thousand distinct templates
+    def shown(template: str) -> str:
+        return printable(redactor.redact(template).text)
 
     try:
         if not file.is_file():
@@ -233,22 +255,20 @@ def templates(
     if csv:
         writer = csv_format.writer(sys.stdout, lineterminator="\n")
         writer.writerow(("line", "template_id", "template"))
-        writer.writerows(mined.rows())
+        writer.writerows((row.line, row.template_id, shown(row.template)) for row in mined.rows())
         return
     records = len(mined.lines)
     header = " ".join(mined.header) or "none found"
-    typer.echo(
-        f"{file}: {records:,} records, {len(mined.templates):,} templates (header: {header})"
-    )
-    typer.echo(f"{'records':>9} {'share':>6} {'id':>5}  template")
+    echo(f"{file}: {records:,} records, {len(mined.templates):,} templates (header: {header})")
+    echo(f"{'records':>9} {'share':>6} {'id':>5}  template")
     for t in mined.templates[:top]:
         share = t.records / records
-        typer.echo(f"{t.records:>9,} {share:>6.1%} {t.template_id:>5}  {t.template[:200]}")
+        echo(f"{t.records:>9,} {share:>6.1%} {t.template_id:>5}  {shown(t.template)[:200]}")
     hidden = len(mined.templates) - top
     if hidden > 0:
-        typer.echo(f"  ... {hidden:,} more (--top N, or --csv for every record)")
+        echo(f"  ... {hidden:,} more (--top N, or --csv for every record)")
     for note in mined.notes:
-        typer.echo(f"  note: {note}")
+        echo(f"  note: {note}")
 
 
 @db_app.command("migrate")
@@ -273,7 +293,7 @@ def migrate() -> None:
 
     _setup_logging("WARNING")
     applied = asyncio.run(_migrate())
-    typer.echo(f"applied: {', '.join(applied)}" if applied else "database is up to date")
+    echo(f"applied: {', '.join(applied)}" if applied else "database is up to date")
 
 
 @db_app.command("rotate-key")
@@ -300,8 +320,15 @@ def rotate_key() -> None:
         changed = asyncio.run(_rotate())
     except FaultMavenError as exc:
         _fail(exc.user_message)
-    typer.echo(f"sealed with the current key: {changed} evidence file(s)")
+    echo(f"sealed with the current key: {changed} evidence file(s)")
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # As Ctrl-C does: unwind, so `finally` blocks and atexit hooks stop what this command
+    # started (the embedded PostgreSQL of `kb import`, the reader processes).
+    raise SystemExit(128 + signum)
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     app()

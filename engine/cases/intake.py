@@ -8,8 +8,9 @@ written last, so a retry that finds the archive row knows its members are stored
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
+import logging
+import uuid
 
 from psycopg_pool import AsyncConnectionPool
 
@@ -19,13 +20,16 @@ from engine.core.models import Case, FileRef
 from engine.core.ports import FileSource
 from engine.core.redact import Redactor
 from engine.core.wording import plural
-from engine.evidence.analyze import analyze, summarize_report
+from engine.evidence.analyze import summarize_report
 from engine.evidence.archives import ArchiveLimits, archive_kind, expand
 from engine.evidence.configs.analyze import ConfigReport
 from engine.evidence.configs.versions import previous_version, with_changes
+from engine.evidence.isolated import ReadLimits, read_isolated
 from engine.evidence.reports import Evidence
 from engine.ops import prometheus
 from engine.store import evidence as evidence_store
+
+log = logging.getLogger(__name__)
 
 
 class EvidenceIntake:
@@ -37,12 +41,14 @@ class EvidenceIntake:
         max_file_bytes: int,
         redactor: Redactor,
         cipher: EvidenceCipher | None = None,
+        read_limits: ReadLimits | None = None,
     ) -> None:
         self.pool = pool
         self.cipher = cipher
         self.files = files
         self.max_file_bytes = max_file_bytes
         self.redactor = redactor
+        self.read_limits = read_limits or ReadLimits()
         # Expanded archives may hold more than one upload's worth, within reason.
         self.archive_limits = ArchiveLimits(max_total_bytes=4 * max_file_bytes)
 
@@ -93,9 +99,11 @@ class EvidenceIntake:
 
     async def _analyse(self, case: Case, source_id: str, name: str, data: bytes) -> Evidence:
         try:
-            # Parsing is CPU work; a thread keeps the worker's event loop (and heartbeats) alive.
+            # Read in a child process (a deadline and a memory cap from outside, one clear
+            # line whatever the file does); waited for in a thread, so the worker's event loop
+            # and heartbeats go on.
             report = await asyncio.to_thread(
-                functools.partial(analyze, name, data, redactor=self.redactor)
+                read_isolated, name, data, redactor=self.redactor, limits=self.read_limits
             )
         except FaultMavenError as exc:
             return await self._save(case, source_id, name, data, "unknown", exc.user_message)
@@ -139,7 +147,15 @@ class EvidenceIntake:
                 "retention policy (its findings are kept)."
             )
             return report.model_copy(update={"notes": [*report.notes, note]})
-        return await asyncio.to_thread(with_changes, report, data, prior, old, self.redactor)
+        try:
+            return await asyncio.to_thread(with_changes, report, data, prior, old, self.redactor)
+        except Exception:  # the report stands without its diff; never lose the upload for it
+            error_id = uuid.uuid4().hex[:8]
+            log.exception(
+                "comparing %s with %s failed (error id %s)", report.name, prior.name, error_id
+            )
+            note = f"Not compared with {prior.name}: the comparison failed (error id {error_id})."
+            return report.model_copy(update={"notes": [*report.notes, note]})
 
     async def _save(
         self,

@@ -57,6 +57,7 @@ from engine.core.replies import (
     NoticeReply,
     Reply,
 )
+from engine.evidence.isolated import ReadLimits
 from engine.evidence.reports import Evidence
 from engine.investigate.llm import LLM
 from engine.investigate.result import Hypothesis, Investigation
@@ -94,6 +95,7 @@ class CaseService:
             max_file_bytes=settings.max_file_bytes,
             redactor=self.redactor,
             cipher=settings.evidence_cipher(),
+            read_limits=ReadLimits.from_settings(settings),
         )
         self.poster = Poster(pool, replier)
         self.evidence = CaseEvidence(pool, self.intake, self.poster)

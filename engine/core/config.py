@@ -62,6 +62,24 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(
         default=50.0, gt=0, validation_alias=AliasChoices("FAULTMAVEN_MAX_FILE_MB", "max_file_mb")
     )
+    # Reading one file (engine/evidence/isolated.py): this many seconds plus read_s_per_mb
+    # per MB, then a log reports the part it read and any other reader is stopped (10 s
+    # later); its process may use read_memory_mb. A hostile file costs a line, not a worker.
+    read_timeout_s: float = Field(
+        default=20.0,
+        gt=0,
+        validation_alias=AliasChoices("FAULTMAVEN_READ_TIMEOUT_S", "read_timeout_s"),
+    )
+    read_s_per_mb: float = Field(
+        default=1.0,
+        ge=0,
+        validation_alias=AliasChoices("FAULTMAVEN_READ_S_PER_MB", "read_s_per_mb"),
+    )
+    read_memory_mb: int = Field(
+        default=2048,
+        ge=256,
+        validation_alias=AliasChoices("FAULTMAVEN_READ_MEMORY_MB", "read_memory_mb"),
+    )
 
     # LLM (litellm model names, e.g. "openai/gpt-4o-mini", "anthropic/claude-3-5-haiku-latest")
     llm_model: str | None = None

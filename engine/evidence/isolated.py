@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from engine.core.config import Settings
 from engine.core.errors import EvidenceRejected, FaultMavenError
 from engine.core.redact import Redactor
 from engine.evidence.analyze import analyze
@@ -51,6 +52,14 @@ class ReadLimits:
 
     def seconds_for(self, size_bytes: int) -> float:
         return self.base_s + self.s_per_mb * size_bytes / MB
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReadLimits:
+        return cls(
+            base_s=settings.read_timeout_s,
+            s_per_mb=settings.read_s_per_mb,
+            memory_mb=settings.read_memory_mb,
+        )
 
 
 # What the child sends back: ("report", report) or ("refused", message).

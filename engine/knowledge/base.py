@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from psycopg_pool import AsyncConnectionPool
 
 from engine.core.config import Settings
+from engine.core.redact import Redactor
 from engine.knowledge.documents import ImportResult, import_document
 from engine.knowledge.embed import Embedder, load_embedder, model_name
 from engine.knowledge.search import Hit, search
@@ -148,6 +149,7 @@ class KnowledgeBase:
             channel_id=channel_id,
             tags=tags,
             link=link,
+            redactor=Redactor(mask_ips=self.settings.redact_ips),
         )
 
     async def search(

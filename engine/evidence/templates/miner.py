@@ -53,6 +53,10 @@ MAX_CANDIDATES = 200  # templates compared per group; bounds the cost of all-new
 NOISY_AFTER = 2000  # messages placed before the file can be judged noisy
 NOISY_SHARE = 0.5  # share of placed messages that started a template of their own
 NOISY_CANDIDATES = 4
+# Words of a message that take part in its template; the rest is one <*>. Filing a template
+# compares it position by position with its neighbours, so a 500,000-word line (one pasted
+# blob) would take hours; no real event has a template hundreds of words long.
+MAX_TEMPLATE_TOKENS = 256
 MIN_SIMILARITY = 0.5  # share of positions a message must share with a template to join it
 SKELETON_VALUES = 3  # distinct words at one position before that position becomes <*>
 _MAX_SEEN = 200_000  # masked messages remembered for the one-lookup path
@@ -96,6 +100,12 @@ def _skeleton_keys(tokens: list[str]) -> list[tuple[int, int, int]]:
     for i in range(n - 1, -1, -1):
         after[i] = hash((tokens[i], after[i + 1]))
     return [(p, before[p], after[p + 1]) for p in range(n)]
+
+
+def _bounded(tokens: list[str]) -> list[str]:
+    if len(tokens) <= MAX_TEMPLATE_TOKENS:
+        return tokens
+    return [*tokens[: MAX_TEMPLATE_TOKENS - 1], VAR]
 
 
 def fits_glob(parts: tuple[str, ...], token: str) -> bool:
@@ -155,7 +165,7 @@ class TemplateMiner:
             key = self._masker.mask(message, shape)
         cluster = self._seen.get(key)
         if cluster is None:
-            cluster = self._place(mask_across(key).split())
+            cluster = self._place(_bounded(mask_across(key).split()))
             if len(self._seen) >= _MAX_SEEN:
                 self._seen.clear()
             self._seen[key] = cluster

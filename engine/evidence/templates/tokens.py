@@ -39,7 +39,9 @@ _TOKEN_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?:^|(?<=[(\['\"=]))\.{0,2}/[^\s:,)\]'\"]+"), VAR),
 )
 # A URL is its scheme and one value ("hdfs://<*>"), or two for a bare address ("<*>:<*>").
-_URL = re.compile(r"([A-Za-z][\w.+-]*://)([^\s\])\"',;]+)")
+# The lookbehind starts a scheme only where a run of scheme characters starts: the match is
+# the same, but a megabyte-long word is no longer scanned to its end from every character.
+_URL = re.compile(r"(?<![\w.+-])([A-Za-z][\w.+-]*://)([^\s\])\"',;]+)")
 _ADDRESS_ONLY = re.compile(r"[\w.-]+:\d+")
 # host:port and host/ip:port: the host part of an address is a value even when it is a
 # name ("db-3:5432"), as long as it looks like a host (a digit, dot or dash in it).
