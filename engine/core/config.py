@@ -63,8 +63,9 @@ class Settings(BaseSettings):
         default=50.0, gt=0, validation_alias=AliasChoices("FAULTMAVEN_MAX_FILE_MB", "max_file_mb")
     )
     # Reading one file (engine/evidence/isolated.py): this many seconds plus read_s_per_mb
-    # per MB, then a log reports the part it read and any other reader is stopped (10 s
-    # later); its process may use read_memory_mb. A hostile file costs a line, not a worker.
+    # per MB, then a log reports the part it read and any other reader is stopped (half as
+    # long again later, at most 10 s); its process may use read_memory_mb. A hostile file
+    # costs a line, not a worker.
     read_timeout_s: float = Field(
         default=20.0,
         gt=0,

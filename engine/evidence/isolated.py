@@ -6,8 +6,9 @@ it can stop it (an `asyncio.wait_for` around such a thread never fired in 90 s).
 is therefore read in a child forked from multiprocessing's fork server, which has the readers
 imported already (one start per process, then a fork per file: milliseconds). The child is
 given a soft deadline, at which a log stops and reports the part it read; a child still
-running `grace_s` later is killed and the file gets a line saying so. Its address space is
-capped, so one file cannot push the worker into the kernel's OOM killer.
+running a grace period later (half the soft deadline, at most 10 s) is killed and the file
+gets a line saying so. Its address space is capped, so one file cannot push the worker into
+the kernel's OOM killer.
 
 Every outcome is a report or an `EvidenceRejected` whose message names the file's problem:
 a reader's own refusal, "took longer than …", "needed more than … MB", or an unexpected
@@ -47,11 +48,16 @@ class ReadLimits:
 
     base_s: float = 20.0
     s_per_mb: float = 1.0
-    grace_s: float = 10.0  # after the soft deadline, before the child is killed
+    # After the soft deadline, before the child is killed: time for a log to send the part
+    # it read. Half the soft deadline, at most 10 s.
+    grace_s: float | None = None
     memory_mb: int = 2048
 
     def seconds_for(self, size_bytes: int) -> float:
         return self.base_s + self.s_per_mb * size_bytes / MB
+
+    def grace_for(self, seconds: float) -> float:
+        return self.grace_s if self.grace_s is not None else min(10.0, seconds / 2)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReadLimits:
@@ -123,7 +129,7 @@ def read_isolated(
     child.start()
     sender.close()  # the child holds its own end: EOF here once it exits
     outcome: _Outcome | None = None
-    waited = seconds + limits.grace_s
+    waited = seconds + limits.grace_for(seconds)
     timed_out = False
     try:
         if receiver.poll(waited):

@@ -414,3 +414,29 @@ async def test_several_files_get_one_reply_with_progress_first(
         if "Reading" in m["text"] or ".log:" in m["text"]
     ]
     assert len(evidence_posts) == 1  # one message, updated in place
+
+
+async def test_a_file_that_cannot_be_read_in_time_costs_one_line(
+    slack: FakeSlack, start_bot: StartBot
+) -> None:
+    """Uploaded with a normal log: the normal log gets its summary, the other one clear line,
+    and the worker moves on (the reader is stopped from outside, whatever it was doing)."""
+    await start_bot(read_timeout_s=0.5, read_s_per_mb=0.0)
+    thread = await open_case_by_mention(slack)
+    slow = "".join(f"key{i}: [{', '.join(map(str, range(40)))}]\n" for i in range(60_000))
+    files = [
+        slack.add_file("checkout.log", checkout_log(), channel=CHANNEL, thread_ts=thread),
+        slack.add_file("values.yaml", slow.encode(), channel=CHANNEL, thread_ts=thread),
+    ]
+
+    await slack.send_event(slack.file_share_event(files, channel=CHANNEL, thread_ts=thread))
+
+    # 9 MB: a progress note first ("📥 Reading 2 files…"), replaced by one line per file.
+    reply = await slack.wait_for_call(
+        "chat.update",
+        lambda c: "checkout.log:" in c.params.get("text", "") and "values.yaml" in c.params["text"],
+        timeout=30,
+    )
+    shown = text_of(reply.params)
+    assert "40 ERROR" in shown and "upstream payments-db: connection pool exhausted" in shown
+    assert "values.yaml" in shown and "took longer than 1 s to read" in shown
