@@ -25,9 +25,12 @@ _KEY = r"[A-Za-z0-9_.-]{0,64}(?i:" + _KEY_WORDS + r")[A-Za-z0-9_.-]{0,64}"
 # Value of a key=value / key: value / "key": "value" pair, up to a delimiter.
 # A quoted value is taken whole (it may hold spaces); a bare one runs to a delimiter. A value
 # that is already a placeholder is left alone, so redacting twice changes nothing.
+# A bare value takes a placeholder inside it whole ("a=[password:1a2b3c]"), so the value of
+# an ordinary setting, redacted again, never cuts a placeholder at its "]".
 _VALUE = (
     r"""(?!["']?\[[a-zA-Z ]+:[0-9a-f]{6}\])"""
-    r"""(?P<v>"[^"\n]{1,256}"|'[^'\n]{1,256}'|[^\s"',;&}{)\]]{3,})"""
+    r"""(?P<v>"[^"\n]{1,256}"|'[^'\n]{1,256}'"""
+    r"""|(?:\[[a-zA-Z ]+:[0-9a-f]{6}\]|[^\s"',;&}{)\]]){3,})"""
 )
 
 # (kind shown to users, pattern with the secret in group `v` or the whole match)

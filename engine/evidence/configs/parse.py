@@ -89,7 +89,11 @@ def _parse_yaml(text: str, result: Parsed) -> None:
     except TooComplex as exc:
         result.fail("YAML", str(exc), None)
         return
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # refuses control characters YAML does not allow, at once
+    except yaml.YAMLError as exc:
+        result.fail("YAML", str(exc).splitlines()[0], None)
+        return
     loader.duplicates = result.duplicates
     try:
         while loader.check_data() and len(result.documents) < _MAX_DOCUMENTS:
