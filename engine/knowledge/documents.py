@@ -25,6 +25,9 @@ from engine.store.knowledge import TIERS, NewChunk, Tier
 from engine.store.knowledge_spaces import ensure_space, vector_literal
 
 REEMBED_BATCH = 128
+# About 480 KB of text. Each section is embedded on import: a 4.9 MB paragraph made 3,921 of
+# them, 195 s and 1 GB of memory, and as one page it would answer every search badly.
+MAX_DOCUMENT_CHUNKS = 400
 
 
 class KnowledgeError(FaultMavenError):
@@ -113,6 +116,11 @@ async def import_document(
     chunks = chunk_markdown(text)
     if not chunks:
         raise KnowledgeError(f"{source}: there is no text to import.")
+    if len(chunks) > MAX_DOCUMENT_CHUNKS:
+        raise KnowledgeError(
+            f"{source}: too long for one document ({len(chunks):,} sections, at most "
+            f"{MAX_DOCUMENT_CHUNKS:,}); split it into pages."
+        )
     vectors = await asyncio.to_thread(
         embedder.embed, [embedding_text(title, c.heading, c.text) for c in chunks]
     )

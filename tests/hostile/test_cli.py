@@ -173,3 +173,29 @@ def test_a_stopped_cli_stops_the_embedded_postgres(
         return False
 
     assert _wait_for(postgres_gone, 30), "the embedded PostgreSQL outlived the command"
+
+
+def test_a_huge_single_page_is_refused_with_its_size(
+    cli_env: Path, monkeypatch: pytest.MonkeyPatch, db_url: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("FAULTMAVEN_STARTER_KNOWLEDGE", "false")
+    page = cli_env / "dump.md"
+    page.write_text(" ".join(["restart the pod when memory is high"] * 130_000))  # 4.7 MB
+    code, out = run("kb", "import", str(page))
+    assert code == 1
+    assert "too long for one document" in out and "split it into pages" in out
+
+
+def test_a_search_of_18000_words_answers(
+    cli_env: Path, monkeypatch: pytest.MonkeyPatch, db_url: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("FAULTMAVEN_STARTER_KNOWLEDGE", "false")
+    page = cli_env / "pool.md"
+    page.write_text("# Connection pool exhausted\n\nRaise the pool size of the database client.\n")
+    assert run("kb", "import", str(page))[0] == 0
+    words = " ".join(f"connection{i} pool timeout" for i in range(6000))  # 18,000 words
+    code, out = run("kb", "search", words, "--json")
+    assert code == 0, out[-500:]
+    assert "Connection pool exhausted" in out
