@@ -34,8 +34,8 @@ FAULTMAVEN = ROOT / ".venv" / "bin" / "faultmaven"
 def full_size(item: hostile.Hostile) -> hostile.Hostile:
     """The worst inputs at the size the issue measured them."""
     bigger = {
-        "20,000 lines of varied prose": lambda: hostile._prose(200_000),
-        "20,000 distinct error lines": lambda: hostile._distinct_errors(200_000),
+        "lines of varied prose, each an ERROR": lambda: hostile._prose(200_000),
+        "distinct error lines": lambda: hostile._distinct_errors(200_000),
         ".env quote that never closes": lambda: b'A="' + b"abc def\n" * 1_600_000,
         "one 5 MB line": lambda: b"ERROR " + b"y" * (20 << 20) + b"\n",
     }

@@ -551,7 +551,7 @@ def corpus() -> list[Hostile]:
             "either",
         ),
         Hostile(
-            "20,000 lines of varied prose",
+            "lines of varied prose, each an ERROR",
             "size",
             "prose.log",
             lambda: _prose(20_000),
@@ -560,12 +560,13 @@ def corpus() -> list[Hostile]:
             worst=True,
         ),
         Hostile(
-            "20,000 distinct error lines",
+            "distinct error lines",
             "size",
             "distinct.log",
             lambda: _distinct_errors(20_000),
             "report",
             "log",
+            worst=True,
         ),
         Hostile(
             "a CSV log with a 300 KB field",

@@ -57,6 +57,10 @@ NOISY_CANDIDATES = 4
 # compares it position by position with its neighbours, so a 500,000-word line (one pasted
 # blob) would take hours; no real event has a template hundreds of words long.
 MAX_TEMPLATE_TOKENS = 256
+# Templates a file may have. Each costs its words and its place in the indexes; 200,000
+# lines of prose (a template each) took 1.2 GB. Past this, a message that joins no template
+# is counted in one last template, "<*>", so memory stays bounded whatever the file.
+MAX_TEMPLATES = 20_000
 MIN_SIMILARITY = 0.5  # share of positions a message must share with a template to join it
 SKELETON_VALUES = 3  # distinct words at one position before that position becomes <*>
 _MAX_SEEN = 200_000  # masked messages remembered for the one-lookup path
@@ -147,6 +151,7 @@ class TemplateMiner:
         self._patterns: dict[str, tuple[str, ...]] = {}  # a template token's literal parts
         self._placed = 0  # messages compared with templates (not found by their masked key)
         self._candidate_cap = MAX_CANDIDATES
+        self._overflow_cluster: _Cluster | None = None
 
     def add(self, message: str) -> TemplateMatch:
         cluster = self._assign(message, shape_of(message))
@@ -274,10 +279,20 @@ class TemplateMiner:
                 best.tokens = widened
                 self._index(best)
             return _live(best)
+        if len(self._clusters) >= MAX_TEMPLATES:
+            return self._overflow()
         cluster = _Cluster(len(self._clusters) + 1, tokens)
         self._clusters.append(cluster)
         self._index(cluster)
         return _live(cluster)
+
+    def _overflow(self) -> _Cluster:
+        """The last template, for every message past MAX_TEMPLATES that joins no other. Not
+        indexed: nothing is compared with it or merged into it."""
+        if self._overflow_cluster is None:
+            self._overflow_cluster = _Cluster(len(self._clusters) + 1, [VAR])
+            self._clusters.append(self._overflow_cluster)
+        return self._overflow_cluster
 
     def _unfile(self, cluster: _Cluster) -> None:
         self._buckets[self._bucket(cluster.tokens)].pop(cluster.id, None)
