@@ -28,9 +28,10 @@ LAYERS: list[tuple[str, ...]] = [
     ("engine.core",),
 ]
 
-# Inside evidence: what combines kinds, the report of any kind, each kind's reader, then what
-# every reader shares.
+# Inside evidence: reading in a child process, what combines kinds, the report of any kind,
+# each kind's reader, the template miner, then what every reader shares.
 EVIDENCE_LAYERS: list[tuple[str, ...]] = [
+    ("engine.evidence.isolated",),  # runs analyze in a child process
     (
         "engine.evidence.analyze",
         "engine.evidence.suspects",
@@ -47,6 +48,7 @@ EVIDENCE_LAYERS: list[tuple[str, ...]] = [
     ("engine.evidence.templates",),
     (
         "engine.evidence.kind",
+        "engine.evidence.bounded",
         "engine.evidence.decode",
         "engine.evidence.timestamps",
         "engine.evidence.archives",
@@ -110,6 +112,14 @@ def test_no_package_imports_a_layer_above_it() -> None:
 def test_evidence_readers_do_not_import_what_combines_them() -> None:
     offenders = upward_imports(python_files("engine/evidence"), EVIDENCE_LAYERS)
     assert offenders == [], "\n".join(offenders)
+
+
+def test_every_evidence_module_has_a_layer() -> None:
+    modules = [module_name(p) for p in python_files("engine/evidence")]
+    unplaced = sorted(
+        m for m in modules if m != "engine.evidence" and rank(m, EVIDENCE_LAYERS) is None
+    )
+    assert unplaced == [], f"add these modules to EVIDENCE_LAYERS: {unplaced}"
 
 
 def test_every_engine_package_has_a_layer() -> None:
