@@ -42,6 +42,14 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.fixture
+def kb_env(cli_env: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -> Path:
+    """The CLI with a database of its own, and no starter runbooks."""
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("FAULTMAVEN_STARTER_KNOWLEDGE", "false")
+    return cli_env
+
+
 COMMANDS = [
     ("analyze",),
     ("analyze", "--json"),
@@ -61,12 +69,8 @@ def test_no_command_prints_a_secret(cli_env: Path, command: tuple[str, ...]) -> 
     assert leaked == []
 
 
-def test_knowledge_keeps_no_secret(
-    cli_env: Path, monkeypatch: pytest.MonkeyPatch, db_url: str
-) -> None:
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("FAULTMAVEN_STARTER_KNOWLEDGE", "false")
-    page = cli_env / "runbook.md"
+def test_knowledge_keeps_no_secret(kb_env: Path) -> None:
+    page = kb_env / "runbook.md"
     page.write_text("# Database access\n\n" + "\n".join(f"- {s.line}" for s in SHAPES) + "\n")
     code, out = run("kb", "import", str(page))
     assert code == 0, out
@@ -77,14 +81,10 @@ def test_knowledge_keeps_no_secret(
     assert [s.secret for s in SHAPES if s.secret in out] == []
 
 
-def test_a_folder_import_does_not_follow_links_out_of_it(
-    cli_env: Path, monkeypatch: pytest.MonkeyPatch, db_url: str
-) -> None:
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("FAULTMAVEN_STARTER_KNOWLEDGE", "false")
-    outside = cli_env / "private.md"
+def test_a_folder_import_does_not_follow_links_out_of_it(kb_env: Path) -> None:
+    outside = kb_env / "private.md"
     outside.write_text("# Private\n\nroot:x:0:0:root:/root:/bin/bash\n")
-    docs = cli_env / "runbooks"
+    docs = kb_env / "runbooks"
     docs.mkdir()
     (docs / "disk.md").write_text("# Disk full\n\nRotate the logs.\n")
     (docs / "passwd.md").symlink_to(outside)
@@ -175,24 +175,16 @@ def test_a_stopped_cli_stops_the_embedded_postgres(
     assert _wait_for(postgres_gone, 30), "the embedded PostgreSQL outlived the command"
 
 
-def test_a_huge_single_page_is_refused_with_its_size(
-    cli_env: Path, monkeypatch: pytest.MonkeyPatch, db_url: str
-) -> None:
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("FAULTMAVEN_STARTER_KNOWLEDGE", "false")
-    page = cli_env / "dump.md"
+def test_a_huge_single_page_is_refused_with_its_size(kb_env: Path) -> None:
+    page = kb_env / "dump.md"
     page.write_text(" ".join(["restart the pod when memory is high"] * 130_000))  # 4.7 MB
     code, out = run("kb", "import", str(page))
     assert code == 1
     assert "too long for one document" in out and "split it into pages" in out
 
 
-def test_a_search_of_18000_words_answers(
-    cli_env: Path, monkeypatch: pytest.MonkeyPatch, db_url: str
-) -> None:
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("FAULTMAVEN_STARTER_KNOWLEDGE", "false")
-    page = cli_env / "pool.md"
+def test_a_search_of_18000_words_answers(kb_env: Path) -> None:
+    page = kb_env / "pool.md"
     page.write_text("# Connection pool exhausted\n\nRaise the pool size of the database client.\n")
     assert run("kb", "import", str(page))[0] == 0
     words = " ".join(f"connection{i} pool timeout" for i in range(6000))  # 18,000 words
