@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.bench.process_tree import measure  # noqa: E402
 from tests.hostile import corpus as hostile  # noqa: E402
 
 LIMIT_S = 30.0
@@ -43,31 +42,6 @@ def full_size(item: hostile.Hostile) -> hostile.Hostile:
     return replace(item, make=make) if make else item
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of `pid` and every process below it."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(parent, []).append(int(entry))
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        todo.extend(children.get(current, []))
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1])
-    return total / 1024
-
-
 @dataclass
 class Run:
     label: str
@@ -85,24 +59,19 @@ def run(item: hostile.Hostile, folder: Path) -> Run:
     path = folder / ("input" + "".join(Path(item.name.replace("\n", "_")).suffixes[-2:]))
     path.write_bytes(data)
     env = {**os.environ, "FAULTMAVEN_DATA_DIR": str(folder / "data")}
-    started = time.monotonic()
-    process = subprocess.Popen(
-        [str(FAULTMAVEN), "analyze", str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    peak = 0.0
-    while process.poll() is None:
-        peak = max(peak, tree_rss_mb(process.pid))
-        if time.monotonic() - started > 300:
-            process.kill()
-        time.sleep(0.02)
-    seconds = time.monotonic() - started
-    output = (process.stdout.read() if process.stdout else b"").decode(errors="replace")
+    measured = measure([str(FAULTMAVEN), "analyze", str(path)], env=env, limit_s=300)
+    output = measured.output
     lines = [line for line in output.splitlines() if line.strip()]
     said = "TRACEBACK" if "Traceback" in output else (lines[0] if lines else "")
-    return Run(item.label, item.category, len(data), seconds, peak, process.returncode, said)
+    return Run(
+        item.label,
+        item.category,
+        len(data),
+        measured.seconds,
+        measured.peak_mb,
+        measured.exit_code,
+        said,
+    )
 
 
 def main() -> int:
