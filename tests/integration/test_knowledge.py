@@ -216,9 +216,10 @@ async def test_full_text_on_a_large_table_ranks_the_rare_word_first(
 ) -> None:
     sections = [f"## Step {i}\n\nThe pod restarts after step {i}." for i in range(1200)]
     sections.append("## Odd one\n\nThe pod restarts when the zebra service is down.")
-    await import_document(
-        pool, WordHashEmbedder(), title="Steps", source="steps.md", text="\n\n".join(sections)
-    )
+    for part in range(4):  # a page holds at most MAX_DOCUMENT_CHUNKS sections
+        text = "\n\n".join(sections[part * 301 : (part + 1) * 301])
+        source = f"steps-{part}.md"
+        await import_document(pool, WordHashEmbedder(), title="Steps", source=source, text=text)
     async with pool.connection() as conn:
         await conn.execute("ANALYZE knowledge_chunks")  # the word frequencies the search reads
     hits = await search(pool, WordHashEmbedder(), "pod restarts zebra", k=3, mode="text")
