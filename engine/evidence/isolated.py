@@ -21,10 +21,12 @@ import logging
 import multiprocessing
 import resource
 import time
+import traceback
 import uuid
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import cast
 
 from engine.core.config import Settings
 from engine.core.errors import EvidenceRejected, FaultMavenError
@@ -68,7 +70,8 @@ class ReadLimits:
         )
 
 
-# What the child sends back: ("report", report) or ("refused", message).
+# What the child sends back: ("report", report), ("refused", message) or ("failed", (error,
+# traceback)) for an exception no reader meant.
 _Outcome = tuple[str, object]
 
 
@@ -96,13 +99,9 @@ def _read_in_child(
         outcome = ("refused", f"The file needs more than {limit} of memory to read.")
     except RecursionError:
         outcome = ("refused", "The file is nested too deeply to read.")
-    except Exception:
-        error_id = uuid.uuid4().hex[:8]
-        log.exception("reading %s failed (error id %s)", name, error_id)
-        outcome = (
-            "refused",
-            f"The file could not be read: the reader failed (error id {error_id}).",
-        )
+    except Exception as exc:
+        # Logged by the parent, with its logging set-up: this process has none of its own.
+        outcome = ("failed", (f"{type(exc).__name__}: {exc}"[:300], traceback.format_exc()))
     connection.send(outcome)
     connection.close()
 
@@ -159,5 +158,14 @@ def read_isolated(
     what, value = outcome
     if what == "refused":
         raise EvidenceRejected(str(value))
+    if what == "failed":
+        error, details = cast(tuple[str, str], value)
+        error_id = uuid.uuid4().hex[:8]
+        # One line (no traceback reaches a terminal or a log pipeline unasked); DEBUG has it.
+        log.error("reading %s failed (error id %s): %s", name, error_id, error)
+        log.debug("error %s:\n%s", error_id, details)
+        raise EvidenceRejected(
+            f"The file could not be read: the reader failed (error id {error_id})."
+        )
     report: AnyReport = value  # type: ignore[assignment]
     return report

@@ -114,3 +114,27 @@ def test_memory_is_capped_per_file() -> None:
     big = {f"k{i}": {"a": [1, 2, 3, 4, 5, 6, 7, 8], "b": "x" * 20} for i in range(300_000)}
     with pytest.raises(EvidenceRejected, match="needs more than 250 MB of memory"):
         read_isolated("values.json", json.dumps(big).encode(), limits=limits)
+
+
+def test_a_reader_that_breaks_costs_one_line_with_an_id(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An exception no reader meant (a bug) becomes a line with an error id; the log holds the
+    id and the error in one line, the traceback only at DEBUG."""
+    with pytest.raises(EvidenceRejected) as refused:
+        read_isolated("app.log", b"2026-11-21 14:00:00 INFO ok\n", redactor=_Broken())  # type: ignore[arg-type]
+    message = refused.value.user_message
+    assert re.fullmatch(
+        r"The file could not be read: the reader failed \(error id [0-9a-f]{8}\)\.", message
+    )
+    error_id = message.rsplit(" ", 1)[1].strip(").")
+    logged = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert any(error_id in line and "Broken redactor" in line for line in logged), logged
+    assert not any("Traceback" in line for line in logged)
+
+
+class _Broken:
+    """A redactor that fails: the log reader calls it on the first record."""
+
+    def redact(self, text: str) -> object:
+        raise RuntimeError("Broken redactor")
