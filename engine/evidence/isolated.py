@@ -20,10 +20,12 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import resource
+import sys
 import time
 import traceback
 import uuid
 from dataclasses import dataclass
+from importlib.machinery import ModuleSpec
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import cast
@@ -37,8 +39,22 @@ from engine.evidence.reports import AnyReport
 log = logging.getLogger(__name__)
 
 _CONTEXT = multiprocessing.get_context("forkserver")
-# "__main__" too: otherwise every child would import the main script again before it starts.
-_CONTEXT.set_forkserver_preload(["__main__", "engine.evidence.analyze"])
+# The server imports the readers and reads a tiny file of each kind once (engine/evidence/warm.py),
+# so a forked child starts warm.
+_CONTEXT.set_forkserver_preload(["engine.evidence.isolated", "engine.evidence.warm"])
+
+
+def _children_skip_the_main_script() -> None:
+    """A child of the fork server runs the parent's main script again (as `__mp_main__`)
+    before its target, unless the main module has a spec named "__main__": 100 ms and more
+    per file for `faultmaven` (its CLI and everything that imports), where the read itself
+    takes a few. Preloading "__main__" in the server does not help on Python 3.11 (it never
+    receives the path). The readers need nothing from the main script, so its spec says so.
+    """
+    main = sys.modules.get("__main__")
+    if main is not None and getattr(main, "__spec__", None) is None:
+        main.__spec__ = ModuleSpec("__main__", None)
+
 
 MB = 1024 * 1024
 
@@ -118,6 +134,7 @@ def read_isolated(
     limits = limits or ReadLimits()
     size = len(source) if isinstance(source, bytes) else source.stat().st_size
     seconds = limits.seconds_for(size)
+    _children_skip_the_main_script()
     receiver, sender = _CONTEXT.Pipe(duplex=False)
     child = _CONTEXT.Process(
         target=_read_in_child,

@@ -31,7 +31,7 @@ LAYERS: list[tuple[str, ...]] = [
 # Inside evidence: reading in a child process, what combines kinds, the report of any kind,
 # each kind's reader, the template miner, then what every reader shares.
 EVIDENCE_LAYERS: list[tuple[str, ...]] = [
-    ("engine.evidence.isolated",),  # runs analyze in a child process
+    ("engine.evidence.isolated", "engine.evidence.warm"),  # reading in a child process
     (
         "engine.evidence.analyze",
         "engine.evidence.suspects",
