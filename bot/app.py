@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import BotDeps
 from bot.gate import ChannelGate
 from bot.listeners import actions, commands, events, home, knowledge
-from engine.core.errors import FaultMavenError
+from engine.core.errors import FaultMavenError, new_error_id
 from engine.ops import log_setup
 from engine.worker.queue import QueueUnavailable
 
@@ -57,7 +56,7 @@ def build_app(
         if isinstance(error, FaultMavenError):
             text = error.user_message
         else:
-            error_id = uuid.uuid4().hex[:8]
+            error_id = new_error_id()
             log.exception("listener failed (error id %s)", error_id, exc_info=error)
             text = f"Something went wrong on my side (error id `{error_id}`). Please try again."
         event = body.get("event") or {}

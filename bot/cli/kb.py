@@ -93,6 +93,7 @@ def kb_import(
     async def work(backends: Backends, embedder: Embedder | None) -> int:
         assert embedder is not None
         failed = 0
+        redactor = Redactor(mask_ips=Settings().redact_ips)
         for document in read_documents(paths):
             if not isinstance(document, LocalDocument):
                 echo(f"{document.source}: {document.reason}", err=True)
@@ -108,7 +109,7 @@ def kb_import(
                     tier=tier,  # type: ignore[arg-type]  # checked above
                     channel_id=channel,
                     tags=tag or (),
-                    redactor=Redactor(mask_ips=Settings().redact_ips),
+                    redactor=redactor,
                 )
             except FaultMavenError as exc:
                 echo(f"{document.source}: {exc.user_message}", err=True)

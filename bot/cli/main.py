@@ -101,14 +101,15 @@ def shell() -> None:
     asyncio.run(run_shell(settings))
 
 
-def _analyse_files(files: list[Path], *, show: bool) -> tuple[list[AnyReport], int]:
+def _analyse_files(
+    files: list[Path], settings: Settings, *, show: bool
+) -> tuple[list[AnyReport], int]:
     """(reports, files that failed) of local files, each printed when `show`."""
     from engine.cases.local_files import analyse_local_files
     from engine.core.redact import Redactor
     from engine.evidence.analyze import describe_report, report_notes, summarize_report
     from engine.evidence.isolated import ReadLimits
 
-    settings = Settings()
     reports: list[AnyReport] = []
     failed = 0
     read = analyse_local_files(
@@ -143,7 +144,7 @@ def analyze(
     from engine.evidence.suspects.ranking import rank_case_suspects
     from engine.evidence.timeline import merged_timeline
 
-    reports, failed = _analyse_files(files, show=not as_json)
+    reports, failed = _analyse_files(files, Settings(), show=not as_json)
     suspects = rank_case_suspects(reports)
     timeline = merged_timeline(reports)
     if as_json:
@@ -177,7 +178,7 @@ def investigate(
 
     settings = Settings()
     _setup_logging("WARNING")
-    reports, failed = _analyse_files(files, show=False)
+    reports, failed = _analyse_files(files, settings, show=False)
     result = asyncio.run(investigate_files(reports, question, settings))
     if as_json:
         echo(result.model_dump_json(indent=2))

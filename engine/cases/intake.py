@@ -10,12 +10,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import uuid
 
 from psycopg_pool import AsyncConnectionPool
 
 from engine.core.crypto import EvidenceCipher
-from engine.core.errors import FaultMavenError
+from engine.core.errors import FaultMavenError, new_error_id
 from engine.core.models import Case, FileRef
 from engine.core.ports import FileSource
 from engine.core.redact import Redactor
@@ -49,8 +48,7 @@ class EvidenceIntake:
         self.max_file_bytes = max_file_bytes
         self.redactor = redactor
         self.read_limits = read_limits or ReadLimits()
-        # Expanded archives may hold more than one upload's worth, within reason.
-        self.archive_limits = ArchiveLimits(max_total_bytes=4 * max_file_bytes)
+        self.archive_limits = ArchiveLimits.for_uploads(max_file_bytes)
 
     async def ingest(self, case: Case, file: FileRef) -> list[Evidence]:
         """The evidence rows of one uploaded file (several for an archive).
@@ -150,7 +148,7 @@ class EvidenceIntake:
         try:
             return await asyncio.to_thread(with_changes, report, data, prior, old, self.redactor)
         except Exception:  # the report stands without its diff; never lose the upload for it
-            error_id = uuid.uuid4().hex[:8]
+            error_id = new_error_id()
             log.exception(
                 "comparing %s with %s failed (error id %s)", report.name, prior.name, error_id
             )

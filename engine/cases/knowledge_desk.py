@@ -23,7 +23,7 @@ from engine.core.models import (
     KnowledgeVoteRequest,
 )
 from engine.core.ports import FileSource
-from engine.core.redact import Redactor, describe_counts
+from engine.core.redact import describe_counts
 from engine.core.replies import KnowledgeLine, KnowledgeReply, NoticeReply
 from engine.core.wording import clip, linked, plural
 from engine.knowledge.base import KnowledgeBase, case_id_of, text_source
@@ -124,9 +124,10 @@ class KnowledgeDesk:
         where = "global knowledge" if tier == "global" else "this channel's knowledge"
         stored: list[str] = []
         problems: list[str] = []
-        redactor = Redactor(mask_ips=self.settings.redact_ips)
         for title, source, text, link in await self._documents(req, problems):
-            title = redactor.redact(title).text  # the receipt and the audit log show it
+            # The raw title goes to the store, which masks it and counts what it masked;
+            # the audit log and the receipt show it masked the same way.
+            shown = self.knowledge.redactor.redact(title).text
             result = await self.knowledge.add(
                 title=title,
                 source=source,
@@ -141,13 +142,13 @@ class KnowledgeDesk:
                 actor=req.user,
                 action=KNOWLEDGE_ADD,
                 target=source,
-                detail={"tier": tier, "title": title, "version": result.version},
+                detail={"tier": tier, "title": shown, "version": result.version},
                 key=f"{KNOWLEDGE_ADD}:{key}:{source}",
             )
             state = f"version {result.version}" if result.changed else "unchanged, already stored"
             sections = plural(result.chunks, "section")
             masked = f", {describe_counts(result.masked)}" if result.masked else ""
-            stored.append(f"*{clip(title, TITLE_CHARS)}* ({sections}, {state}{masked})")
+            stored.append(f"*{clip(shown, TITLE_CHARS)}* ({sections}, {state}{masked})")
         if not stored:
             raise KnowledgeError(
                 "Nothing was added. " + (" ".join(problems) if problems else USAGE)

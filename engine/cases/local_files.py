@@ -73,8 +73,8 @@ def _unpacked(
             if archive_kind(stream.read(ARCHIVE_SNIFF_BYTES)) is None:
                 yield str(path), path.name, path
                 continue
-        limits = ArchiveLimits(max_total_bytes=4 * max_file_bytes)
         try:
+            limits = ArchiveLimits.for_uploads(max_file_bytes)
             members = expand(path.name, path.read_bytes(), limits).members
         except FaultMavenError as exc:
             yield str(path), path.name, exc

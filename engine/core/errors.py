@@ -6,6 +6,13 @@ logged with an id the user can quote.
 
 from __future__ import annotations
 
+import uuid
+
+
+def new_error_id() -> str:
+    """A short id to show a user and log beside an unexpected failure, so it can be quoted."""
+    return uuid.uuid4().hex[:8]
+
 
 class FaultMavenError(Exception):
     """An error a user caused or can act on; `user_message` is shown verbatim."""

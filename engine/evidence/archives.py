@@ -32,6 +32,11 @@ class ArchiveLimits:
     # Text logs compress 5-20x; a ratio far past that is a bomb, not a log.
     max_ratio: float = 200.0
 
+    @classmethod
+    def for_uploads(cls, max_file_bytes: int) -> ArchiveLimits:
+        """Expanded archives may hold more than one upload's worth, within reason."""
+        return cls(max_total_bytes=4 * max_file_bytes)
+
 
 @dataclass
 class Member:

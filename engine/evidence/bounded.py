@@ -42,9 +42,13 @@ def nesting_depth(text: str) -> int:
     return max(accumulate(map(_STEP.__getitem__, brackets), initial=0))
 
 
+def _too_deep() -> TooComplex:
+    return TooComplex(f"nested deeper than {MAX_NESTING:,} levels")
+
+
 def check_nesting(text: str) -> None:
     if nesting_depth(text) > MAX_NESTING:
-        raise TooComplex(f"nested deeper than {MAX_NESTING:,} levels")
+        raise _too_deep()
 
 
 def _integer(digits: str) -> int | str:
@@ -59,7 +63,7 @@ def load_json(text: str, **options: Any) -> Any:
     try:
         return json.loads(text, parse_int=_integer, **options)
     except RecursionError:  # nesting the scan could not see (it stops at the limit)
-        raise TooComplex(f"nested deeper than {MAX_NESTING:,} levels") from None
+        raise _too_deep() from None
 
 
 def load_toml(text: str) -> dict[str, Any]:
@@ -70,6 +74,6 @@ def load_toml(text: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError:
         raise
     except RecursionError:
-        raise TooComplex(f"nested deeper than {MAX_NESTING:,} levels") from None
+        raise _too_deep() from None
     except ValueError:  # int() of a number past Python's digit limit
         raise TooComplex(f"a number longer than {MAX_INT_DIGITS:,} digits") from None

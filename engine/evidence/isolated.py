@@ -23,7 +23,6 @@ import resource
 import sys
 import time
 import traceback
-import uuid
 from dataclasses import dataclass
 from importlib.machinery import ModuleSpec
 from multiprocessing.connection import Connection
@@ -31,7 +30,7 @@ from pathlib import Path
 from typing import cast
 
 from engine.core.config import Settings
-from engine.core.errors import EvidenceRejected, FaultMavenError
+from engine.core.errors import EvidenceRejected, FaultMavenError, new_error_id
 from engine.core.redact import Redactor
 from engine.evidence.analyze import analyze
 from engine.evidence.reports import AnyReport
@@ -165,7 +164,7 @@ def read_isolated(
             "file, so nothing from it is used."
         )
     if outcome is None:
-        error_id = uuid.uuid4().hex[:8]
+        error_id = new_error_id()
         log.error(
             "reading %s: exit code %s, no answer (error id %s)", name, child.exitcode, error_id
         )
@@ -177,7 +176,7 @@ def read_isolated(
         raise EvidenceRejected(str(value))
     if what == "failed":
         error, details = cast(tuple[str, str], value)
-        error_id = uuid.uuid4().hex[:8]
+        error_id = new_error_id()
         # One line (no traceback reaches a terminal or a log pipeline unasked); DEBUG has it.
         log.error("reading %s failed (error id %s): %s", name, error_id, error)
         log.debug("error %s:\n%s", error_id, details)

@@ -93,6 +93,7 @@ class KnowledgeBase:
     ) -> None:
         self.pool = pool
         self.settings = settings
+        self.redactor = Redactor(mask_ips=settings.redact_ips)
         self._embedder = embedder
         self._loading = asyncio.Lock()
         self._queries: QueryCache | None = None
@@ -149,7 +150,7 @@ class KnowledgeBase:
             channel_id=channel_id,
             tags=tags,
             link=link,
-            redactor=Redactor(mask_ips=self.settings.redact_ips),
+            redactor=self.redactor,
         )
 
     async def search(

@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -33,7 +32,7 @@ from engine.cases.reminders import ReminderRequest
 from engine.cases.retention import RetentionRequest
 from engine.cases.service import CaseService
 from engine.cases.turns import DrainRequest
-from engine.core.errors import FaultMavenError
+from engine.core.errors import FaultMavenError, new_error_id
 from engine.core.models import (
     CloseCaseRequest,
     FeedbackRequest,
@@ -175,7 +174,7 @@ async def _run(ctx: Ctx, key: str, job: Job[Any], payload: dict[str, Any]) -> No
         if job_try < max_tries:
             log.warning("job %s failed (try %d), retrying: %s", key, job_try, exc, exc_info=True)
             raise Retry(defer=min(2**job_try, 30)) from exc
-        error_id = uuid.uuid4().hex[:8]
+        error_id = new_error_id()
         log.exception("job %s failed for good (error id %s)", key, error_id)
         if job.thread is not None:
             notice = NoticeReply(

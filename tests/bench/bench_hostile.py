@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.bench.process_tree import measure  # noqa: E402
 from tests.hostile import corpus as hostile  # noqa: E402
+from tests.hostile.builders import distinct_errors, prose  # noqa: E402
 
 LIMIT_S = 30.0
 LIMIT_MB = 500.0
@@ -33,8 +34,8 @@ FAULTMAVEN = ROOT / ".venv" / "bin" / "faultmaven"
 def full_size(item: hostile.Hostile) -> hostile.Hostile:
     """The worst inputs at the size the issue measured them."""
     bigger = {
-        "lines of varied prose, each an ERROR": lambda: hostile._prose(200_000),
-        "distinct error lines": lambda: hostile._distinct_errors(200_000),
+        "lines of varied prose, each an ERROR": lambda: prose(200_000),
+        "distinct error lines": lambda: distinct_errors(200_000),
         ".env quote that never closes": lambda: b'A="' + b"abc def\n" * 1_600_000,
         "one 5 MB line": lambda: b"ERROR " + b"y" * (20 << 20) + b"\n",
     }
