@@ -15,11 +15,12 @@ from engine.evidence.kind import EvidenceKind
 from engine.evidence.logs.kind import LOGS
 from engine.evidence.metrics.kind import METRICS
 from engine.evidence.reports import AnyReport
+from engine.evidence.topology.kind import TOPOLOGY
 from engine.evidence.traces.kind import TRACES
 
 # Detection order: the first kind whose `detect` says yes reads the file. A span table is
 # numeric enough to pass for metrics, so traces go first; logs take whatever is left.
-KINDS: tuple[EvidenceKind[Any], ...] = (TRACES, METRICS, CONFIGS, LOGS)
+KINDS: tuple[EvidenceKind[Any], ...] = (TRACES, METRICS, TOPOLOGY, CONFIGS, LOGS)
 
 # Detection reads the start of a file, never all of it; 1 MB holds the header and first rows
 # of even a 10,000-column CSV.

@@ -2,8 +2,8 @@
 
 A log names "checkout-7d9f8c6b5-x2k4p", a trace "checkout", a file is "checkout.log.1" and a
 metric has job="checkout-service": all four are the component "checkout". Names are only
-normalised (case, pod suffixes, extensions, a trailing "-service"), never guessed, so two
-different components never become one.
+normalised (case, pod suffixes, a version label "-v2", extensions, a trailing "-service"),
+never guessed, so two different components never become one.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import re
 # Deployment pods: <name>-<replicaset hash>-<5 chars>; DaemonSet / Job pods: <name>-<5 chars>.
 _POD_SUFFIX = re.compile(r"-(?=[a-z0-9]*\d)[a-z0-9]{6,10}-[a-z0-9]{5}$|-(?=[a-z]*\d)[a-z0-9]{5}$")
 _SERVICE_SUFFIX = re.compile(r"[-_](?:service|svc)$")
+# A version label on a workload ('adservice-v2'): two versions side by side are one service.
+_VERSION_SUFFIX = re.compile(r"-v\d{1,3}$")
 _EXTENSIONS = re.compile(
     r"(?:\.(?:log|txt|json|jsonl|ndjson|out|err|csv|tsv|prom|yaml|yml|env|gz|zip|\d+))+$"
 )
@@ -60,10 +62,12 @@ _EXPORT_WORDS = frozenset(
 
 
 def canonical(name: str) -> str:
-    """The comparable form of a component name: 'Checkout-7d9f8c6b5-x2k4p' -> 'checkout'."""
+    """The comparable form of a component name: 'Checkout-7d9f8c6b5-x2k4p' -> 'checkout',
+    'adservice-v2-fd6989b7c-x4r9m' -> 'adservice'."""
     text = name.strip().lower().replace("_", "-")
     text = text.split(":", 1)[0]  # host:port
     text = _POD_SUFFIX.sub("", text)
+    text = _VERSION_SUFFIX.sub("", text)
     text = _SERVICE_SUFFIX.sub("", text)
     return text
 
@@ -87,6 +91,26 @@ def from_file_name(path: str) -> str | None:
         return None
     name = canonical(stem)
     return None if name in _GENERIC else name
+
+
+# A whole Deployment pod name: <workload>-<replicaset hash>-<5 chars>, the hash with a digit.
+_POD_NAME = re.compile(r"[a-z][a-z0-9-]*-(?=[a-z0-9]*\d)[a-z0-9]{6,10}-[a-z0-9]{5}")
+
+
+def pod_named_in(path: str) -> str | None:
+    """The pod a file is named after when one of its `_`-separated words is a whole pod name
+    ('adservice-v2-fd6989b7c-x4r9m_frontend_adservice.csv'); None otherwise."""
+    stem = _EXTENSIONS.sub("", path.rsplit("/", 1)[-1])
+    for word in re.split(r"[_\s]+", stem):
+        if _POD_NAME.fullmatch(word.lower()):
+            return word
+    return None
+
+
+def replicaset_of(pod: str) -> str | None:
+    """'checkout-7d9f8c6b5-x2k4p' -> 'checkout-7d9f8c6b5': pods of one rollout share it."""
+    match = re.fullmatch(r"(.+-[a-z0-9]{6,10})-[a-z0-9]{5}", pod.lower())
+    return match.group(1) if match and _POD_NAME.fullmatch(pod.lower()) else None
 
 
 _ORDINAL = re.compile(r"^(.+?)-(\d{1,3})$")

@@ -14,9 +14,10 @@ from pydantic import BaseModel, Field
 from engine.evidence.configs.report import ConfigReport
 from engine.evidence.logs.report import LogReport
 from engine.evidence.metrics.report import MetricsReport
+from engine.evidence.topology.report import CallGraphReport
 from engine.evidence.traces.report import TraceReport
 
-AnyReport = LogReport | TraceReport | MetricsReport | ConfigReport
+AnyReport = LogReport | TraceReport | MetricsReport | ConfigReport | CallGraphReport
 EvidenceReport = Annotated[AnyReport, Field(discriminator="kind")]
 
 EvidenceStatus = Literal["analysed", "rejected"]

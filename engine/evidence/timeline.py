@@ -13,13 +13,11 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from engine.core.wording import clip, clock
-from engine.evidence.configs.report import ConfigReport
 from engine.evidence.logs.report import ErrorGroup, LogReport
 from engine.evidence.logs.summary import describe_anomaly
 from engine.evidence.metrics.report import MetricsReport
+from engine.evidence.reports import AnyReport
 from engine.evidence.traces.report import TraceReport
-
-AnyReport = LogReport | TraceReport | MetricsReport | ConfigReport
 
 MAX_EVENTS = 15
 _TEXT_CHARS = 80

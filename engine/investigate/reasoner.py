@@ -27,6 +27,7 @@ from engine.evidence.suspects.ranking import (
     unnamed_writer_score,
 )
 from engine.evidence.timeline import merged_timeline
+from engine.investigate.incident_time import case_incident_start
 from engine.investigate.result import Citation, Hypothesis, Investigation
 from engine.investigate.signatures import SIGNATURES, Signature, match
 
@@ -175,7 +176,8 @@ def investigate_offline(
     question: str, conversation: list[str], reports: list[AnyReport]
 ) -> Investigation:
     """One structured turn from the evidence reports and what people wrote."""
-    suspects = rank_case_suspects(reports)
+    since = case_incident_start([question, *conversation], reports)
+    suspects = rank_case_suspects(reports, since=since)
     scores = {s.component: s.score for s in suspects}
     hypotheses = [_hypothesis(lead) for lead in _leads(reports, scores).values()]
     explained = {h.component for h in hypotheses}

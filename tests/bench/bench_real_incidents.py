@@ -24,7 +24,7 @@ Naive baselines, the bar any method must clear:
 - Sock Shop: the service whose metric column shifts most from the first third of the run to
   the last third, in MADs of the first third.
 
-    .venv/bin/python tests/bench/bench_real_incidents.py [--only changerca|sockshop] [-v]
+    .venv/bin/python tests/bench/bench_real_incidents.py [--only changerca|sockshop] [--split tune|report] [-v]
 """
 
 from __future__ import annotations
@@ -208,6 +208,7 @@ def table(rows: list[tuple[str, list[Case], Callable[[Case], list[str]]]]) -> No
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("changerca", "sockshop"))
+    parser.add_argument("--split", choices=("tune", "report"), help="only these cases")
     parser.add_argument("-v", "--verbose", action="store_true", help="one line per case")
     args = parser.parse_args()
     if not DATA.exists():
@@ -218,6 +219,8 @@ def main() -> int:
         cases += changerca_cases()
     if args.only in (None, "sockshop"):
         cases += sockshop_cases()
+    if args.split:
+        cases = [c for c in cases if c.split == args.split]
     ours: dict[str, list[str]] = {}
     for case in cases:
         ranking, conclusion = faultmaven_ranking(case)

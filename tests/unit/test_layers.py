@@ -44,6 +44,7 @@ EVIDENCE_LAYERS: list[tuple[str, ...]] = [
         "engine.evidence.metrics",
         "engine.evidence.traces",
         "engine.evidence.configs",
+        "engine.evidence.topology",
     ),
     ("engine.evidence.templates",),
     (

@@ -14,6 +14,7 @@ import hashlib
 from engine.core.errors import EvidenceRejected
 from engine.evidence.decode import decode_text
 from engine.evidence.metrics.csv_series import looks_like_csv, parse_csv
+from engine.evidence.metrics.entities import assign_components
 from engine.evidence.metrics.prometheus import (
     looks_like_exposition,
     looks_like_query_json,
@@ -80,6 +81,7 @@ def analyze_metrics(name: str, data: bytes) -> MetricsReport:
     """Analyze one uploaded metrics file; raises EvidenceRejected when it cannot be read."""
     decoded = decode_text(data)
     parsed = _parse(name, decoded.text)
+    assign_components(parsed, name)
     series: list[SeriesStats] = []
     dropped = rates = 0
     for raw in parsed.series:

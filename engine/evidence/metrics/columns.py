@@ -170,6 +170,8 @@ def classify(header: list[str], rows: list[list[str]]) -> Layout:
     for j, cells in enumerate(columns):
         if j == layout.time or not cells:
             continue
+        if _TIME_NAME.match(norm(header[j])) and _share(cells, _time_like) >= TIME_SHARE:
+            continue  # the same time again as epoch numbers (`Time,Timestamp,...`): no series
         parsed = [cell_value(c) for c in cells]
         numbers = [p for p in parsed if p is not None]
         if len(numbers) >= NUMERIC_SHARE * len(cells):

@@ -42,6 +42,16 @@ class SeriesStats(BaseModel):
     unit_hint: str | None = Field(default=None, description="'ms', 's', 'bytes', '%', '/s', ...")
     shifts: list[LevelShift] = Field(default_factory=list)
     spikes: list[Spike] = Field(default_factory=list)
+    component: str | None = Field(
+        default=None,
+        description="what the file's layout says the series is about, as written (a pod in "
+        "the file name, the entity of a wide column `carts-db_cpu`); labels say it otherwise",
+    )
+    samples: list[tuple[float, float]] = Field(
+        default_factory=list,
+        description="(epoch seconds, value), at most MAX_SAMPLES bucket medians in time "
+        "order: enough to weigh any incident window against the time before it",
+    )
 
 
 class MetricsReport(BaseModel):

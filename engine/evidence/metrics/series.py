@@ -55,6 +55,7 @@ class RawSeries:
     times: list[float] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
     unit: str | None = None
+    component: str | None = None  # what the file's layout says it is about (SeriesStats)
 
     def add(self, ts: float, value: float) -> None:
         self.times.append(ts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,9 @@ from engine.evidence.metrics.series import RawSeries, is_counter, unit_from_name
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_MAGNITUDE = 1e300
+# Samples kept in the report: an hour at 15 s steps, a day at 6 min; more would only make
+# stored reports heavy, and an incident window is never judged on finer steps than this.
+MAX_SAMPLES = 240
 
 
 def to_datetime(epoch: float) -> datetime | None:
@@ -45,6 +49,21 @@ def _points(raw: RawSeries) -> tuple[Floats, Floats, int]:
     return times, values, len(raw.values) - len(values)
 
 
+def samples(times: Floats, values: Floats) -> list[tuple[float, float]]:
+    """At most MAX_SAMPLES (time, value) points: medians of equal runs of points, so a spike
+    inside a bucket does not become the bucket; none for points without times."""
+    if not len(values) or np.isnan(times).any():
+        return []
+    if len(values) <= MAX_SAMPLES:
+        return [(float(t), float(v)) for t, v in zip(times, values, strict=True)]
+    edges = np.linspace(0, len(values), MAX_SAMPLES + 1).astype(int)
+    return [
+        (float(np.median(times[a:b])), float(np.median(values[a:b])))
+        for a, b in itertools.pairwise(edges)
+        if b > a
+    ]
+
+
 def analyze_series(raw: RawSeries) -> tuple[SeriesStats | None, int, bool]:
     """(stats, or None without finite points; points dropped; whether it became a rate)."""
     times, values, dropped = _points(raw)
@@ -75,5 +94,7 @@ def analyze_series(raw: RawSeries) -> tuple[SeriesStats | None, int, bool]:
         unit_hint=unit,
         shifts=[LevelShift(at=at(i), index=i, before=b, after=a) for i, b, a in shifts],
         spikes=[Spike(at=at(i), index=i, value=v, baseline=b) for i, b, v in spikes],
+        component=raw.component,
+        samples=samples(times, values),
     )
     return stats, dropped, rate is not None

@@ -14,6 +14,7 @@ from engine.evidence.components import canonical, from_file_name, from_series
 from engine.evidence.configs.report import ConfigReport
 from engine.evidence.metrics.report import MetricsReport
 from engine.evidence.suspects.state import CaseEvidence, hhmm
+from engine.evidence.topology.report import CallGraphReport
 from engine.evidence.traces.report import TraceReport
 
 DOWN_WEIGHT = 0.8  # `up` / `redis_up`... falling to 0: the target itself is down
@@ -40,9 +41,19 @@ def _near_incident(case: CaseEvidence, at: datetime | None) -> bool:
     return min(case.incidents) - METRIC_NEAR <= at <= max(case.incidents) + METRIC_NEAR
 
 
-def metric_signals(case: CaseEvidence, report: MetricsReport) -> None:
+def call_graph_signals(case: CaseEvidence, report: CallGraphReport) -> None:
+    """A dependency table's edges, as traces' call edges are used."""
+    for edge in report.edges:
+        case.depends_on[canonical(edge.caller)].add(canonical(edge.callee))
+
+
+def metric_signals(case: CaseEvidence, report: MetricsReport, judged_by_window: bool) -> None:
+    """Shifts and spikes as found, for series the window judging could not weigh: without
+    an incident window, or stored before reports kept samples."""
     for series in report.series:
         if not series.shifts and not series.spikes:
+            continue
+        if judged_by_window and series.samples:
             continue
         name = from_series(series.name, case.known)
         if name is None:

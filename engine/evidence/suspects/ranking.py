@@ -30,10 +30,13 @@ rules and scores in `suspect_rank`; this module feeds them a case's reports in o
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from engine.evidence.components import canonical
 from engine.evidence.configs.report import ConfigReport
 from engine.evidence.logs.report import LogReport
 from engine.evidence.metrics.report import MetricsReport
+from engine.evidence.reports import AnyReport
 from engine.evidence.suspects.from_logs import (
     error_rise,
     log_names,
@@ -41,9 +44,16 @@ from engine.evidence.suspects.from_logs import (
     names_in,
     unnamed_writer_score,
 )
-from engine.evidence.suspects.from_signals import config_signals, metric_signals, trace_signals
+from engine.evidence.suspects.from_metrics import metric_view, metric_window_signals
+from engine.evidence.suspects.from_signals import (
+    call_graph_signals,
+    config_signals,
+    metric_signals,
+    trace_signals,
+)
 from engine.evidence.suspects.scoring import MAX_SUSPECTS, MIN_SCORE, rank
 from engine.evidence.suspects.state import CaseEvidence, Suspect
+from engine.evidence.topology.report import CallGraphReport
 from engine.evidence.traces.report import TraceReport
 
 __all__ = [
@@ -58,8 +68,6 @@ __all__ = [
     "unnamed_writer_score",
 ]
 
-AnyReport = LogReport | TraceReport | MetricsReport | ConfigReport
-
 
 def describe_suspect(suspect: Suspect, reasons: int = 2) -> str:
     """'payments (0.80): errors 0.0/min → 15/min from 14:05 (checkout.log); …'"""
@@ -67,8 +75,13 @@ def describe_suspect(suspect: Suspect, reasons: int = 2) -> str:
     return f"{suspect.component} ({suspect.score:.2f}): {why}"
 
 
-def rank_case_suspects(reports: list[AnyReport]) -> list[Suspect]:
-    """The case's suspects, best first (at most MAX_SUSPECTS, none below MIN_SCORE)."""
+def rank_case_suspects(reports: list[AnyReport], since: datetime | None = None) -> list[Suspect]:
+    """The case's suspects, best first (at most MAX_SUSPECTS, none below MIN_SCORE).
+
+    `since` is when people say the incident started; without it, where the logs' error rates
+    rose. Metric series are judged against that window; with neither, metric changes count
+    as they are (and saturation over the whole file).
+    """
     case = CaseEvidence()
     logs = [r for r in reports if isinstance(r, LogReport) and r.kind == "log"]
     for log in logs:
@@ -76,13 +89,18 @@ def rank_case_suspects(reports: list[AnyReport]) -> list[Suspect]:
     for report in reports:
         if isinstance(report, TraceReport):
             case.known.update(canonical(s.service) for s in report.services)
+        elif isinstance(report, CallGraphReport):
+            call_graph_signals(case, report)
     for log in logs:
         log_signals(case, log)
+    metrics = [r for r in reports if isinstance(r, MetricsReport)]
+    start = since or (min(case.incidents) if case.incidents else None)
+    metric_window_signals(case, metric_view(case, metrics, start))
     for report in reports:
         if isinstance(report, TraceReport):
             trace_signals(case, report)
         elif isinstance(report, MetricsReport):
-            metric_signals(case, report)
+            metric_signals(case, report, judged_by_window=start is not None)
         elif isinstance(report, ConfigReport):
             config_signals(case, report)
     return rank(case)

@@ -1,0 +1,283 @@
+"""What metric series say about a case's suspects, weighed against the incident window.
+
+An SRE reading dashboards asks of every series that names a component: is it worse in the
+incident window than it was before? So each series' values from just before the incident
+start to WINDOW after it are compared with its own values before (median and spread), and
+only a change in the direction that hurts counts: success or availability falling; errors,
+latency, CPU or memory rising (a series whose name says neither may hurt either way). A
+series whose window level it already reached before (noisy all day) is not a suspect.
+
+- A pod that did not exist before the window (a rollout's new pod) has no past of its own:
+  the other pods of its workload before the window are its baseline.
+- A series about a call (a column or file named after a caller and callee that the call
+  graph links, `frontend_cart`) blames the callee when the call fails or slows, as an
+  error naming its callee does in logs.
+- A new ReplicaSet of a workload that appears shortly before the window is a rollout: a
+  change just before an incident is a suspect on its own.
+- CPU pinned at its limit (≥ 90 % for most of the window, or of the file when nobody said
+  when the trouble started) is saturation, whatever it was before.
+Per component only the strongest series of each measure counts (ten pods of one workload are
+one signal, not ten), and measures add up.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from engine.core.wording import clip
+from engine.evidence.components import canonical, from_series, replicaset_of
+from engine.evidence.metrics.report import MetricsReport, SeriesStats
+from engine.evidence.suspects.state import CaseEvidence, hhmm
+
+WINDOW = timedelta(minutes=15)  # judged after the stated start
+LEAD = timedelta(minutes=2)  # and this much before it: people notice late
+ROLLOUT_LEAD = timedelta(minutes=20)  # new pods this long before the start are its rollout
+MIN_BASELINE = 3
+MIN_Z = 5.0  # the change against the baseline's own noise (robust sigmas)
+MIN_RELATIVE = 0.1  # of the baseline level: 100 % -> 95 % success is not an incident
+FULL_RELATIVE = 0.5  # a change of half the level (or more) is as strong as it gets
+SATURATED = 90.0  # percent of a CPU
+SATURATED_SHARE = 0.8
+SATURATION_WEIGHT = 0.8
+CHRONIC_WEIGHT = 0.25  # saturated before the window too: a standing condition
+ROLLOUT_WEIGHT = 0.3
+MAX_COMPONENT_WEIGHT = 1.6
+
+_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_LOWER_IS_WORSE = frozenset(
+    {"success", "successful", "availability", "available", "up", "ok", "healthy", "ready"}
+)
+_ERRORS = frozenset(
+    {"error", "errors", "err", "fail", "failed", "failure", "failures", "5xx", "timeout"}
+)
+_LATENCY = frozenset({"latency", "lat", "duration", "rt", "response", "p99", "p95", "p90"})
+_RESOURCES = frozenset({"cpu", "mem", "memory", "heap", "rss", "gc", "restarts", "throttled"})
+
+
+def _words(name: str) -> list[str]:
+    metric = name.split("{", 1)[0]
+    return [w.lower() for w in _WORDS.findall(metric)]
+
+
+def measure_of(name: str) -> tuple[str, int, float]:
+    """(family, direction, weight): direction -1 when lower is worse, +1 higher, 0 either."""
+    words = set(_words(name))
+    if words & _LOWER_IS_WORSE:
+        return "success", -1, 1.0
+    if words & _ERRORS:
+        return "errors", 1, 1.0
+    if "node" in words or "host" in words:
+        return "node", 1, 0.2  # the machine under the pod, not the pod
+    if words & _LATENCY:
+        return "latency", 1, 0.8
+    if words & _RESOURCES:
+        return "cpu" if "cpu" in words else "memory", 1, 0.5
+    return "other", 0, 0.4
+
+
+@dataclass
+class Judged:
+    weight: float
+    text: str
+    at: datetime | None
+
+
+@dataclass
+class _Points:
+    times: list[float]
+    values: list[float]
+
+    def before(self, t: float) -> list[float]:
+        return [v for s, v in zip(self.times, self.values, strict=True) if s < t]
+
+    def between(self, a: float, b: float) -> list[float]:
+        return [v for s, v in zip(self.times, self.values, strict=True) if a <= s <= b]
+
+
+def _points(series: SeriesStats) -> _Points:
+    return _Points([t for t, _ in series.samples], [v for _, v in series.samples])
+
+
+def _mad_sigma(values: list[float]) -> float:
+    centre = statistics.median(values)
+    return 1.4826 * statistics.median(abs(v - centre) for v in values)
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def judge_shift(
+    name: str, inside: list[float], before: list[float], fmt: str = "{:.3g}"
+) -> tuple[float, str] | None:
+    """(strength 0..1, '100 → 28') when the window is worse than before; None otherwise."""
+    if not inside or len(before) < MIN_BASELINE:
+        return None
+    _, direction, _ = measure_of(name)
+    level, now = statistics.median(before), statistics.median(inside)
+    change = now - level if direction >= 0 else level - now
+    if direction == 0:
+        change = abs(change)
+    scale = max(abs(level), 1e-9)
+    noise = max(_mad_sigma(before), 0.02 * scale)
+    if change <= 0 or change / scale < MIN_RELATIVE or change / noise < MIN_Z:
+        return None
+    seen = _quantile(before, 0.98) if now > level else _quantile(before, 0.02)
+    if (now > level and now <= seen) or (now < level and now >= seen):
+        return None  # the window's level was reached before: noise, not the incident
+    strength = min(1.0, change / scale / FULL_RELATIVE)
+    return strength, f"{fmt.format(level)} → {fmt.format(now)}"
+
+
+@dataclass
+class MetricView:
+    """The case's metric series with what each is about, for judging against one window."""
+
+    start: datetime | None
+    series: list[tuple[MetricsReport, SeriesStats, str]] = field(default_factory=list)
+    edges: set[tuple[str, str]] = field(default_factory=set)
+
+    def peers_before(self, series: SeriesStats, component: str, t: float) -> list[float]:
+        """The same measure of the other pods of its workload, before `t`."""
+        metric = series.name.split("{", 1)[0]
+        pooled: list[float] = []
+        for _, other, owner in self.series:
+            if other is not series and owner == component and other.name.startswith(metric):
+                pooled.extend(_points(other).before(t))
+        return pooled
+
+
+def _call_of(text: str, edges: set[tuple[str, str]]) -> tuple[str, str] | None:
+    """A caller and callee the call graph links, named side by side in `text`."""
+    stem = re.sub(r"\.[a-z]{2,5}$", "", text.split("{", 1)[0])  # 'a_b.csv': a file name
+    words = [canonical(w) for w in re.split(r"[_\s]+|->|→", stem) if w]
+    for a, b in itertools.pairwise(words):
+        if (a, b) in edges:
+            return a, b
+    return None
+
+
+def _saturation(series: SeriesStats, view: MetricView) -> Judged | None:
+    family, _, _ = measure_of(series.name)
+    if family != "cpu" or series.max > 105 or not series.samples:
+        return None
+    points = _points(series)
+    if view.start is not None:
+        start = (view.start - LEAD).timestamp()
+        inside = points.between(start, (view.start + WINDOW).timestamp())
+        before = points.before(start)
+    else:
+        inside, before = points.values, []
+    if not inside or sum(v >= SATURATED for v in inside) < SATURATED_SHARE * len(inside):
+        return None
+    chronic = len(before) >= MIN_BASELINE and _quantile(before, 0.5) >= SATURATED
+    weight = CHRONIC_WEIGHT if chronic else SATURATION_WEIGHT
+    what = "already at its limit before" if chronic else "saturated"
+    text = f"`{clip(series.name, 60)}` at {statistics.median(inside):.0f}% ({what})"
+    return Judged(weight, text, None)
+
+
+def _shift(series: SeriesStats, component: str, view: MetricView) -> Judged | None:
+    if view.start is None or not series.samples:
+        return None
+    points = _points(series)
+    start = (view.start - LEAD).timestamp()
+    inside = points.between(start, (view.start + WINDOW).timestamp())
+    before = points.before(start)
+    baseline = "before"
+    if len(before) < MIN_BASELINE:
+        before = view.peers_before(series, component, start)
+        baseline = "its workload's other pods before"
+    judged = judge_shift(series.name, inside, before)
+    if judged is None:
+        return None
+    strength, change = judged
+    _, _, weight = measure_of(series.name)
+    where = f" on {series.component}" if series.component else ""
+    text = f"`{clip(series.name, 60)}`{where} {change} from {hhmm(view.start)} (vs {baseline})"
+    return Judged(weight * strength, text, view.start)
+
+
+def _rollouts(view: MetricView) -> dict[str, Judged]:
+    """Workloads with a ReplicaSet first seen shortly before the window, beside an older one."""
+    if view.start is None:
+        return {}
+    first: dict[str, tuple[float, str]] = {}  # replicaset -> (first seen, workload)
+    for _, series, component in view.series:
+        replicaset = replicaset_of(series.component or "")
+        if replicaset and series.samples:
+            seen = min(first.get(replicaset, (series.samples[0][0], ""))[0], series.samples[0][0])
+            first[replicaset] = (seen, component)
+    if not first:
+        return {}
+    earliest = min(seen for seen, _ in first.values())
+    start = view.start.timestamp()
+    found: dict[str, Judged] = {}
+    for replicaset, (seen, workload) in sorted(first.items(), key=lambda item: item[1][0]):
+        older = [r for r, (t, w) in first.items() if w == workload and t < seen]
+        lead = start - seen
+        near = -LEAD.total_seconds() <= lead <= ROLLOUT_LEAD.total_seconds()
+        if seen > earliest and older and near:
+            at = datetime.fromtimestamp(seen, UTC)
+            text = f"new pods of {replicaset} from {hhmm(at)}, beside {older[0]}: a rollout"
+            found.setdefault(workload, Judged(ROLLOUT_WEIGHT, text, at))
+    return found
+
+
+def metric_view(
+    case: CaseEvidence, reports: list[MetricsReport], start: datetime | None
+) -> MetricView:
+    view = MetricView(
+        start, edges={(a, b) for a, callees in case.depends_on.items() for b in callees}
+    )
+    for report in reports:
+        for series in report.series:
+            named = series.component or from_series(series.name, case.known)
+            if named is not None:
+                view.series.append((report, series, canonical(named)))
+    return view
+
+
+def metric_window_signals(case: CaseEvidence, view: MetricView) -> None:
+    """Add each component's strongest judged change per measure to its evidence."""
+    best: dict[tuple[str, str], tuple[Judged, str]] = {}
+
+    def keep(component: str, family: str, judged: Judged, source: str) -> None:
+        current = best.get((component, family))
+        if current is None or judged.weight > current[0].weight:
+            best[(component, family)] = (judged, source)
+
+    for report, series, component in view.series:
+        family, direction, _ = measure_of(series.name)
+        saturated = _saturation(series, view)
+        if saturated is not None:
+            keep(component, "saturation", saturated, report.name)
+        judged = _shift(series, component, view)
+        if judged is None:
+            continue
+        call = _call_of(series.name, view.edges) or _call_of(report.name, view.edges)
+        if call is not None and direction != 0:
+            caller, callee = call
+            judged.text = f"calls {caller} → {callee}: {judged.text}"
+            keep(callee, "calls", judged, report.name)
+            continue
+        keep(component, family, judged, report.name)
+    for component, rollout in _rollouts(view).items():
+        keep(component, "rollout", rollout, "pods")
+    totals: dict[str, float] = defaultdict(float)
+    for (component, _), (judged, source) in sorted(
+        best.items(), key=lambda item: -item[1][0].weight
+    ):
+        weight = min(judged.weight, MAX_COMPONENT_WEIGHT - totals[component])
+        if weight <= 0:
+            continue
+        totals[component] += weight
+        case.components[component].add(
+            weight, f"metrics: {judged.text} ({source})", source, judged.at
+        )

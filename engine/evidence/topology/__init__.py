@@ -1,0 +1,1 @@
+"""Call graphs people upload (`source,target` tables): who calls whom, for suspects."""
