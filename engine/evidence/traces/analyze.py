@@ -2,8 +2,8 @@
 
 Reads Jaeger JSON (UI export or API answer), Zipkin JSON (v2, v1 leniently), OTLP JSON
 (collector file exporter, Tempo) and CSV/TSV span tables, recognised by content. The parts:
-traces_parse / traces_csv read spans, traces_graph builds each trace's tree, traces_stats
-and traces_suspects aggregate, traces_summary puts the report into words.
+parse / csv_spans (csv_columns, csv_units) read spans, graph builds each trace's tree, stats
+and suspects aggregate, summary puts the report into words.
 """
 
 from __future__ import annotations
@@ -144,7 +144,9 @@ def _time_range(spans: list[Span]) -> tuple[datetime | None, datetime | None]:
         return None, None
 
 
-def _notes(parsed: Parsed, trees: list[TraceTree], peers: set[str], cut: int) -> list[str]:
+def _notes(
+    parsed: Parsed, trees: list[TraceTree], peers: tuple[set[str], set[str]], cut: int
+) -> list[str]:
     def total(field: str) -> int:
         return sum(getattr(tree, field) for tree in trees)
 
@@ -171,9 +173,16 @@ def _notes(parsed: Parsed, trees: list[TraceTree], peers: set[str], cut: int) ->
             f"{plural(loops, 'loop')} of spans naming each other as parent {cut_at} cut at "
             "the earliest span"
         )
-    if peers:
+    uninstrumented, unanswered = peers
+    if uninstrumented:
         notes.append(
-            f"client calls to uninstrumented {', '.join(sorted(peers))} are counted as theirs"
+            f"client calls to {', '.join(sorted(uninstrumented))} (no spans of their own in the "
+            "file) are counted as theirs"
+        )
+    if unanswered:
+        notes.append(
+            f"client calls to {', '.join(sorted(unanswered))} with no span of the callee under "
+            "them are counted as the callee's"
         )
     return notes
 
@@ -185,6 +194,9 @@ def analyze_traces(name: str, data: bytes, *, redactor: Redactor | None = None) 
     """
     decoded = decode_text(data)
     parsed, notes = _parse(decoded.text)
+    if not parsed.spans and not parsed.skipped and not _JSON_START.match(decoded.text):
+        # Exports often write a table per outcome or per run; an empty one is no fault.
+        raise EvidenceRejected(f"The {parsed.format} file has its header but no spans.")
     if not parsed.spans:
         raise EvidenceRejected(
             f"The {parsed.format} file holds no usable spans (each needs a trace id, a span id "

@@ -1,167 +1,187 @@
-"""Span tables as CSV/TSV (exports from Tempo, Honeycomb, Datadog, or a hand-made query).
+"""Span tables as CSV/TSV (exports from Tempo, Honeycomb, Datadog, APM databases, or a query).
 
-Column names differ between tools, so each role has a list of accepted names, compared after
-lower-casing and turning every run of non-alphanumerics into "_" ("Trace ID" = "trace_id").
+Which column is what is decided by csv_columns (names in any case or separator, checked
+against the cells); the unit of bare durations by csv_units. Times may be epoch seconds,
+milliseconds, microseconds or nanoseconds (told apart by size) or date text.
 """
 
 from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from engine.evidence.timestamps import parse_timestamp_value
+from engine.evidence.components import canonical
+from engine.evidence.timestamps import from_epoch, parse_timestamp_value
+from engine.evidence.traces.csv_columns import SERVICE_SOURCES, Columns, find_columns
+from engine.evidence.traces.csv_units import US_PER, bare_unit, split_duration
 from engine.evidence.traces.parse import UNKNOWN_SERVICE, Parsed, Span
 
-_COLUMNS: dict[str, tuple[str, ...]] = {
-    "trace": ("trace_id", "traceid", "trace"),
-    "span": ("span_id", "spanid", "span", "id"),
-    "parent": ("parent_span_id", "parent_id", "parentspanid", "parentid", "parent_span", "parent"),
-    "service": ("service", "service_name", "servicename", "resource_service_name"),
-    "operation": ("operation", "operation_name", "operationname", "span_name", "name", "endpoint"),
-    "start": ("start_time", "start", "starttime", "start_ts", "start_time_unix_nano", "timestamp"),
-    "end": ("end_time", "end", "endtime", "end_ts", "end_time_unix_nano"),
-    "duration": (
-        "duration_ms",
-        "duration_us",
-        "duration_ns",
-        "duration_s",
-        "duration",
-        "latency_ms",
-        "latency",
-        "elapsed_ms",
-    ),
-}
-# Every column that can say a span failed; any of them saying so makes it an error.
-_FLAG_COLUMNS = ("error", "is_error", "failed", "has_error")
-_STATUS_COLUMNS = ("status", "status_code", "otel_status_code", "span_status", "http_status_code")
 _ERROR_WORDS = {"error", "err", "failed", "failure", "fail", "status_code_error", "2"}
-# What tables write for a root's parent (besides nothing, or an all-zero id).
+# What tables write for a root's parent, besides nothing, an all-zero id or a negative number.
 _NO_PARENT = {"", "null", "none", "nil", "-"}
+_NEGATIVE = re.compile(r"-\d+")
 _FALSE_WORDS = {"", "false", "0", "no", "n", "ok", "none", "null", "unset"}
-
-_US_PER = {"ns": 1e-3, "us": 1.0, "µs": 1.0, "μs": 1.0, "ms": 1e3, "s": 1e6, "m": 6e7}
-_SUFFIX_UNIT = {"_ms": "ms", "_us": "us", "_ns": "ns", "_s": "s"}
-_DURATION = re.compile(r"\s*([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*(ns|us|µs|μs|ms|s|m)?\s*")
-_NON_WORD = re.compile(r"[^a-z0-9]+")
+# Span kinds, including the entry/exit/local words some agents use for server/client/internal.
+_KINDS = {
+    "server": "server",
+    "client": "client",
+    "producer": "producer",
+    "consumer": "consumer",
+    "internal": "internal",
+    "entry": "server",
+    "exit": "client",
+    "local": "internal",
+}
 _DELIMITERS = ",\t;|"
+_SAMPLE_LINES = 20
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _normalise(header: str) -> str:
-    return _NON_WORD.sub("_", header.strip().lower()).strip("_")
 
 
 def _delimiter(header_line: str) -> str:
     return max(_DELIMITERS, key=header_line.count)
 
 
-def _roles(headers: list[str]) -> dict[str, int]:
-    """Column index per role; a role's earlier names win over later ones."""
-    names = [_normalise(header) for header in headers]
-    roles: dict[str, int] = {}
-    for role, accepted in _COLUMNS.items():
-        for name in accepted:
-            if name in names and names.index(name) not in roles.values():
-                roles[role] = names.index(name)
-                break
-    return roles
-
-
-def _is_span_table(roles: dict[str, int]) -> bool:
-    return (
-        {"trace", "span"} <= roles.keys()
-        and ("duration" in roles or {"start", "end"} <= roles.keys())
-        and ("service" in roles or "operation" in roles)
-    )
+def _rows(lines: list[str]) -> list[list[str]] | None:
+    """The table's rows, header first; None when the first line cannot be a header."""
+    delimiter = _delimiter(lines[0])
+    if lines[0].count(delimiter) < 2:
+        return None
+    try:
+        return list(csv.reader(lines, delimiter=delimiter))
+    except csv.Error:  # a lone CR in the raw sample (detection runs before decoding)
+        return None
 
 
 def looks_like_span_table(text: str) -> bool:
-    header = next((line for line in text.split("\n", 20) if line.strip()), "")
-    delimiter = _delimiter(header)
-    if header.count(delimiter) < 2:
-        return False
-    try:
-        cells = next(csv.reader([header], delimiter=delimiter))
-    except csv.Error:  # a lone CR in the raw sample (detection runs before decoding)
-        return False
-    return _is_span_table(_roles(cells))
-
-
-def _duration_us(value: str, column: str) -> tuple[float | None, bool]:
-    """Microseconds, and whether the unit had to be guessed (a bare number, read as ms)."""
-    m = _DURATION.fullmatch(value)
-    if not m:
-        return None, False
-    unit = m.group(2) or next((u for s, u in _SUFFIX_UNIT.items() if column.endswith(s)), None)
-    return float(m.group(1)) * _US_PER[unit or "ms"], unit is None
+    pieces = text.split("\n", _SAMPLE_LINES + 50)
+    # The last piece of a sample may be a cut line (or the rest of the file): left out.
+    lines = [line for line in pieces[:-1] or pieces if line.strip()]
+    rows = _rows(lines[: _SAMPLE_LINES + 1]) if lines else None
+    return rows is not None and find_columns(rows[0], rows[1:]).is_span_table
 
 
 def _epoch_us(value: str) -> float | None:
-    ts = parse_timestamp_value(value.strip())
+    if value.isdigit():  # the usual epoch number, without the general parser's pattern match
+        # 0 is what exporters write when they do not know.
+        ts = from_epoch(int(value)) if value.strip("0") else None
+    else:
+        ts = parse_timestamp_value(value) if value else None
     return (ts - _EPOCH) / timedelta(microseconds=1) if ts is not None else None
 
 
-def _is_error(row: dict[str, str]) -> bool:
-    for column, raw in row.items():
-        value = raw.strip().lower()
-        if column in _FLAG_COLUMNS and value not in _FALSE_WORDS:
-            return True
-        if column in _STATUS_COLUMNS:
-            if value in _ERROR_WORDS or value.startswith("fail"):
-                return True
-            if value.isdigit() and len(value) == 3 and value >= "500":
-                return True
-    return False
+def _parent(value: str) -> str | None:
+    if value.lower() in _NO_PARENT or not value.strip("0") or _NEGATIVE.fullmatch(value):
+        return None
+    return value
+
+
+def _status_error(value: str) -> bool:
+    if value in _ERROR_WORDS or value.startswith("fail"):
+        return True
+    return value.isdigit() and len(value) == 3 and value >= "500"
 
 
 class _TableReader:
-    def __init__(self, headers: list[str]) -> None:
-        self.roles = _roles(headers)
-        self.names = [_normalise(header) for header in headers]
-        self.guessed_unit = False
+    """Reads rows into spans; bare durations wait for the table's unit (see finish)."""
+
+    def __init__(self, columns: Columns) -> None:
+        self.columns = columns
+        unit = columns.unit_word("duration")
+        self.unit = US_PER[unit] if unit else None
+        # Spans whose duration is a bare number, with that number and the row's end time.
+        self.bare: list[tuple[Span, float, float | None]] = []
+        self.checks: list[tuple[float, float]] = []  # (bare duration, end - start in µs)
+        # Services read from pod or host names are reduced to their workload; peers are
+        # reduced the same way so that they still compare equal.
+        self.peer_name: Callable[[str], str] = str if columns.has("service") else canonical
 
     def span(self, cells: list[str]) -> Span | None:
-        def cell(role: str) -> str:
-            index = self.roles.get(role)
-            return cells[index].strip() if index is not None and index < len(cells) else ""
+        width = len(cells)
+        values = {role: cells[i].strip() for role, i in self.columns.index.items() if i < width}
 
-        start = _epoch_us(cell("start")) if cell("start") else None
-        duration: float | None = None
-        if cell("duration"):
-            column = self.names[self.roles["duration"]]
-            duration, guessed = _duration_us(cell("duration"), column)
-            self.guessed_unit = self.guessed_unit or guessed
-        elif start is not None and cell("end"):
-            end = _epoch_us(cell("end"))
-            duration = end - start if end is not None else None
-        if not cell("trace") or not cell("span") or duration is None or duration < 0:
+        def cell(role: str) -> str:
+            return values.get(role, "")
+
+        start, end = _epoch_us(cell("start")), _epoch_us(cell("end"))
+        duration, bare = self._duration(cell("duration"))
+        if duration is None and bare is None and start is not None and end is not None:
+            duration = end - start
+        if duration is not None and start is None and end is not None:
+            start = end - duration
+        if not cell("trace") or not cell("span"):
             return None
-        parent = cell("parent")
-        return Span(
+        value = duration if bare is None else bare
+        if value is None or value < 0:
+            return None
+        span = Span(
             trace_id=cell("trace"),
             span_id=cell("span"),
-            parent_id=None if parent.lower() in _NO_PARENT or not parent.strip("0") else parent,
-            service=cell("service") or UNKNOWN_SERVICE,
+            parent_id=_parent(cell("parent")),
+            service=self._service(cell),
             operation=cell("operation"),
             start_us=start,
-            duration_us=duration,
-            error=_is_error(dict(zip(self.names, cells, strict=False))),
+            duration_us=duration or 0.0,
+            error=self._is_error(cells),
+            kind=_KINDS.get(cell("kind").lower().removeprefix("span_kind_"), ""),
+            peer=self.peer_name(cell("peer")) or None,
         )
+        if bare is not None:
+            self.bare.append((span, bare, end))
+            if start is not None and end is not None:
+                self.checks.append((bare, end - start))
+        return span
+
+    def _duration(self, value: str) -> tuple[float | None, float | None]:
+        """(microseconds, None) when the unit is known; (None, number) when it is bare."""
+        found = split_duration(value) if value else None
+        if found is None:
+            return None, None
+        number, unit = found
+        if unit is not None:
+            return number * US_PER[unit], None
+        return (number * self.unit, None) if self.unit else (None, number)
+
+    def _service(self, cell: Callable[[str], str]) -> str:
+        for role in SERVICE_SOURCES:
+            if value := cell(role):
+                # A pod "checkout-7d9f8c6b5-x2k4p" is one replica of the workload "checkout".
+                return value if role == "service" else canonical(value)
+        return UNKNOWN_SERVICE
+
+    def _is_error(self, cells: list[str]) -> bool:
+        def values(indices: list[int]) -> list[str]:
+            return [cells[i].strip().lower() for i in indices if i < len(cells)]
+
+        flagged = any(value not in _FALSE_WORDS for value in values(self.columns.flags))
+        return flagged or any(map(_status_error, values(self.columns.statuses)))
+
+    def finish(self) -> list[str]:
+        """Gives bare durations the table's unit; the notes that say how it was chosen."""
+        if not self.bare:
+            return []
+        scale, note = bare_unit([value for _, value, _ in self.bare], self.checks)
+        for span, value, end in self.bare:
+            span.duration_us = value * scale
+            if span.start_us is None and end is not None:
+                span.start_us = end - span.duration_us
+        return [note]
 
 
 def parse_span_table(text: str) -> tuple[Parsed, list[str]] | None:
     """Spans from a CSV/TSV span table, and notes; None when the header is not one."""
     lines = text.split("\n")
-    start = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if start is None:
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    rows = _rows(lines[first:]) if first is not None else None
+    if not rows:
         return None
-    rows = csv.reader(lines[start:], delimiter=_delimiter(lines[start]))
-    reader = _TableReader(next(rows))
-    if not _is_span_table(reader.roles):
+    columns = find_columns(rows[0], rows[1 : _SAMPLE_LINES + 1])
+    if not columns.is_span_table:
         return None
+    reader = _TableReader(columns)
     parsed = Parsed("CSV span table")
-    for cells in rows:
+    for cells in rows[1:]:
         if not any(cell.strip() for cell in cells):
             continue
         span = reader.span(cells)
@@ -169,7 +189,4 @@ def parse_span_table(text: str) -> tuple[Parsed, list[str]] | None:
             parsed.skipped += 1
         else:
             parsed.spans.append(span)
-    notes = []
-    if reader.guessed_unit:
-        notes.append("durations without a unit were read as milliseconds")
-    return parsed, notes
+    return parsed, reader.finish()

@@ -204,18 +204,21 @@ def slow_traces(tally: Tally) -> list[SlowTrace]:
     return slow
 
 
-def attribute_peers(trees: Iterable[TraceTree]) -> set[str]:
-    """Give leaf client spans to the uninstrumented service they call (peer.service, Zipkin's
-    remoteEndpoint): a database emits no spans, yet its time and errors are its own.
-    Returns the services named this way."""
+def attribute_peers(trees: Iterable[TraceTree]) -> tuple[set[str], set[str]]:
+    """Give leaf client spans to the service they call (peer.service, Zipkin's
+    remoteEndpoint): a database emits no spans, yet its time and errors are its own; and a
+    call whose callee's span is missing from the trace (it never finished, or was not
+    exported: the usual sight in a timeout) waited on the callee, not on the caller.
+    Returns the peers named this way: uninstrumented ones, and instrumented ones."""
     trees = list(trees)
     instrumented = {span.service for tree in trees for span in tree.spans}
-    named: set[str] = set()
+    uninstrumented: set[str] = set()
+    unanswered: set[str] = set()
     for tree in trees:
         for i, span in enumerate(tree.spans):
             peer = span.peer
             calls_out = span.kind in ("client", "producer", "")
-            if peer and calls_out and not tree.children[i] and peer not in instrumented:
+            if peer and peer != span.service and calls_out and not tree.children[i]:
+                (unanswered if peer in instrumented else uninstrumented).add(peer)
                 span.service = peer
-                named.add(peer)
-    return named
+    return uninstrumented, unanswered
