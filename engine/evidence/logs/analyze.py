@@ -13,13 +13,23 @@ from datetime import datetime
 from typing import BinaryIO, Literal
 
 from engine.core.redact import Redactor
+from engine.evidence.bounded import load_json
+from engine.evidence.components import canonical
 from engine.evidence.decode import decode_stream
+from engine.evidence.logs import structured
 from engine.evidence.logs.anomalies import find_changes
 from engine.evidence.logs.csv_rows import csv_log_dialect
 from engine.evidence.logs.levels import ERROR_LEVELS, SEVERITY_ORDER, most_severe
 from engine.evidence.logs.normalize import normalize_message
 from engine.evidence.logs.patterns import MAX_PEERS, PatternTally
-from engine.evidence.logs.records import TEXT, Record, iter_csv_records, iter_records
+from engine.evidence.logs.records import (
+    TEXT,
+    JsonRecord,
+    Record,
+    iter_csv_records,
+    iter_document_records,
+    iter_records,
+)
 from engine.evidence.logs.report import ErrorGroup, LogReport, MinuteCount
 from engine.evidence.logs.text_kind import MAX_HEADINGS, heading, language_of
 from engine.evidence.logs.timebuckets import BucketClock, Histogram, Span
@@ -34,6 +44,8 @@ MIN_LOG_SHARE = 0.1
 HEAD_LINES = 20
 MAX_SHOWN_PEERS = 5
 DEADLINE_EVERY = 2048  # records between looks at the clock
+# A JSON document is parsed whole; past this size it is read line by line instead.
+MAX_DOCUMENT_CHARS = 64 << 20
 
 
 @dataclass(slots=True)
@@ -87,7 +99,9 @@ class _Tally:
             text = self._add_error(record, level, ts, bucket)
         else:
             text = record.message
-        component = record.component or record.host
+        # Replicas of one workload are one component: errors are counted per workload, and
+        # the pods it ran on are kept as its hosts.
+        component = record.component or (canonical(record.host) if record.host else None)
         self.patterns.add(record.line, text, level, ts, bucket, component, is_error)
         if component is not None:
             self.patterns.add_component(component, record.host, ts, bucket, is_error, record.peer)
@@ -217,11 +231,62 @@ def _partial_note(name: str, read: _ReadSoFar, size: int | None, seconds: float)
     ]
 
 
+def _opens_document(first: str) -> bool:
+    """Whether a file starting with `first` is one JSON document (an array of records, an
+    Elastic answer, a pretty-printed export) rather than JSON lines or text lines."""
+    head = first.strip()
+    if head in ("[", "{") or head.startswith(("[{", "[ {")):
+        return True
+    if not head.startswith("{"):
+        return False  # "[2026-11-21 14:00:00] ERROR ..." is a line
+    try:
+        obj = load_json(head)
+    except ValueError:
+        return True  # an object that goes on past its first line
+    # One line that is an envelope of records, not a record: no message, an array inside.
+    return (
+        isinstance(obj, dict)
+        and not structured.from_json(obj).message
+        and bool(structured.records_in(obj))
+    )
+
+
+def _document_records(first: str, lines: Iterator[str]) -> tuple[list[JsonRecord], list[str]]:
+    """The log records of a JSON document, and the lines read for it. No records when it is
+    not one, holds none that look like log records (a config that reached here), or is too
+    large to hold: the lines are then read one by one."""
+    read, chars = [first], len(first)
+    for line in lines:
+        read.append(line)
+        chars += len(line) + 1
+        if chars > MAX_DOCUMENT_CHARS:
+            return [], read
+    try:
+        records = structured.records_in(load_json("\n".join(read)))
+    except ValueError:
+        return [], read
+    if not records or not _looks_logged(structured.from_json(records[0])):
+        return [], read
+    return records, read
+
+
+def _looks_logged(fields: structured.Fields) -> bool:
+    return bool(fields.message or fields.ts)
+
+
 def _records(lines: Iterator[str], reference_year: int | None, years: set[int]) -> Iterator[Record]:
-    """Records of a log, or of a CSV export of one (told by its header line)."""
+    """Records of a log, of a CSV export of one (told by its header line), or of a JSON
+    document holding records."""
     first = next(lines, None)
     if first is None:
         return iter(())
+    if _opens_document(first):
+        records, read = _document_records(first, lines)
+        if records:
+            return iter_document_records(
+                records, reference_year=reference_year, years_assumed=years
+            )
+        lines = itertools.chain(read[1:], lines)
     rest = itertools.chain([first], lines)
     delimiter = csv_log_dialect(first)
     if delimiter is not None:

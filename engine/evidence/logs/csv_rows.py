@@ -3,7 +3,8 @@
 The header names the columns; each row becomes a dict and goes through the same field rules
 as a JSON log line (`structured.from_json`: time, level, message, service, host...), so a
 quoted multi-line message (a stack trace) stays one record. Splunk's `_raw` column holds
-the original line, which is parsed as a line of its own.
+the original line, which is parsed as a line of its own; a message cell that holds a record
+(a runtime's JSON, a CRI line) is opened by `records`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from collections.abc import Iterable, Iterator
 
 from engine.evidence.logs import structured
 
-# A message column is what makes a CSV a log export rather than a metrics table.
-_MESSAGE_COLUMNS = frozenset({"message", "msg", "log", "text", "event", "_raw", "line", "body"})
 MAX_FIELD_CHARS = 1 << 20
 
 
@@ -23,8 +22,14 @@ def csv_log_dialect(first_line: str) -> str | None:
     for delimiter in (",", "\t", ";", "|"):
         if delimiter not in first_line:
             continue
-        names = {c.strip().strip('"').lower() for c in first_line.split(delimiter)}
-        if len(names) >= 2 and names & _MESSAGE_COLUMNS and names & structured.TIME_COLUMNS:
+        # Named in any case or spelling: "Timestamp", "@timestamp", "Log Line" -> "logline".
+        names = {structured.normalise(c) for c in first_line.split(delimiter)}
+        # A message column is what makes a CSV a log export rather than a metrics table.
+        if (
+            len(names) >= 2
+            and names & structured.MESSAGE_COLUMNS
+            and names & structured.TIME_COLUMNS
+        ):
             return delimiter
     return None
 
@@ -47,7 +52,7 @@ def iter_csv_rows(lines: Iterable[str], delimiter: str, year: int | None) -> Ite
     reader = csv.reader(counted, delimiter=delimiter)
     header = [name.strip() for name in next(reader, [])]
     lowered = [name.lower() for name in header]
-    has_message = bool({"message", "msg"} & set(lowered))
+    has_message = bool({"message", "msg"} & {structured.normalise(name) for name in header})
     raw_at = lowered.index("_raw") if "_raw" in lowered and not has_message else None
     for row in reader:
         start = counted.row_start
@@ -56,11 +61,8 @@ def iter_csv_rows(lines: Iterable[str], delimiter: str, year: int | None) -> Ite
         if raw_at is not None and raw_at < len(row):
             yield CsvRow(start, None, row[raw_at])
             continue
-        # Both spellings: JSON field rules know "timeMillis" and "level", exports say "Level".
-        obj: dict[str, object] = {}
-        for i, cell in enumerate(row[: len(header)]):
-            obj[header[i]] = cell
-            obj.setdefault(lowered[i], cell)
+        # The field rules read any spelling of a column's name: "Level", "PodName".
+        obj: dict[str, object] = dict(zip(header, row, strict=False))
         yield CsvRow(start, structured.from_json(obj, year), None)
 
 

@@ -4,6 +4,10 @@ A line starts a record when it carries a timestamp, is structured (JSON, logfmt)
 access-log line or opens with a level. Other lines (indented, `at ...`, `Caused by:`,
 `  File "..."`, `goroutine 1 [running]:`, `...`) are attached to the record before them,
 so a 40-line Java stack trace counts once. Works as a stream: one record in memory at a time.
+
+Records nest: a CSV cell or a shipper's JSON field may hold a container runtime's JSON, which
+holds a CRI line, which holds the application's own line. Each is opened in turn (up to
+MAX_DEPTH) and the innermost record gives the message and time, the wrappers the names.
 """
 
 from __future__ import annotations
@@ -55,11 +59,14 @@ _SYSLOG_PID_REST = re.compile(r"\s+(\S+)\s+([^\s:\[]+)\[(\d+)\]:\s?")
 _GLOG_REST = re.compile(r"\s+\d+\s+[\w.\-]+:\d+\]\s?")
 _ACCESS = re.compile(r'(\S+) \S+ \S+ \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}) ')
 _REQUEST = re.compile(r"([A-Z]+) (\S+)")
-# What sits between the level and the message: [thread], Spring's "pid ---", nginx's
-# "pid#tid: *cid", and a logger name when it is dotted (c.e.PaymentClient) or root.
+# What sits between the level and the message: [thread], Spring's "pid ---" (Sleuth puts
+# "[app,traceId,spanId]" before it), nginx's "pid#tid: *cid", and a logger name when it is
+# dotted (c.e.PaymentClient) or root, maybe with its line ("c.e.Order#532", "c.e.Order:532")
+# and log4j's "%c -%m" (no space after the dash).
 _MSG_PREFIX = re.compile(
-    r"[\s:|\]>-]*(?:\d+\s+---\s+)?(?:\[[^\]]*\]\s*)*(?:\d+#\d+:\s*(?:\*\d+\s+)?)?"
-    r"(?:(?:[\w$/-]+(?:\.[\w$/-]+)+|root|__main__)(?:\s+-\s+|\s*:\s+|:(?=\S)))?"
+    r"[\s:|\]>-]*(?:\[[^\]]*\]\s*)*(?:\d+\s+---\s+)?(?:\[[^\]]*\]\s*)*"
+    r"(?:\d+#\d+:\s*(?:\*\d+\s+)?)?"
+    r"(?:(?:[\w$/-]+(?:\.[\w$/-]+)+(?:[#:]\d+)?|root|__main__)(?:\s+-\s*|\s*:\s+|:(?=\S)))?"
 )
 # Spring Boot 3.2+: "INFO 1 --- [checkout] [nio-8080-exec-7] c.a.Class : msg" names the app
 # before the thread (older versions have only the thread).
@@ -67,6 +74,19 @@ _SPRING_APP = re.compile(r"\s+\d+\s+---\s+\[\s*([\w.-]+)\]\s+\[")
 _K8S_EVENT = re.compile(r"\s+(Warning|Normal)\s+([A-Z]\w+)\s+([\w.-]+/[\w.-]+)\s+(?:\d+\s+)?(.*)")
 _GLOG_LEVELS = {"I": "INFO", "W": WARN, "E": ERROR, "F": FATAL}
 _MAX_PREFIX_WORDS = 4  # more words before a level token means it is prose, not a header
+# logback's default "%d{HH:mm:ss.SSS} [%thread] %-5level ...": a time of day, no date. The
+# date comes from the record around it (a runtime's JSON), or is not known.
+_TIME_OF_DAY = re.compile(r"\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?=\s)")
+# A trace context that names its service first, then ids: Sleuth's "[app,traceId,spanId]",
+# an agent's "[KEY:[app,instance,traceId,...]]". At least one id of 16+ hex digits.
+_CONTEXT = re.compile(r"(?:[A-Za-z_][\w-]*\s*[:=]\s*)?\[?([A-Za-z][\w.-]*),(.*)")
+_TRACE_ID = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{16,}(?![0-9A-Za-z])")
+_HEX_NAME = re.compile(r"[0-9a-fA-F]{8,}")
+_BLOCK_START = re.compile(r"\s*\[")
+_BRACKET = re.compile(r"[\[\]]")
+MAX_CONTEXT_CHARS = 1000  # a bracket that stays open longer than this is not a header
+MAX_DEPTH = 3  # records opened inside records: CSV cell > runtime JSON > CRI line > app line
+_WRAPPERS = frozenset({"docker-json", "cri"})
 
 
 class Kind(enum.Enum):
@@ -125,14 +145,15 @@ class _LineParser:
         self._access_when = ""
         self._access_ts: datetime | None = None
 
-    def parse(self, line: str, lineno: int, nested: bool = False) -> Record | _Other:
+    def parse(self, line: str, lineno: int, depth: int = 0) -> Record | _Other:
+        """`depth`: how many records `line` sits inside (a CSV cell, a runtime's JSON)."""
         if not line or line.isspace():
             return (Kind.BLANK, line, None)
         first = line[0]
         if first in " \t":
             return (Kind.CONTINUATION, line, None)
         if first == "{":
-            record = self._json(line, lineno, nested)
+            record = self._json(line, lineno, depth)
             if record is not None:
                 return record
         pos, pri_level = 0, None
@@ -143,7 +164,7 @@ class _LineParser:
                 pri_level = level_from_value(int(pri.group(1)) % 8, syslog_priority=True)
         tsm = match_timestamp(line, pos, self.year)
         if tsm is not None:
-            record = self._after_timestamp(line, lineno, pos, self._rollover(tsm), nested)
+            record = self._after_timestamp(line, lineno, pos, self._rollover(tsm), depth)
             if isinstance(record, Record) and pri_level:
                 record.level = record.level or pri_level
             return record
@@ -163,22 +184,36 @@ class _LineParser:
         self._years_assumed.add(ts.year)
         return TimestampMatch(ts, tsm.end, False)
 
-    def _json(self, line: str, lineno: int, nested: bool) -> Record | _Other | None:
+    def _json(self, line: str, lineno: int, depth: int) -> Record | _Other | None:
         try:
             obj = load_json(line)
         except ValueError:
             return None
         if not isinstance(obj, dict):
             return None
-        inner = None if nested else structured.docker_inner(obj)
+        inner = structured.docker_inner(obj) if depth < MAX_DEPTH else None
         if inner is not None:
             outer = parse_timestamp_value(obj.get("time"), self.year)
-            return self._inner(inner, lineno, outer, "docker-json")
-        return _structured(lineno, structured.from_json(obj, self.year), "json")
+            return self._inner(inner, lineno, outer, "docker-json", depth)
+        return self.opened(lineno, structured.from_json(obj, self.year), "json", depth)
 
-    def _inner(self, text: str, lineno: int, ts: datetime | None, fmt: str) -> Record | _Other:
+    def opened(self, lineno: int, fields: structured.Fields, fmt: str, depth: int = 0) -> Record:
+        """A structured record; when its message is a record itself (a runtime's JSON in a CSV
+        cell, a CRI line in a shipper's field, an app's own line), that one is read too."""
+        text = fields.message
+        # A wrapper with a level of its own has been read already; JSON is opened regardless,
+        # since its message is then the JSON text.
+        if depth < MAX_DEPTH and text and (text[0] == "{" or fields.level is None):
+            inner = self.parse(text, lineno, depth + 1)
+            if isinstance(inner, Record) and (inner.ts or inner.level or inner.format in _WRAPPERS):
+                return _merged(inner, fields, fmt)
+        return _structured(lineno, fields, fmt)
+
+    def _inner(
+        self, text: str, lineno: int, ts: datetime | None, fmt: str, depth: int
+    ) -> Record | _Other:
         """A container runtime's wrapper around the application's own line."""
-        result = self.parse(text, lineno, nested=True)
+        result = self.parse(text, lineno, depth + 1)
         if isinstance(result, Record):
             result.ts = result.ts or ts
             result.format = fmt
@@ -188,18 +223,18 @@ class _LineParser:
         return (result[0], text, ts)
 
     def _after_timestamp(
-        self, line: str, lineno: int, pos: int, tsm: TimestampMatch, nested: bool
+        self, line: str, lineno: int, pos: int, tsm: TimestampMatch, depth: int
     ) -> Record | _Other:
         ts, rest = tsm.ts, line[tsm.end :]
         cri = _CRI.match(rest)
-        if cri and not nested:
-            return self._inner(rest[cri.end() :], lineno, ts, "cri")
+        if cri and depth < MAX_DEPTH:
+            return self._inner(rest[cri.end() :], lineno, ts, "cri", depth)
         first = line[pos]
         if first in "IWEF" and line[pos + 1 : pos + 2].isdigit():
             glog = _GLOG_REST.match(rest)
             message = rest[glog.end() :] if glog else rest.strip()
             return Record(lineno, ts, _GLOG_LEVELS[first], message, "glog")
-        if structured.looks_like_logfmt(rest):
+        if _is_logfmt(rest):
             fields = structured.from_logfmt(structured.parse_logfmt(rest), self.year)
             return _structured(lineno, fields._replace(ts=ts), "logfmt")
         if first.isalpha() or pos:  # "Nov 21 14:02:03 host proc[pid]: msg" or "<13>..."
@@ -208,7 +243,7 @@ class _LineParser:
                 return self._syslog(lineno, ts, syslog, rest)
         return self._plain(lineno, ts, rest)
 
-    def _syslog(self, lineno: int, ts: datetime, m: re.Match[str], rest: str) -> Record:
+    def _syslog(self, lineno: int, ts: datetime | None, m: re.Match[str], rest: str) -> Record:
         body = rest[m.end() :].strip()
         found = find_level(body)
         level = None
@@ -225,7 +260,7 @@ class _LineParser:
         record.host = m.group(1)
         return record
 
-    def _plain(self, lineno: int, ts: datetime, rest: str) -> Record:
+    def _plain(self, lineno: int, ts: datetime | None, rest: str) -> Record:
         event = _K8S_EVENT.match(rest)
         if event:  # kubectl get events: TYPE REASON OBJECT [COUNT] MESSAGE
             kind, reason, obj, message = event.group(1, 2, 3, 4)
@@ -238,15 +273,20 @@ class _LineParser:
             )
             record.host = obj.rsplit("/", 1)[-1]
             return record
-        found = find_level(rest)
+        found = _header_level(rest)
         if found is not None:
-            level, start, end = found
-            if start == 0 or len(rest[:start].split()) <= _MAX_PREFIX_WORDS:
-                record = Record(lineno, ts, level, _strip_prefix(rest[end:]), "plain")
-                spring = _SPRING_APP.match(rest, end)
-                if spring:
-                    record.component = spring.group(1)
-                return record
+            level, end = found
+            prefix = _MSG_PREFIX.match(rest, end)
+            body = rest[prefix.end() if prefix else end :]
+            record = Record(lineno, ts, level, body.strip(), "plain")
+            spring = _SPRING_APP.match(rest, end)
+            if spring:
+                record.component = spring.group(1)
+            elif "," in rest[: len(rest) - len(body)]:  # no comma, no trace context
+                record.component = _context_service(rest[:end]) or _context_service(
+                    rest[end : len(rest) - len(body)]
+                )
+            return record
         syslog = _SYSLOG_PID_REST.match(rest)  # ISO-dated syslog: "... host proc[123]: msg"
         if syslog:
             return self._syslog(lineno, ts, syslog, rest)
@@ -256,6 +296,9 @@ class _LineParser:
         access = _ACCESS.match(line, pos)
         if access:
             return self._access(lineno, access)
+        time_of_day = _TIME_OF_DAY.match(line, pos)
+        if time_of_day:
+            return self._plain(lineno, None, line[time_of_day.end() :])
         if _CONTINUATION.match(line, pos):
             return (Kind.CONTINUATION, line, None)
         if _TRACE_START.match(line, pos):
@@ -292,6 +335,59 @@ class _LineParser:
         return record
 
 
+def _is_logfmt(rest: str) -> bool:
+    """key=value pairs, unless a level comes before them: then they are the message's own
+    words ("INFO c.e.Travel - Response(status=1, msg=Success)")."""
+    start = structured.logfmt_start(rest)
+    return start is not None and (start == 0 or _header_level(rest[:start]) is None)
+
+
+def _header_level(rest: str) -> tuple[str, int] | None:
+    """(level, end) of the level token in a line's header, after the timestamp.
+
+    Context blocks before it ("[KEY:[app,instance,traceId]] [thread] ERROR") may push the
+    level past where `find_level` looks, so it looks again after them.
+    """
+    found = find_level(rest)
+    if found is None or (found[1] and len(rest[: found[1]].split()) > _MAX_PREFIX_WORDS):
+        skip = _after_brackets(rest)
+        found = find_level(rest[skip:]) if skip else None
+        if found is None or (found[1] and len(rest[skip : skip + found[1]].split()) > 1):
+            return None
+        return found[0], skip + found[2]
+    return found[0], found[2]
+
+
+def _brackets(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each balanced bracket block that opens `text`, spaces between."""
+    opening = _BLOCK_START.match(text)
+    while opening:
+        start, depth = opening.end() - 1, 0
+        for bracket in _BRACKET.finditer(text, start, start + MAX_CONTEXT_CHARS):
+            depth += 1 if bracket.group() == "[" else -1
+            if depth == 0:
+                yield start, bracket.end()
+                opening = _BLOCK_START.match(text, bracket.end())
+                break
+        else:
+            return  # never closes: a message that starts with "[", not a header
+
+
+def _after_brackets(text: str) -> int:
+    return max((end for _, end in _brackets(text)), default=0)
+
+
+def _context_service(text: str) -> str | None:
+    """The service a trace-context block at the start of `text` names first, if any."""
+    for start, end in _brackets(text):
+        if text.find(",", start, end) < 0:  # a thread name: "[main]", "[http-nio-8080-exec-1]"
+            continue
+        m = _CONTEXT.match(text, start + 1, end - 1)
+        if m and _TRACE_ID.search(m.group(2)) and not _HEX_NAME.fullmatch(m.group(1)):
+            return m.group(1)[: structured.MAX_NAME_CHARS]
+    return None
+
+
 def _strip_prefix(text: str) -> str:
     m = _MSG_PREFIX.match(text)
     return (text[m.end() :] if m else text).strip()
@@ -303,6 +399,20 @@ def _structured(lineno: int, fields: structured.Fields, fmt: str) -> Record:
     record.dropped_lines = max(0, len(stack) - MAX_CONTINUATION)
     record.component, record.host, record.peer = fields.component, fields.host, fields.peer
     return record
+
+
+def _merged(inner: Record, outer: structured.Fields, fmt: str) -> Record:
+    """A record read from inside another: its own time and message; the wrapper's level (set
+    by the logger, not guessed from text) and names where it has none."""
+    inner.ts = inner.ts or outer.ts
+    inner.level = outer.level or inner.level
+    inner.component = inner.component or outer.component
+    inner.host = inner.host or outer.host
+    inner.peer = inner.peer or outer.peer
+    for line in outer.stack:
+        inner.attach(line)
+    inner.format = fmt if inner.format == fmt else f"{fmt}/{inner.format}"
+    return inner
 
 
 def _finish(record: Record) -> Record:
@@ -370,10 +480,27 @@ def iter_csv_records(
     parser = _LineParser(reference_year, years_assumed)
     for row in iter_csv_rows(lines, delimiter, reference_year):
         if row.fields is not None:
-            yield _finish(_structured(row.line, row.fields, "csv"))
+            yield _finish(parser.opened(row.line, row.fields, "csv"))
             continue
         parsed = parser.parse(row.raw or "", row.line)
         if isinstance(parsed, Record):
             yield _finish(parsed)
         elif parsed[0] is not Kind.BLANK:
             yield _finish(Record(row.line, parsed[2], None, parsed[1].strip(), TEXT))
+
+
+JsonRecord = dict[str, object]
+
+
+def iter_document_records(
+    objects: Iterable[JsonRecord],
+    *,
+    reference_year: int | None = None,
+    years_assumed: set[int] | None = None,
+) -> Iterator[Record]:
+    """Records of a JSON document (`structured.records_in`), numbered in order: a document
+    has no line per record."""
+    parser = _LineParser(reference_year, years_assumed)
+    for number, obj in enumerate(objects, 1):
+        fields = structured.from_json(obj, reference_year)
+        yield _finish(parser.opened(number, fields, "json"))
