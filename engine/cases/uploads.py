@@ -23,13 +23,15 @@ from engine.evidence.charts import error_rate_chart
 from engine.evidence.logs.report import LogReport
 from engine.evidence.suspects.ranking import describe_suspect, rank_case_suspects
 from engine.evidence.timeline import describe_event, merged_timeline
+from engine.investigate.incident_time import case_incident_start
 from engine.investigate.prompting import evidence_details
-from engine.store import cases, replies
+from engine.store import cases, messages, replies
 from engine.store import evidence as evidence_store
 
 PROGRESS_MIN_BYTES = 5 * 1024 * 1024  # smaller single files are done before anyone reads a note
 SHOWN_SUSPECTS = 3
 SHOWN_EVENTS = 6
+THREAD_MESSAGES = 200  # where people say when the trouble started ("since 14:05")
 
 
 class CaseEvidence:
@@ -91,7 +93,9 @@ class CaseEvidence:
         """Suspects and timeline lines of the whole case: every file so far, not only these."""
         stored = await evidence_store.list_for_case(self.pool, case.id)
         reports = [item.report for item in stored if item.report is not None]
-        suspects = rank_case_suspects(reports)[:SHOWN_SUSPECTS]
+        said = await messages.history(self.pool, case.id, limit=THREAD_MESSAGES)
+        since = case_incident_start([case.title, *(m.text for m in said)], reports)
+        suspects = rank_case_suspects(reports, since=since)[:SHOWN_SUSPECTS]
         events = merged_timeline(reports, limit=SHOWN_EVENTS)
         with_date = len({event.at.date() for event in events}) > 1
         return (

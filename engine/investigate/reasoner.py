@@ -30,6 +30,7 @@ from engine.evidence.timeline import merged_timeline
 from engine.investigate.incident_time import case_incident_start
 from engine.investigate.result import Citation, Hypothesis, Investigation
 from engine.investigate.signatures import SIGNATURES, Signature, match
+from engine.investigate.unnamed import unnamed_hint
 
 MAX_HYPOTHESES = 5
 MAX_CITATIONS = 3
@@ -203,6 +204,9 @@ def investigate_offline(
             next_steps=steps,
             commands=commands,
         )
+    hint = unnamed_hint(reports)
+    if hint is not None:
+        steps.insert(0, hint)
     if not suspects and all(h.confidence <= CONVERSATION_CONFIDENCE for h in hypotheses):
         return Investigation(
             response_type="answer",

@@ -24,7 +24,8 @@ Naive baselines, the bar any method must clear:
 - Sock Shop: the service whose metric column shifts most from the first third of the run to
   the last third, in MADs of the first third.
 
-    .venv/bin/python tests/bench/bench_real_incidents.py [--only changerca|sockshop] [--split tune|report] [-v]
+    .venv/bin/python tests/bench/bench_real_incidents.py [-v]
+        [--only changerca|sockshop] [--split tune|report]
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Run: .venv/bin/python tests/bench/bench_scenarios.py [-v]
 Each scenario's files go through the evidence pipeline as uploads do (only file names and
-bytes: the folder name gives the answer away), then `rank_case_suspects` over all of them.
+bytes: the folder name gives the answer away), then `rank_case_suspects` over all of them,
+against the time the question gives.
 A suspect is right when its name is one of the answer key's accepted names (after the same
 normalisation the engine uses); healthy scenarios are right when nothing is suspected.
 """
@@ -21,6 +22,7 @@ from engine.evidence.analyze import analyze  # noqa: E402
 from engine.evidence.components import canonical  # noqa: E402
 from engine.evidence.reports import AnyReport  # noqa: E402
 from engine.evidence.suspects.ranking import Suspect, rank_case_suspects  # noqa: E402
+from engine.investigate.incident_time import case_incident_start  # noqa: E402
 from engine.investigate.reasoner import investigate_offline  # noqa: E402
 from engine.investigate.result import Hypothesis  # noqa: E402
 from tests.scenarios.suite import Scenario, load_scenarios  # noqa: E402
@@ -43,7 +45,9 @@ def judge(scenario: Scenario) -> Outcome:
             reports.append(analyze(path.name, path.read_bytes()))
         except FaultMavenError:
             continue
-    suspects = rank_case_suspects(reports)
+    # As the product ranks them: against the time the question gives, if any.
+    since = case_incident_start([scenario.answer.question], reports)
+    suspects = rank_case_suspects(reports, since=since)
     result = investigate_offline(scenario.answer.question, [], reports)
     key = scenario.answer.root_cause
     hypothesis_rank = next(

@@ -14,6 +14,7 @@ from engine.evidence.metrics.series import is_error_like, metric_part, unit_from
 
 SHOWN_FINDINGS = 3
 SHOWN_RANGES = 3
+SHOWN_COMPONENTS = 4
 NAME_CHARS = 60
 _SI = (("T", 1e12), ("G", 1e9), ("M", 1e6))
 
@@ -35,6 +36,18 @@ def fmt_number(value: float) -> str:
 
 def _count(n: int) -> str:
     return f"{n:,} series"  # "series" is its own plural
+
+
+def _about(report: MetricsReport) -> str | None:
+    """'of adservice-v2-fd6989b7c-x4r9m', 'of 13 components (carts, carts-db, …)': what the
+    file's layout says its series are about, so a reader sees it was understood."""
+    names = list(dict.fromkeys(s.component for s in report.series if s.component))
+    if not names:
+        return None
+    if len(names) == 1:
+        return f"of {names[0]}"
+    shown = ", ".join(names[:SHOWN_COMPONENTS]) + (", …" if len(names) > SHOWN_COMPONENTS else "")
+    return f"of {len(names)} components ({shown})"
 
 
 def _name(series: SeriesStats) -> str:
@@ -155,7 +168,8 @@ def _range(series: SeriesStats) -> str:
 def summarize_metrics(report: MetricsReport) -> str:
     """One line: series count, time range, then the (at most 3) most notable findings."""
     clock = _Clock(report)
-    parts = [_count(report.series_count)]
+    about = _about(report)
+    parts = [_count(report.series_count) + (f" {about}" if about else "")]
     if is_instant(report):
         parts.append(_instant_summary(report, clock))
         return f"{report.name}: {', '.join(parts)}"

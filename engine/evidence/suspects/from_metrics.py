@@ -14,7 +14,7 @@ series whose window level it already reached before (noisy all day) is not a sus
   error naming its callee does in logs.
 - A new ReplicaSet of a workload that appears shortly before the window is a rollout: a
   change just before an incident is a suspect on its own.
-- CPU pinned at its limit (≥ 90 % for most of the window, or of the file when nobody said
+- CPU pinned at its limit (≥ 90 % for half the window or more, or of the file when nobody said
   when the trouble started) is saturation, whatever it was before.
 Per component only the strongest series of each measure counts (ten pods of one workload are
 one signal, not ten), and measures add up.
@@ -28,10 +28,12 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from engine.core.wording import clip
 from engine.evidence.components import canonical, from_series, replicaset_of
 from engine.evidence.metrics.report import MetricsReport, SeriesStats
+from engine.evidence.suspects.from_signals import DOWN_WEIGHT
 from engine.evidence.suspects.state import CaseEvidence, hhmm
 
 WINDOW = timedelta(minutes=15)  # judged after the stated start
@@ -42,11 +44,14 @@ MIN_Z = 5.0  # the change against the baseline's own noise (robust sigmas)
 MIN_RELATIVE = 0.1  # of the baseline level: 100 % -> 95 % success is not an incident
 FULL_RELATIVE = 0.5  # a change of half the level (or more) is as strong as it gets
 SATURATED = 90.0  # percent of a CPU
-SATURATED_SHARE = 0.8
+SATURATED_SHARE = 0.5  # of the window: at its limit half the time or more
 SATURATION_WEIGHT = 0.8
 CHRONIC_WEIGHT = 0.25  # saturated before the window too: a standing condition
 ROLLOUT_WEIGHT = 0.3
 MAX_COMPONENT_WEIGHT = 1.6
+# A new pod against the old ones: another process, warming up, on another node; it says less
+# than the same pod against its own past.
+PEER_TRUST = 0.6
 
 _WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _LOWER_IS_WORSE = frozenset(
@@ -56,6 +61,8 @@ _ERRORS = frozenset(
     {"error", "errors", "err", "fail", "failed", "failure", "failures", "5xx", "timeout"}
 )
 _LATENCY = frozenset({"latency", "lat", "duration", "rt", "response", "p99", "p95", "p90"})
+# What a call's own numbers are; a pod's CPU or memory stays the pod's whatever file it is in.
+_CALL_MEASURES = frozenset({"success", "errors", "latency"})
 _RESOURCES = frozenset({"cpu", "mem", "memory", "heap", "rss", "gc", "restarts", "throttled"})
 
 
@@ -64,20 +71,39 @@ def _words(name: str) -> list[str]:
     return [w.lower() for w in _WORDS.findall(metric)]
 
 
-def measure_of(name: str) -> tuple[str, int, float]:
-    """(family, direction, weight): direction -1 when lower is worse, +1 higher, 0 either."""
-    words = set(_words(name))
+class Measure(NamedTuple):
+    family: str  # 'success', 'errors', 'latency', 'cpu', 'memory', 'node', 'other'
+    direction: int  # -1 when lower is worse, +1 when higher is, 0 either way
+    weight: float  # how much a full change of it says about its component
+
+
+def series_measure(series_name: str, file_name: str) -> Measure:
+    """What a series measures, from its name, else from its file's ('success.csv' holding
+    columns named only by the calls they measure)."""
+    measure = measure_of(series_name)
+    if measure.family == "other":
+        stem = file_name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        return measure_of(stem)
+    return measure
+
+
+def measure_of(name: str) -> Measure:
+    """What a series measures, from the words of its metric name."""
+    ordered = _words(name)
+    words = set(ordered)
+    if ordered[-1:] == ["up"]:  # `up`, `redis_up`: 1 while the target answers
+        return Measure("up", -1, DOWN_WEIGHT)
     if words & _LOWER_IS_WORSE:
-        return "success", -1, 1.0
+        return Measure("success", -1, 1.0)
     if words & _ERRORS:
-        return "errors", 1, 1.0
+        return Measure("errors", 1, 1.0)
     if "node" in words or "host" in words:
-        return "node", 1, 0.2  # the machine under the pod, not the pod
+        return Measure("node", 1, 0.0)  # the machine under the pod: it names no component
     if words & _LATENCY:
-        return "latency", 1, 0.8
+        return Measure("latency", 1, 0.8)
     if words & _RESOURCES:
-        return "cpu" if "cpu" in words else "memory", 1, 0.5
-    return "other", 0, 0.4
+        return Measure("cpu" if "cpu" in words else "memory", 1, 0.3)
+    return Measure("other", 0, 0.4)
 
 
 @dataclass
@@ -114,12 +140,11 @@ def _quantile(values: list[float], q: float) -> float:
 
 
 def judge_shift(
-    name: str, inside: list[float], before: list[float], fmt: str = "{:.3g}"
+    direction: int, inside: list[float], before: list[float], fmt: str = "{:.3g}"
 ) -> tuple[float, str] | None:
     """(strength 0..1, '100 → 28') when the window is worse than before; None otherwise."""
     if not inside or len(before) < MIN_BASELINE:
         return None
-    _, direction, _ = measure_of(name)
     level, now = statistics.median(before), statistics.median(inside)
     change = now - level if direction >= 0 else level - now
     if direction == 0:
@@ -140,8 +165,13 @@ class MetricView:
     """The case's metric series with what each is about, for judging against one window."""
 
     start: datetime | None
+    end: datetime | None = None  # the window's end; WINDOW after the start unless given
     series: list[tuple[MetricsReport, SeriesStats, str]] = field(default_factory=list)
     edges: set[tuple[str, str]] = field(default_factory=set)
+
+    def window_end(self) -> float:
+        assert self.start is not None
+        return (self.end or self.start + WINDOW).timestamp()
 
     def peers_before(self, series: SeriesStats, component: str, t: float) -> list[float]:
         """The same measure of the other pods of its workload, before `t`."""
@@ -163,14 +193,13 @@ def _call_of(text: str, edges: set[tuple[str, str]]) -> tuple[str, str] | None:
     return None
 
 
-def _saturation(series: SeriesStats, view: MetricView) -> Judged | None:
-    family, _, _ = measure_of(series.name)
-    if family != "cpu" or series.max > 105 or not series.samples:
+def _saturation(series: SeriesStats, measure: Measure, view: MetricView) -> Judged | None:
+    if measure.family != "cpu" or series.max > 105 or not series.samples:
         return None
     points = _points(series)
     if view.start is not None:
         start = (view.start - LEAD).timestamp()
-        inside = points.between(start, (view.start + WINDOW).timestamp())
+        inside = points.between(start, view.window_end())
         before = points.before(start)
     else:
         inside, before = points.values, []
@@ -183,25 +212,28 @@ def _saturation(series: SeriesStats, view: MetricView) -> Judged | None:
     return Judged(weight, text, None)
 
 
-def _shift(series: SeriesStats, component: str, view: MetricView) -> Judged | None:
+def _shift(
+    series: SeriesStats, measure: Measure, component: str, view: MetricView
+) -> Judged | None:
     if view.start is None or not series.samples:
         return None
     points = _points(series)
     start = (view.start - LEAD).timestamp()
-    inside = points.between(start, (view.start + WINDOW).timestamp())
+    inside = points.between(start, view.window_end())
     before = points.before(start)
-    baseline = "before"
+    baseline, trust = "before", 1.0
     if len(before) < MIN_BASELINE:
         before = view.peers_before(series, component, start)
-        baseline = "its workload's other pods before"
-    judged = judge_shift(series.name, inside, before)
+        baseline, trust = "its workload's other pods before", PEER_TRUST
+    judged = judge_shift(measure.direction, inside, before) if measure.weight > 0 else None
     if judged is None:
         return None
     strength, change = judged
-    _, _, weight = measure_of(series.name)
     where = f" on {series.component}" if series.component else ""
     text = f"`{clip(series.name, 60)}`{where} {change} from {hhmm(view.start)} (vs {baseline})"
-    return Judged(weight * strength, text, view.start)
+    if measure.family == "up" and statistics.median(inside) <= 0.5 <= statistics.median(before):
+        text += ": down"
+    return Judged(measure.weight * strength * trust, text, view.start)
 
 
 def _rollouts(view: MetricView) -> dict[str, Judged]:
@@ -231,11 +263,13 @@ def _rollouts(view: MetricView) -> dict[str, Judged]:
 
 
 def metric_view(
-    case: CaseEvidence, reports: list[MetricsReport], start: datetime | None
+    case: CaseEvidence,
+    reports: list[MetricsReport],
+    start: datetime | None,
+    end: datetime | None = None,
 ) -> MetricView:
-    view = MetricView(
-        start, edges={(a, b) for a, callees in case.depends_on.items() for b in callees}
-    )
+    edges = {(a, b) for a, callees in case.depends_on.items() for b in callees}
+    view = MetricView(start, end, edges=edges)
     for report in reports:
         for series in report.series:
             named = series.component or from_series(series.name, case.known)
@@ -254,20 +288,20 @@ def metric_window_signals(case: CaseEvidence, view: MetricView) -> None:
             best[(component, family)] = (judged, source)
 
     for report, series, component in view.series:
-        family, direction, _ = measure_of(series.name)
-        saturated = _saturation(series, view)
+        measure = series_measure(series.name, report.name)
+        saturated = _saturation(series, measure, view)
         if saturated is not None:
             keep(component, "saturation", saturated, report.name)
-        judged = _shift(series, component, view)
+        judged = _shift(series, measure, component, view)
         if judged is None:
             continue
         call = _call_of(series.name, view.edges) or _call_of(report.name, view.edges)
-        if call is not None and direction != 0:
+        if call is not None and measure.family in _CALL_MEASURES:
             caller, callee = call
             judged.text = f"calls {caller} → {callee}: {judged.text}"
             keep(callee, "calls", judged, report.name)
             continue
-        keep(component, family, judged, report.name)
+        keep(component, measure.family, judged, report.name)
     for component, rollout in _rollouts(view).items():
         keep(component, "rollout", rollout, "pods")
     totals: dict[str, float] = defaultdict(float)

@@ -42,9 +42,11 @@ def _near_incident(case: CaseEvidence, at: datetime | None) -> bool:
 
 
 def call_graph_signals(case: CaseEvidence, report: CallGraphReport) -> None:
-    """A dependency table's edges, as traces' call edges are used."""
+    """A dependency table's edges, as traces' call edges are used; its names are known."""
     for edge in report.edges:
-        case.depends_on[canonical(edge.caller)].add(canonical(edge.callee))
+        caller, callee = canonical(edge.caller), canonical(edge.callee)
+        case.depends_on[caller].add(callee)
+        case.known.update((caller, callee))
 
 
 def metric_signals(case: CaseEvidence, report: MetricsReport, judged_by_window: bool) -> None:

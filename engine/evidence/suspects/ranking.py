@@ -44,7 +44,7 @@ from engine.evidence.suspects.from_logs import (
     names_in,
     unnamed_writer_score,
 )
-from engine.evidence.suspects.from_metrics import metric_view, metric_window_signals
+from engine.evidence.suspects.from_metrics import WINDOW, metric_view, metric_window_signals
 from engine.evidence.suspects.from_signals import (
     call_graph_signals,
     config_signals,
@@ -94,8 +94,10 @@ def rank_case_suspects(reports: list[AnyReport], since: datetime | None = None) 
     for log in logs:
         log_signals(case, log)
     metrics = [r for r in reports if isinstance(r, MetricsReport)]
-    start = since or (min(case.incidents) if case.incidents else None)
-    metric_window_signals(case, metric_view(case, metrics, start))
+    start, end = since, None
+    if since is None and case.incidents:  # where the logs' error rates rose, all of them
+        start, end = min(case.incidents), max(case.incidents) + WINDOW
+    metric_window_signals(case, metric_view(case, metrics, start, end))
     for report in reports:
         if isinstance(report, TraceReport):
             trace_signals(case, report)
