@@ -45,7 +45,12 @@ _RULES: tuple[tuple[str, str], ...] = (
     ("token", r"\bglpat-[A-Za-z0-9_-]{20,}|\bnpm_[A-Za-z0-9]{36}|\bpypi-[A-Za-z0-9_-]{50,}"),
     ("token", r"\bhvs\.[A-Za-z0-9_-]{20,}|\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"),
     ("token", r"(?i:\bhttps://hooks\.slack\.com/services/)(?P<v>[A-Za-z0-9/]{20,})"),
-    ("token", r"(?i:\b(?:bearer|basic)\s+)(?P<v>[A-Za-z0-9._~+/=-]{12,})"),
+    # The value holds a capital or a digit: "basic implementation" in prose is no credential.
+    (
+        "token",
+        r"(?i:\b(?:bearer|basic)\s+)"
+        r"(?P<v>(?=[a-z._~+/=-]{0,256}[A-Z0-9])[A-Za-z0-9._~+/=-]{12,})",
+    ),
     (
         "token",
         r"""(?i:\b(?:proxy-)?authorization\b["']?\s*[:=]\s*["']?(?:[a-z]+\s+)?)(?P<v>[^\s"',;]{6,})""",
@@ -99,6 +104,9 @@ _LONG_RUN = re.compile(r"[A-Za-z0-9+/_-]{32}")
 
 _PLACEHOLDER = re.compile(r"\[[a-zA-Z ]+:[0-9a-f]{6}\]")
 _HEX_OR_UUID = re.compile(r"[0-9a-fA-F-]+")
+# A setting's value that says it is on, off or unset holds no secret, whatever its name says:
+# `automountServiceAccountToken: true` keeps its `true` (the setting's state is the evidence).
+_NOT_A_VALUE = frozenset(["true", "false", "yes", "no", "on", "off", "null", "none", "nil"])
 DEFAULT_SALT = b"faultmaven-redaction"
 
 
@@ -109,10 +117,12 @@ class Redacted:
 
 
 def _looks_random(value: str) -> bool:
-    """A generic key: long, mixes letters and digits, and has high character entropy.
+    """A generic key: long, mixes letters and digits, has high character entropy, and most of
+    it does not read as names.
 
     Hex strings and UUIDs (trace ids, hashes, block ids) are ids that people need to read,
-    not credentials, so they stay.
+    not credentials, so they stay. So do paths and identifiers made of words (see
+    `_mostly_random_segments`), however long and mixed: `/api/v1/items/byCategoryIds`.
     """
     if _HEX_OR_UUID.fullmatch(value):
         return False
@@ -122,7 +132,40 @@ def _looks_random(value: str) -> bool:
         return False
     counts = Counter(value)
     entropy = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
-    return entropy >= 4.0
+    return entropy >= 4.0 and _mostly_random_segments(value)
+
+
+_SEGMENTS = re.compile(r"[A-Za-z0-9]+")
+_HEX_ID = re.compile(r"[0-9a-f]+|[0-9A-F]+")
+# Shorter segments are judged as names: "v1", "64K", "tmp" say too little either way.
+_MIN_RANDOM_SEGMENT = 5
+# A name's word parts average 3.5 characters or more (`by|Category|Ids`, `DFS|Client`,
+# `deployment`); a random segment's about 1.5 (`Zx|9|Kq|2|Lm`), its case and digits
+# changing every character or two.
+_NAME_PART_CHARS = 3.5
+# Random segments must make up this share of the value for it to be a key. Measured on
+# random base64, base62 and URL-safe tokens of 32 to 64 characters (of those masked before,
+# >=99.9% still are) and on every 32+ character run in the real logs, span tables and
+# kubectl output of tests/bench/bench_redaction.py (no path, class or pod name masked).
+_RANDOM_SHARE = 0.4
+
+
+def _random_segment(segment: str) -> bool:
+    if len(segment) < _MIN_RANDOM_SEGMENT or _HEX_ID.fullmatch(segment):
+        return False  # too short to tell, or a hex id / number (a pod hash, a port, a count)
+    return len(segment) < _NAME_PART_CHARS * len(_WORD_PARTS.findall(segment))
+
+
+def _mostly_random_segments(value: str) -> bool:
+    """Whether the value is mostly random, judged segment by segment between / _ - + =.
+
+    A path, a class or operation name, a Kubernetes object name is made of words and ids
+    (`Event/my-server-79f4ff4d45-g4xvs`); a key is one random run, or a few when its
+    alphabet holds / + - _ (`wJalrXUtnFEMI/K7MDENGbPx...`).
+    """
+    segments = _SEGMENTS.findall(value)
+    random_chars = sum(len(s) for s in segments if _random_segment(s))
+    return random_chars >= _RANDOM_SHARE * sum(len(s) for s in segments)
 
 
 _WORD_PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
@@ -235,6 +278,8 @@ class Redactor:
                     counts.update(inner.counts)
                     return whole[: start - offset] + inner.text + whole[end - offset :]
                 kind = named_kind
+                if value.lower() in _NOT_A_VALUE:
+                    return whole
             if _PLACEHOLDER.fullmatch(value) or (kind == "key" and not _looks_random(value)):
                 return whole
             counts[kind] += 1

@@ -80,3 +80,21 @@ def test_short_or_empty_values_are_not_masked(
     logger, out = streams
     logger.info("abc is the first step")
     assert "abc is the first step" in out["text"].getvalue()
+
+
+def test_paths_names_and_ids_in_log_lines_stay_readable(
+    streams: tuple[logging.Logger, dict[str, io.StringIO]],
+) -> None:
+    """What FaultMaven logs about evidence (operations, clients, ids) is not a secret."""
+    logger, out = streams
+    line = (
+        "slow span /api/v1/catalogservice/items/byCategoryIdsAndRegions of "
+        "DFSClient_NONMAPREDUCE_1537864556_1 trace 4bf92f3577b34da6a3ce929d0e0e4736 "
+        "request 123e4567-e89b-12d3-a456-426614174000 pod checkout-7d9f8b6c5d-x2k4q"
+    )
+    logger.info(line)
+    logger.info("retrying with Authorization: Bearer AbCdEf0123456789xyz")
+    for stream in out.values():
+        written = stream.getvalue()
+        assert line in written
+        assert "AbCdEf0123456789xyz" not in written
