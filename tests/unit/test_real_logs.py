@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.evidence.analyze import detect_kind
 from engine.evidence.components import canonical
 from engine.evidence.logs.analyze import analyze_log
 from engine.evidence.logs.records import Record, iter_csv_records, iter_records
@@ -143,6 +144,7 @@ HITS = [
 )
 def test_an_elastic_answer_is_read_from_its_sources(document: object) -> None:
     for text in (json.dumps(document), json.dumps(document, indent=2)):
+        assert detect_kind("hits.json", text.encode()) == "log"  # not a config's settings
         report = analyze_log("hits.json", text.encode())
         assert report.record_count == 3
         assert report.level_counts == {"ERROR": 2, "INFO": 1}

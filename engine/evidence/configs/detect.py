@@ -33,6 +33,8 @@ _TELEMETRY_KEYS = re.compile(
     r'|traceID|traceId|spanID|spanId|spans|batches|resultType)"\s*:'
 )
 _PROM_RESULT = re.compile(r'"data"\s*:\s*\{[^{}]*"result"\s*:\s*\[')
+# An Elasticsearch / OpenSearch answer: its hits carry the log records in `_source`.
+_SEARCH_HITS = re.compile(r'"hits"\s*:\s*\{[^{}]*"hits"\s*:\s*\[|"_source"\s*:\s*\{')
 # A JSON array of records with a time and a message is a log export, not a config.
 _LOG_TIME = re.compile(r'"(?:@timestamp|timestamp|time|ts|@t)"\s*:')
 _LOG_MESSAGE = re.compile(r'"(?:message|msg|log|@m)"\s*:')
@@ -71,7 +73,7 @@ def _is_json_lines(lines: list[str]) -> bool:
 def _is_telemetry_json(head: str, lines: list[str]) -> bool:
     if _is_json_lines(lines):
         return True
-    if _TELEMETRY_KEYS.search(head) or _PROM_RESULT.search(head):
+    if _TELEMETRY_KEYS.search(head) or _PROM_RESULT.search(head) or _SEARCH_HITS.search(head):
         return True
     return head.lstrip().startswith("[") and bool(
         _LOG_TIME.search(head) and _LOG_MESSAGE.search(head)
