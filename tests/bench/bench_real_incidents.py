@@ -9,6 +9,9 @@ Data: `../shared/data/real-incidents/` (see its README for sources and citations
 - RCD Sock Shop (Ikram et al., NeurIPS 2022): 50 runs of a CPU hog or memory leak; the run's
   `anomalous.csv` is uploaded with "the shop is slow; which service is the root cause?".
   Label: the folder's service.
+- DeepTraLog (Zhang et al., ICSE 2022): each ERROR_ span table of the fault archives, read
+  in-process; a reading check (services, UTC times, the first suspect a service whose
+  errors are its own), not scored: no file names the faulty service.
 
 Tuning and reporting are kept apart, decided before any result was seen: ChangeRCA cases of
 2023-09-22 are for tuning, those of 2023-09-23 and 2023-09-24 only reported; Sock Shop runs
@@ -25,7 +28,7 @@ Naive baselines, the bar any method must clear:
   the last third, in MADs of the first third.
 
     .venv/bin/python tests/bench/bench_real_incidents.py [-v]
-        [--only changerca|sockshop] [--split tune|report]
+        [--only changerca|sockshop|deeptralog] [--split tune|report]
 """
 
 from __future__ import annotations
@@ -171,6 +174,42 @@ def _sockshop_baseline(path: Path) -> list[str]:
     return sorted(scores, key=lambda s: -scores[s])
 
 
+# --- DeepTraLog: traces read right (no scored label) ----------------------------------------
+
+
+def deeptralog_rows() -> Iterator[str]:
+    """One row per ERROR_ span table of each fault archive: what `faultmaven investigate`
+    makes of it, and whether its first suspect is a failing service whose errors are its own
+    (the erroring callee, not a caller echoing it). The fault list (README) says what each
+    fault is; there is no per-run label naming the service, so nothing is scored."""
+    import tempfile
+    import zipfile
+
+    sys.path.insert(0, str(ROOT))
+    from engine.evidence.analyze import analyze
+    from engine.evidence.traces.report import TraceReport
+
+    for archive in sorted((DATA / "deeptralog" / "TraceLogData").glob("F*.zip")):
+        with zipfile.ZipFile(archive) as bundle, tempfile.TemporaryDirectory() as tmp:
+            for member in sorted(bundle.namelist()):
+                if not Path(member).name.startswith("ERROR_"):
+                    continue
+                path = Path(bundle.extract(member, tmp))
+                report = analyze(path.name, path.read_bytes())
+                if not isinstance(report, TraceReport):
+                    yield f"| {Path(member).parent.name} | read as {report.kind} | | | | |"
+                    continue
+                services = {s.service: s for s in report.services}
+                top = report.suspects[0].service if report.suspects else "(none)"
+                own = top in services and services[top].errors and not services[top].errors_from
+                span = f"{report.first_ts:%Y-%m-%d %H:%M}–{report.last_ts:%H:%M}"
+                unknown = sum(1 for name in services if name in ("", "unknown"))
+                yield (
+                    f"| {Path(member).parent.name} | {report.span_count:,} | {span} | "
+                    f"{len(services)} ({unknown} unknown) | {top} | {'yes' if own else 'no'} |"
+                )
+
+
 # --- Running and scoring ---------------------------------------------------------------------
 
 
@@ -208,13 +247,19 @@ def table(rows: list[tuple[str, list[Case], Callable[[Case], list[str]]]]) -> No
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("changerca", "sockshop"))
+    parser.add_argument("--only", choices=("changerca", "sockshop", "deeptralog"))
     parser.add_argument("--split", choices=("tune", "report"), help="only these cases")
     parser.add_argument("-v", "--verbose", action="store_true", help="one line per case")
     args = parser.parse_args()
     if not DATA.exists():
         print(f"skipped: {DATA} is not there")
         return 0
+    if args.only in (None, "deeptralog"):
+        print("| DeepTraLog run | Spans | UTC | Services | First suspect | Its own errors |")
+        print("|---|---:|---|---|---|---|")
+        for row in deeptralog_rows():
+            print(row, flush=True)
+        print()
     cases: list[Case] = []
     if args.only in (None, "changerca"):
         cases += changerca_cases()
@@ -252,7 +297,8 @@ def main() -> int:
                             lambda c, m=method: [c.published[m]],  # type: ignore[misc]
                         )
                     )
-    table(rows)
+    if cases:
+        table(rows)
     return 0
 
 

@@ -138,3 +138,51 @@ def test_a_file_naming_no_component_is_told_which_label_would_let_it() -> None:
     named = analyze("data.csv", minute_csv(["payments_latency_ms", "cart_latency_ms"], value))
     result = investigate_offline("slow since 08:40", [], [named])
     assert not any("Say which component" in step for step in result.next_steps)
+
+
+def test_latency_rising_on_most_components_at_once_says_little_about_each() -> None:
+    jitter = noise(11)
+    services = ["cart", "payments", "orders", "users"]
+
+    def value(column: str, m: int) -> float:
+        if column.endswith("latency"):
+            return (40.0 if m >= 40 else 20.0) + jitter.random()
+        return 60.0 if column == "payments_success" and m >= 40 else 100.0
+
+    columns = [f"{s}_latency" for s in services] + [f"{s}_success" for s in services]
+    suspects = rank_case_suspects([analyze("m.csv", minute_csv(columns, value))], since=START)
+    assert suspects[0].component == "payments"
+    assert "100 → 60" in suspects[0].reasons[0]
+    assert any("as on 4 of 4 components" in r for s in suspects for r in s.reasons)
+    others = [s.score for s in suspects[1:]]
+    assert others and max(others) < suspects[0].score / 2
+
+
+def test_one_pods_numbers_copied_into_each_call_file_stay_that_pods() -> None:
+    """A caller pod's own latency, written into its file for every callee, blames no callee."""
+    graph = analyze("dependency.csv", b"Source,Target\nfrontend,cart\nfrontend,payments\n")
+    jitter = noise(13)
+    shared = [20 + jitter.random() for _ in range(60)]
+
+    def caller(callee: str) -> AnyReport:
+        def value(column: str, m: int) -> float:
+            if column == "SuccessRate":
+                return 100.0
+            return shared[m] * (3 if m >= 40 else 1)
+
+        pod = "frontend-6d8f7c9b4-abcde"
+        return analyze(f"{pod}_frontend_{callee}.csv", minute_csv(["SuccessRate", "Latency"], value))
+
+    suspects = rank_case_suspects([graph, caller("cart"), caller("payments")], since=START)
+    assert [s.component for s in suspects] == ["frontend"]
+    assert "calls" not in suspects[0].reasons[0]
+
+
+def test_pods_of_one_replicaset_replaced_just_before_the_window_are_a_restart() -> None:
+    old = pod_file("cart-5d8f7c9b4-abcde", lambda m: 100.0 if m < 36 else None)
+    new = pod_file("cart-5d8f7c9b4-fghij", lambda m: None if m < 37 else 100.0)
+    steady = pod_file("payments-6c7d8e9f5-klmno", lambda m: 100.0)
+    suspects = rank_case_suspects([old, new, steady], since=START)
+    assert [s.component for s in suspects] == ["cart"]
+    assert "pods replaced around 08:37" in suspects[0].reasons[0]
+    assert "restart" in suspects[0].reasons[0]

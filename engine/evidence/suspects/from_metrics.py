@@ -12,8 +12,8 @@ series whose window level it already reached before (noisy all day) is not a sus
 - A series about a call (a column or file named after a caller and callee that the call
   graph links, `frontend_cart`) blames the callee when the call fails or slows, as an
   error naming its callee does in logs.
-- A new ReplicaSet of a workload that appears shortly before the window is a rollout: a
-  change just before an incident is a suspect on its own.
+- Pods that came and went near the window (a rollout, a restart: `pod_changes`) make their
+  workload a suspect on its own: the change nearest the trouble.
 - CPU pinned at its limit (≥ 90 % for half the window or more, or of the file when nobody said
   when the trouble started) is saturation, whatever it was before.
 Per component only the strongest series of each measure counts (ten pods of one workload are
@@ -27,18 +27,18 @@ import re
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from engine.core.wording import clip
-from engine.evidence.components import canonical, from_series, replicaset_of
+from engine.evidence.components import canonical, from_series
 from engine.evidence.metrics.report import MetricsReport, SeriesStats
 from engine.evidence.suspects.from_signals import DOWN_WEIGHT
+from engine.evidence.suspects.pod_changes import pod_changes
 from engine.evidence.suspects.state import CaseEvidence, hhmm
 
 WINDOW = timedelta(minutes=15)  # judged after the stated start
 LEAD = timedelta(minutes=2)  # and this much before it: people notice late
-ROLLOUT_LEAD = timedelta(minutes=20)  # new pods this long before the start are its rollout
 MIN_BASELINE = 3
 MIN_Z = 5.0  # the change against the baseline's own noise (robust sigmas)
 MIN_RELATIVE = 0.1  # of the baseline level: 100 % -> 95 % success is not an incident
@@ -47,11 +47,14 @@ SATURATED = 90.0  # percent of a CPU
 SATURATED_SHARE = 0.5  # of the window: at its limit half the time or more
 SATURATION_WEIGHT = 0.8
 CHRONIC_WEIGHT = 0.25  # saturated before the window too: a standing condition
-ROLLOUT_WEIGHT = 0.3
+POD_CHANGE_WEIGHT = 0.3  # a rollout or restart near the window
 MAX_COMPONENT_WEIGHT = 1.6
 # A new pod against the old ones: another process, warming up, on another node; it says less
 # than the same pod against its own past.
 PEER_TRUST = 0.6
+WIDESPREAD_SHARE = 0.5  # of the components, worse in the same measure at once...
+WIDESPREAD_MIN = 3
+WIDESPREAD_FACTOR = 0.3  # ...says little about each of them
 
 _WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _LOWER_IS_WORSE = frozenset(
@@ -236,32 +239,6 @@ def _shift(
     return Judged(measure.weight * strength * trust, text, view.start)
 
 
-def _rollouts(view: MetricView) -> dict[str, Judged]:
-    """Workloads with a ReplicaSet first seen shortly before the window, beside an older one."""
-    if view.start is None:
-        return {}
-    first: dict[str, tuple[float, str]] = {}  # replicaset -> (first seen, workload)
-    for _, series, component in view.series:
-        replicaset = replicaset_of(series.component or "")
-        if replicaset and series.samples:
-            seen = min(first.get(replicaset, (series.samples[0][0], ""))[0], series.samples[0][0])
-            first[replicaset] = (seen, component)
-    if not first:
-        return {}
-    earliest = min(seen for seen, _ in first.values())
-    start = view.start.timestamp()
-    found: dict[str, Judged] = {}
-    for replicaset, (seen, workload) in sorted(first.items(), key=lambda item: item[1][0]):
-        older = [r for r, (t, w) in first.items() if w == workload and t < seen]
-        lead = start - seen
-        near = -LEAD.total_seconds() <= lead <= ROLLOUT_LEAD.total_seconds()
-        if seen > earliest and older and near:
-            at = datetime.fromtimestamp(seen, UTC)
-            text = f"new pods of {replicaset} from {hhmm(at)}, beside {older[0]}: a rollout"
-            found.setdefault(workload, Judged(ROLLOUT_WEIGHT, text, at))
-    return found
-
-
 def metric_view(
     case: CaseEvidence,
     reports: list[MetricsReport],
@@ -278,6 +255,46 @@ def metric_view(
     return view
 
 
+_Fingerprint = tuple[str, tuple[float, ...]]
+
+
+def _fingerprint(series: SeriesStats) -> _Fingerprint:
+    """The name and values (not times: each copy was scraped a second apart)."""
+    return series.name, tuple(value for _, value in series.samples)
+
+
+def _shared_numbers(view: MetricView) -> dict[_Fingerprint, tuple[set[str], set[str]]]:
+    """Per (name, samples): the components and the files that hold exactly these numbers.
+
+    Exports copy numbers around: a pod's own latency written into each of its per-call
+    files is the pod's, not each call's; one node's memory written under every pod on it is
+    nobody's in particular.
+    """
+    shared: dict[_Fingerprint, tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
+    for report, series, component in view.series:
+        if len(series.samples) >= MIN_BASELINE:  # two equal points are a coincidence
+            components, files = shared[_fingerprint(series)]
+            components.add(component)
+            files.add(report.name)
+    return shared
+
+
+def _discount_widespread(
+    best: dict[tuple[str, str], tuple[Judged, str]], components: set[str]
+) -> None:
+    """A measure that worsened on most components at once (latency everywhere, memory on
+    every pod) tells of load or shared infrastructure, not of any one of them."""
+    by_measure: dict[str, list[Judged]] = defaultdict(list)
+    for (_, family), (judged, _) in best.items():
+        if family not in ("pods", "saturation"):
+            by_measure[family.removeprefix("calls ")].append(judged)
+    for judged in by_measure.values():
+        if len(judged) >= WIDESPREAD_MIN and len(judged) >= WIDESPREAD_SHARE * len(components):
+            for item in judged:
+                item.weight *= WIDESPREAD_FACTOR
+                item.text += f" (as on {len(judged)} of {len(components)} components)"
+
+
 def metric_window_signals(case: CaseEvidence, view: MetricView) -> None:
     """Add each component's strongest judged change per measure to its evidence."""
     best: dict[tuple[str, str], tuple[Judged, str]] = {}
@@ -287,7 +304,11 @@ def metric_window_signals(case: CaseEvidence, view: MetricView) -> None:
         if current is None or judged.weight > current[0].weight:
             best[(component, family)] = (judged, source)
 
+    shared = _shared_numbers(view)
     for report, series, component in view.series:
+        key = _fingerprint(series)
+        if len(shared[key][0]) > 1:
+            continue  # the same numbers under several components: none of theirs alone
         measure = series_measure(series.name, report.name)
         saturated = _saturation(series, measure, view)
         if saturated is not None:
@@ -296,16 +317,20 @@ def metric_window_signals(case: CaseEvidence, view: MetricView) -> None:
         if judged is None:
             continue
         call = _call_of(series.name, view.edges) or _call_of(report.name, view.edges)
-        if call is not None and measure.family in _CALL_MEASURES:
+        per_call = len(shared[key][1]) <= 1  # not the pod's own number, copied per call
+        if call is not None and per_call and measure.family in _CALL_MEASURES:
             caller, callee = call
             judged.text = f"calls {caller} → {callee}: {judged.text}"
-            keep(callee, "calls", judged, report.name)
+            keep(callee, f"calls {measure.family}", judged, report.name)
             continue
         keep(component, measure.family, judged, report.name)
-    for component, rollout in _rollouts(view).items():
-        keep(component, "rollout", rollout, "pods")
+    if view.start is not None:
+        lives = [(series, component) for _, series, component in view.series]
+        for component, change in pod_changes(lives, view.start).items():
+            keep(component, "pods", Judged(POD_CHANGE_WEIGHT, change.text, change.at), "pods")
+    _discount_widespread(best, {component for _, _, component in view.series})
     totals: dict[str, float] = defaultdict(float)
-    for (component, _), (judged, source) in sorted(
+    for (component, family), (judged, source) in sorted(
         best.items(), key=lambda item: -item[1][0].weight
     ):
         weight = min(judged.weight, MAX_COMPONENT_WEIGHT - totals[component])
@@ -315,3 +340,5 @@ def metric_window_signals(case: CaseEvidence, view: MetricView) -> None:
         case.components[component].add(
             weight, f"metrics: {judged.text} ({source})", source, judged.at
         )
+        if family.startswith("calls"):  # callers' failures: blame a victim passes on
+            case.components[component].blame += weight
