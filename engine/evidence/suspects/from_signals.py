@@ -15,6 +15,7 @@ from engine.evidence.configs.report import ConfigReport
 from engine.evidence.metrics.report import MetricsReport
 from engine.evidence.suspects.state import CaseEvidence, hhmm
 from engine.evidence.topology.report import CallGraphReport
+from engine.evidence.traces.parse import UNKNOWN_SERVICE
 from engine.evidence.traces.report import TraceReport
 
 DOWN_WEIGHT = 0.8  # `up` / `redis_up`... falling to 0: the target itself is down
@@ -25,6 +26,8 @@ def trace_signals(case: CaseEvidence, report: TraceReport) -> None:
     for edge in report.edges:
         case.depends_on[canonical(edge.caller)].add(canonical(edge.callee))
     for suspect in report.suspects:
+        if suspect.service == UNKNOWN_SERVICE:
+            continue  # spans without a service: the reply says which field would name it
         reason = "; ".join(suspect.reasons[:2]) or "trace suspect"
         case.components[canonical(suspect.service)].add(
             suspect.score, f"traces: {reason} ({report.name})", report.name
