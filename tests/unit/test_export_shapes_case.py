@@ -90,3 +90,19 @@ def test_the_failing_service_leads_from_logs_spans_and_a_day_of_metrics() -> Non
     assert "logs.csv" in reasons and "payments-6c7d8e9f5-fghij" in reasons  # the pod stays
     everything = " ".join(r for s in result.suspects for r in s.reasons)
     assert "cpu_usage_percent" not in everything  # the 03:00 CPU blip is hours away
+
+
+def test_a_log_cut_to_the_incident_minutes_still_names_who_fails() -> None:
+    """Exports of "the fault minute and the next two" have no minutes before the incident to
+    compare with: every error in them is the incident's."""
+    rnd = random.Random(2)
+    lines = log_csv(rnd).decode().splitlines()
+    cut = [lines[0]] + [line for line in lines[1:] if "08:43" <= line[11:16] < "08:46"]
+    report = analyze("logs.csv", ("\n".join(cut) + "\n").encode())
+    question = "checkout fails since 08:43 UTC on 2024-03-11"
+    result = investigate_offline(question, [], [report])
+    assert [s.component for s in result.suspects][:1] == ["payments"]
+    reasons = " ".join(result.suspects[0].reasons)
+    assert "the log starts inside it" in reasons and "named in" in reasons
+    # Without a stated time there is no window to put them in: only steady noise.
+    assert investigate_offline("checkout fails", [], [report]).suspects == []

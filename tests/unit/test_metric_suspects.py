@@ -171,7 +171,9 @@ def test_one_pods_numbers_copied_into_each_call_file_stay_that_pods() -> None:
             return shared[m] * (3 if m >= 40 else 1)
 
         pod = "frontend-6d8f7c9b4-abcde"
-        return analyze(f"{pod}_frontend_{callee}.csv", minute_csv(["SuccessRate", "Latency"], value))
+        return analyze(
+            f"{pod}_frontend_{callee}.csv", minute_csv(["SuccessRate", "Latency"], value)
+        )
 
     suspects = rank_case_suspects([graph, caller("cart"), caller("payments")], since=START)
     assert [s.component for s in suspects] == ["frontend"]

@@ -30,7 +30,7 @@ NAMED_BASE = 0.3  # a callee named by new errors of another component...
 NAMED_SHARE = 0.5  # ...plus this times the share of that component's errors naming it
 WARN_NAMING = 0.6  # connection failures a client logs as warnings name its callee too
 _NAMING_LEVELS = ("ERROR", "FATAL", "WARN")
-_CLIENT_REJECTION = re.compile(
+CLIENT_REJECTION = re.compile(
     r"bad request|unprocessable entity|method not allowed|precondition failed"
     r"|unsupported media type|request entity too large|\b404 not found",
     re.IGNORECASE,
@@ -148,7 +148,7 @@ def _log_templates(case: CaseEvidence, report: LogReport, own: str | None) -> No
         if author is not None:
             case.depends_on[author].update(named)
         # A callee that rejects a bad request (400, 422...) is working: the caller is at fault.
-        if not named or _CLIENT_REJECTION.search(raw):
+        if not named or CLIENT_REJECTION.search(raw):
             continue
         # The more of the author's errors name one callee, the more it explains them.
         errors = errors_of.get(author or "", report.error_count) or anomaly.count

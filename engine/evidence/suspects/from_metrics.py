@@ -288,11 +288,11 @@ def _discount_widespread(
     for (_, family), (judged, _) in best.items():
         if family not in ("pods", "saturation"):
             by_measure[family.removeprefix("calls ")].append(judged)
-    for judged in by_measure.values():
-        if len(judged) >= WIDESPREAD_MIN and len(judged) >= WIDESPREAD_SHARE * len(components):
-            for item in judged:
+    for group in by_measure.values():
+        if len(group) >= WIDESPREAD_MIN and len(group) >= WIDESPREAD_SHARE * len(components):
+            for item in group:
                 item.weight *= WIDESPREAD_FACTOR
-                item.text += f" (as on {len(judged)} of {len(components)} components)"
+                item.text += f" (as on {len(group)} of {len(components)} components)"
 
 
 def metric_window_signals(case: CaseEvidence, view: MetricView) -> None:

@@ -51,6 +51,7 @@ from engine.evidence.suspects.from_signals import (
     metric_signals,
     trace_signals,
 )
+from engine.evidence.suspects.from_window_logs import starts_in_window, window_log_signals
 from engine.evidence.suspects.scoring import MAX_SUSPECTS, MIN_SCORE, rank
 from engine.evidence.suspects.state import CaseEvidence, Suspect
 from engine.evidence.topology.report import CallGraphReport
@@ -92,7 +93,10 @@ def rank_case_suspects(reports: list[AnyReport], since: datetime | None = None) 
         elif isinstance(report, CallGraphReport):
             call_graph_signals(case, report)
     for log in logs:
-        log_signals(case, log)
+        if starts_in_window(log, since):
+            window_log_signals(case, log)
+        else:
+            log_signals(case, log)
     metrics = [r for r in reports if isinstance(r, MetricsReport)]
     start, end = since, None
     if since is None and case.incidents:  # where the logs' error rates rose, all of them
