@@ -72,13 +72,46 @@ def canonical(name: str) -> str:
     return text
 
 
+# Files saved from a command are named after it ('kubectl_describe_pod_<pod>_<ns>.txt',
+# 'kubectl_logs_<pod>_<ns>.log'): the command and its verbs and resource kinds name nobody.
+_COMMANDS = frozenset(
+    {"kubectl", "oc", "helm", "docker", "podman", "crictl", "journalctl", "systemctl"}
+    | {"execute", "list", "fetch", "check", "describe", "get", "logs", "log", "events", "top"}
+)
+_COMMAND_WORDS = _COMMANDS | frozenset(
+    {"yaml", "json", "wide", "by", "name", "kind", "in", "namespace", "cluster", "find"}
+    | {"resource", "lineage", "parents", "children", "grep", "previous", "all", "event"}
+    | {"pod", "pods", "deployment", "deployments", "statefulset", "statefulsets", "daemonset"}
+    | {"replicaset", "job", "jobs", "cronjob", "node", "nodes", "svc", "ingress", "pvc"}
+    | {"status", "query", "range", "available", "metrics", "rules", "usage", "memory"}
+    | {"cpu", "requests", "limits"}
+)
+
+
+def _without_command(stem: str) -> str:
+    """'kubectl_describe_pod_checkout-7d9f_shop' -> 'checkout-7d9f': the object the command
+    was run on (the namespace and the rest follow it)."""
+    words = stem.split("_")
+    if words[0] not in _COMMANDS:
+        return stem
+    stripped = []
+    while words and words[0] in _COMMAND_WORDS:
+        stripped.append(words.pop(0))
+    # A listing of a namespace or the cluster ('kubectl_get_by_kind_in_namespace_pod_shop')
+    # is about many objects: its name after the command is a namespace, not a component.
+    if not words or "namespace" in stripped or "cluster" in stripped:
+        return ""
+    return words[0]
+
+
 def from_file_name(path: str) -> str | None:
     """The component a file is named after, or None for 'app.log', 'export.csv'...
 
-    Kubernetes log files are '<pod>_<namespace>_<container>-<id>.log': the pod names it.
+    Kubernetes log files are '<pod>_<namespace>_<container>-<id>.log': the pod names it; so
+    does a command's output saved under the command's name ('kubectl_logs_<pod>_<ns>.log').
     """
     stem = path.rsplit("/", 1)[-1].lower()
-    stem = _EXTENSIONS.sub("", stem)
+    stem = _without_command(_EXTENSIONS.sub("", stem))
     stem = stem.split("_", 1)[0] if stem.count("_") >= 2 else stem
     stem = _DATE.sub("", stem)
     stem = re.sub(r"[-_.](?:v?\d+|old|new|before|after|prev|current)$", "", stem)

@@ -132,6 +132,62 @@ SIGNATURES: tuple[Signature, ...] = (
         "Check probes, resource limits and the last config change",
     ),
     _sig(
+        "image-pull",
+        "deployment",
+        "The container image cannot be pulled (wrong tag, missing image, registry or credentials)",
+        r"ErrImagePull|ImagePullBackOff|InvalidImageName|failed to pull (and unpack )?image"
+        r"|manifest (for \S+ )?(not found|unknown)|pull access denied",
+        "`kubectl describe pod <pod>`: the image, the exact pull error and the pull secret",
+        "Check the tag exists in the registry and the image pull secret is valid",
+    ),
+    _sig(
+        "scheduling",
+        "capacity",
+        "Pods cannot be scheduled (not enough CPU/memory, taints, node selectors or volumes)",
+        r"FailedScheduling|\d+/\d+ nodes are available|Insufficient (cpu|memory|nvidia|gpu)"
+        r"|didn't match (Pod's )?node (affinity|selector)|untolerated taint",
+        "`kubectl describe pod <pod>`: the FailedScheduling message says which constraint",
+        "Compare the pod's requests, node selector and tolerations with the nodes "
+        "(`kubectl describe nodes`)",
+    ),
+    _sig(
+        "pvc-pending",
+        "storage",
+        "A volume claim is not bound (no matching storage class or volume)",
+        r"unbound (immediate )?PersistentVolumeClaims|persistentvolumeclaim \S+ not found"
+        r"|waiting for a volume to be created|storageclass[^\n]*not found|ProvisioningFailed",
+        "`kubectl describe pvc <claim>` for its storage class and provisioning events",
+    ),
+    _sig(
+        "init-container",
+        "availability",
+        "An init container fails, so the pod never starts",
+        r"Init:(CrashLoopBackOff|Error|\d+/\d+)|init container \S+ (failed|exited)",
+        "`kubectl logs <pod> -c <init-container>` for why it fails",
+    ),
+    _sig(
+        "job-failed",
+        "availability",
+        "A job failed and gave up (backoff limit or deadline reached)",
+        r"BackoffLimitExceeded|reached the specified backoff limit|DeadlineExceeded",
+        "`kubectl describe job <job>` and the logs of its last failed pod",
+    ),
+    _sig(
+        "evicted",
+        "resource-exhaustion",
+        "Pods are evicted because the node ran short of a resource",
+        r"\bEvicted\b|The node (was|had) (low on|condition)|NodeHasDiskPressure"
+        r"|(Memory|Disk|PID)Pressure\b",
+        "`kubectl describe node <node>` for pressure conditions; check what fills it",
+    ),
+    _sig(
+        "no-endpoints",
+        "networking",
+        "A service has no endpoints (its selector matches no ready pod)",
+        r"no endpoints available|Endpoints:\s*<none>|has no (ready )?endpoints",
+        "Compare the service selector with the pods' labels and their readiness",
+    ),
+    _sig(
         "auth",
         "security",
         "Authentication or authorisation is failing (bad or expired credentials, "
@@ -159,6 +215,28 @@ SIGNATURES: tuple[Signature, ...] = (
         r"|no such file or directory|unknown (flag|option|field)|failed to parse",
         "Diff the running config against the last known good one (`kubectl rollout history`, git)",
     ),
+    _sig(
+        "probe",
+        "availability",
+        "A health probe fails (wrong path or port, or the app is too slow to answer it)",
+        r"(liveness|readiness|startup) probe failed|Unhealthy",
+        "`kubectl describe pod <pod>`: the probe, its path and port, and the failure",
+        "Check the app listens there and answers within the probe's timeout",
+    ),
+    _sig(
+        "throttling",
+        "resource-exhaustion",
+        "The container is CPU-throttled at its limit",
+        r"cpu throttl|cfs_throttled|CPUThrottlingHigh",
+        "Compare CPU usage with the limit; raise the limit or remove it",
+    ),
+    _sig(
+        "ingress-class",
+        "networking",
+        "An ingress is not served (no ingress class or controller for it)",
+        r"ingress ?class[^\n]*(not found|missing|does not exist)|no ingress controller",
+        "`kubectl get ingressclass` and the ingress's `ingressClassName`",
+    ),
 )
 
 
@@ -178,6 +256,12 @@ TOPICS: dict[str, tuple[str, ...]] = {
     "auth": ("auth", "credentials", "password", "permissions", "token"),
     "null-deref": ("code bug", "null pointer", "nil pointer", "the code"),
     "config": ("config", "configuration", "settings", "env vars", "feature flag"),
+    "image-pull": ("image pull", "imagepullbackoff", "registry", "image tag"),
+    "scheduling": ("scheduling", "pending pods", "unschedulable", "taints"),
+    "pvc-pending": ("pvc", "volume claim", "storage class"),
+    "probe": ("probe", "liveness", "readiness", "health check"),
+    "evicted": ("evicted", "eviction", "node pressure"),
+    "no-endpoints": ("endpoints", "selector"),
 }
 
 

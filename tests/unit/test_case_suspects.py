@@ -28,6 +28,14 @@ def test_component_names_are_reconciled() -> None:
     assert from_file_name("app.log") is None and from_file_name("metrics.csv") is None
 
 
+def test_a_commands_saved_output_is_named_after_its_object_not_the_command() -> None:
+    assert from_file_name("kubectl_describe_pod_checkout-7d9f8c6b5-x2k4p_shop.txt") == "checkout"
+    assert from_file_name("kubectl_logs_payments-6c7d8e9f5-fghij_shop_21600.log") == "payments"
+    assert from_file_name("kubectl_events_pod_frontend-service_default.txt") == "frontend"
+    assert from_file_name("kubectl_get_all.txt") is None
+    assert from_file_name("kubectl_memory_requests_namespace_default.txt") is None
+
+
 def test_names_in_messages_are_whole_words() -> None:
     known = {"payments", "payments-db", "checkout"}
     assert mentioned_in("pool payments-db exhausted", known) == {"payments-db"}
