@@ -172,7 +172,10 @@ class CaseConversation:
         await messages.record(
             self.pool, case_id=case.id, ts=req.ts, author=req.user, role="user", text=req.text
         )
-        if case.status == "open" and await self._note_corrections(case, req.text, req):
+        if case.status != "open":
+            return True
+        pasted = await self.evidence.take_pasted(case, req.text, req.ts)
+        if await self._note_corrections(case, req.text, req) or pasted:
             await self.turns.request(case)
         return True
 

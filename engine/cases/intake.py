@@ -81,6 +81,15 @@ class EvidenceIntake:
         )
         return [archive, *members]
 
+    async def ingest_bytes(self, case: Case, source_id: str, name: str, data: bytes) -> Evidence:
+        """The evidence row of content that did not come as a file (text pasted in a thread);
+        the same row again for the same `source_id`."""
+        existing = await evidence_store.find(self.pool, case.id, source_id)
+        if existing is not None:
+            return existing
+        prometheus.evidence_processed(len(data))
+        return await self._analyse(case, source_id, name, data)
+
     async def _stored(self, case: Case, file: FileRef) -> list[Evidence]:
         own = await evidence_store.find(self.pool, case.id, file.source_id)
         if own is None:

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from psycopg_pool import AsyncConnectionPool
 
 from engine.cases.intake import EvidenceIntake
+from engine.cases.pasted import pasted_outputs
 from engine.cases.posting import Poster
 from engine.core.errors import FaultMavenError
 from engine.core.models import Case, FileRef
@@ -88,6 +89,15 @@ class CaseEvidence:
         await self._chart_once(case, reports, key=f"chart:{key}")
         await cases.touch(self.pool, case.id)
         return reply
+
+    async def take_pasted(self, case: Case, text: str, ts: str) -> bool:
+        """Store command output pasted in a message as evidence; True when there was some."""
+        outputs = pasted_outputs(text)
+        for i, data in enumerate(outputs, 1):
+            suffix = f"-{i}" if len(outputs) > 1 else ""
+            name = f"pasted-{ts}{suffix}.txt"
+            await self.intake.ingest_bytes(case, f"paste:{ts}:{i}", name, data)
+        return bool(outputs)
 
     async def _case_view(self, case: Case) -> tuple[list[str], list[str]]:
         """Suspects and timeline lines of the whole case: every file so far, not only these."""

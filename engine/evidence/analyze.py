@@ -10,8 +10,10 @@ from __future__ import annotations
 from typing import Any, BinaryIO
 
 from engine.core.redact import Redactor
+from engine.evidence.alerts.kind import ALERTS
 from engine.evidence.configs.kind import CONFIGS
 from engine.evidence.kind import EvidenceKind
+from engine.evidence.kubernetes.kind import KUBERNETES
 from engine.evidence.logs.kind import LOGS
 from engine.evidence.metrics.kind import METRICS
 from engine.evidence.reports import AnyReport
@@ -19,8 +21,18 @@ from engine.evidence.topology.kind import TOPOLOGY
 from engine.evidence.traces.kind import TRACES
 
 # Detection order: the first kind whose `detect` says yes reads the file. A span table is
-# numeric enough to pass for metrics, so traces go first; logs take whatever is left.
-KINDS: tuple[EvidenceKind[Any], ...] = (TRACES, METRICS, TOPOLOGY, CONFIGS, LOGS)
+# numeric enough to pass for metrics, so traces go first; an alert payload can hold `metric`
+# and `value` keys, so alerts come before metrics; a live object's `-o yaml` is state, so
+# Kubernetes comes before configs; logs take whatever is left.
+KINDS: tuple[EvidenceKind[Any], ...] = (
+    TRACES,
+    ALERTS,
+    METRICS,
+    TOPOLOGY,
+    KUBERNETES,
+    CONFIGS,
+    LOGS,
+)
 
 # Detection reads the start of a file, never all of it; 1 MB holds the header and first rows
 # of even a 10,000-column CSV.

@@ -11,13 +11,23 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from engine.evidence.alerts.report import AlertReport
 from engine.evidence.configs.report import ConfigReport
+from engine.evidence.kubernetes.report import KubeReport
 from engine.evidence.logs.report import LogReport
 from engine.evidence.metrics.report import MetricsReport
 from engine.evidence.topology.report import CallGraphReport
 from engine.evidence.traces.report import TraceReport
 
-AnyReport = LogReport | TraceReport | MetricsReport | ConfigReport | CallGraphReport
+AnyReport = (
+    LogReport
+    | TraceReport
+    | MetricsReport
+    | ConfigReport
+    | CallGraphReport
+    | KubeReport
+    | AlertReport
+)
 EvidenceReport = Annotated[AnyReport, Field(discriminator="kind")]
 
 EvidenceStatus = Literal["analysed", "rejected"]

@@ -3,7 +3,8 @@
 Every report's times are already UTC (each parser reconciles its own clock formats: zones,
 epochs, syslog without a year), so merging is sorting. Each file adds the moments a person
 would put on an incident timeline: the first error, where the error rate rose (and fell),
-templates that appeared or stopped, metric shifts and spikes, and the span of the traces.
+templates that appeared or stopped, metric shifts and spikes, the span of the traces, and
+when each active alert started.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from engine.core.wording import clip, clock
+from engine.evidence.alerts.report import AlertReport
 from engine.evidence.logs.report import ErrorGroup, LogReport
 from engine.evidence.logs.summary import describe_anomaly
 from engine.evidence.metrics.report import MetricsReport
@@ -81,6 +83,20 @@ def describe_event(event: TimelineEvent, with_date: bool = False) -> str:
     return f"{clock(event.at, with_date)} {event.what} ({event.source})"
 
 
+def _alert_events(report: AlertReport) -> list[TimelineEvent]:
+    """When each active alert started firing."""
+    return [
+        TimelineEvent(
+            at=alert.starts_at,
+            source=report.name,
+            what=f"alert {alert.status}: {clip(alert.title, _TEXT_CHARS)}"
+            + (f" ({alert.component})" if alert.component else ""),
+        )
+        for alert in report.alerts
+        if alert.active and alert.starts_at is not None
+    ]
+
+
 def merged_timeline(reports: list[AnyReport], limit: int = MAX_EVENTS) -> list[TimelineEvent]:
     """The case's events in time order; the earliest `limit` of the notable ones."""
     events: list[TimelineEvent] = []
@@ -91,6 +107,8 @@ def merged_timeline(reports: list[AnyReport], limit: int = MAX_EVENTS) -> list[T
             events.extend(_metric_events(report))
         elif isinstance(report, TraceReport):
             events.extend(_trace_events(report))
+        elif isinstance(report, AlertReport):
+            events.extend(_alert_events(report))
     unique = {(e.at, e.source, e.what): e for e in events}
     ordered = sorted(unique.values(), key=lambda e: (e.at, e.source, e.what))
     return ordered[:limit]

@@ -30,6 +30,7 @@ from engine.evidence.timeline import merged_timeline
 from engine.investigate.incident_time import case_incident_start
 from engine.investigate.result import Citation, Hypothesis, Investigation
 from engine.investigate.signatures import SIGNATURES, Signature, match
+from engine.investigate.state_hypotheses import merge, state_hypotheses
 from engine.investigate.unnamed import unnamed_hint
 
 MAX_HYPOTHESES = 5
@@ -181,6 +182,11 @@ def investigate_offline(
     suspects = rank_case_suspects(reports, since=since)
     scores = {s.component: s.score for s in suspects}
     hypotheses = [_hypothesis(lead) for lead in _leads(reports, scores).values()]
+    for stated in state_hypotheses(reports):  # the cluster's or the alerting's own account
+        same = next((h for h in hypotheses if h.id == stated.id), None)
+        if same is not None:
+            hypotheses.remove(same)
+        hypotheses.append(merge(same, stated))
     explained = {h.component for h in hypotheses}
     hypotheses += [_suspect_hypothesis(s) for s in suspects if s.component not in explained]
     found = {h.signature for h in hypotheses if h.signature}

@@ -45,6 +45,8 @@ EVIDENCE_LAYERS: list[tuple[str, ...]] = [
         "engine.evidence.traces",
         "engine.evidence.configs",
         "engine.evidence.topology",
+        "engine.evidence.kubernetes",
+        "engine.evidence.alerts",
     ),
     ("engine.evidence.templates",),
     (

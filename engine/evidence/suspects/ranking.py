@@ -32,8 +32,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from engine.evidence.alerts.report import AlertReport
 from engine.evidence.components import canonical
 from engine.evidence.configs.report import ConfigReport
+from engine.evidence.kubernetes.report import KubeReport
 from engine.evidence.logs.report import LogReport
 from engine.evidence.metrics.report import MetricsReport
 from engine.evidence.reports import AnyReport
@@ -51,6 +53,7 @@ from engine.evidence.suspects.from_signals import (
     metric_signals,
     trace_signals,
 )
+from engine.evidence.suspects.from_state import alert_signals, kube_names, kube_signals
 from engine.evidence.suspects.from_window_logs import starts_in_window, window_log_signals
 from engine.evidence.suspects.scoring import MAX_SUSPECTS, MIN_SCORE, rank
 from engine.evidence.suspects.state import CaseEvidence, Suspect
@@ -92,6 +95,9 @@ def rank_case_suspects(reports: list[AnyReport], since: datetime | None = None) 
             case.known.update(canonical(s.service) for s in report.services)
         elif isinstance(report, CallGraphReport):
             call_graph_signals(case, report)
+        elif isinstance(report, KubeReport):
+            kube_names(case, report)
+    since = since or first_alert(reports)
     for log in logs:
         if starts_in_window(log, since):
             window_log_signals(case, log)
@@ -109,4 +115,20 @@ def rank_case_suspects(reports: list[AnyReport], since: datetime | None = None) 
             metric_signals(case, report, judged_by_window=start is not None)
         elif isinstance(report, ConfigReport):
             config_signals(case, report)
+        elif isinstance(report, KubeReport):
+            kube_signals(case, report)
+        elif isinstance(report, AlertReport):
+            alert_signals(case, report)
     return rank(case)
+
+
+def first_alert(reports: list[AnyReport]) -> datetime | None:
+    """When the earliest active alert started: the incident's start when nobody said one."""
+    starts = [
+        alert.starts_at
+        for report in reports
+        if isinstance(report, AlertReport)
+        for alert in report.alerts
+        if alert.active and alert.starts_at is not None
+    ]
+    return min(starts, default=None)

@@ -1,0 +1,62 @@
+"""Alerts and Kubernetes state in a case: suspects, hypotheses in their own words, the window."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from engine.evidence.analyze import analyze
+from engine.evidence.timeline import merged_timeline
+from engine.investigate.reasoner import investigate_offline
+
+START = datetime(2024, 3, 11, 8, 44, tzinfo=UTC)
+
+
+def alertmanager(status: str = "firing") -> bytes:
+    alert = {
+        "status": status,
+        "labels": {
+            "alertname": "KubePodCrashLooping",
+            "severity": "warning",
+            "namespace": "shop",
+            "pod": "checkout-7d9f8c6b5-x2k4p",
+        },
+        "annotations": {"description": "Pod shop/checkout-7d9f8c6b5-x2k4p is in CrashLoopBackOff."},
+        "startsAt": "2024-03-11T08:44:00Z",
+        "endsAt": "0001-01-01T00:00:00Z",
+    }
+    payload = {"receiver": "slack", "status": status, "alerts": [alert], "version": "4"}
+    return json.dumps(payload).encode()
+
+
+def latency_csv() -> bytes:
+    rows = ["time,checkout_latency_ms,payments_latency_ms"]
+    for m in range(60):
+        at = START - timedelta(minutes=40) + timedelta(minutes=m)
+        slow = 900 if m >= 40 else 20
+        rows.append(f"{at:%Y-%m-%dT%H:%M:%SZ},{slow + m % 3},{20 + m % 3}")
+    return ("\n".join(rows) + "\n").encode()
+
+
+def test_a_firing_alert_names_its_workload_and_reads_as_its_failure() -> None:
+    result = investigate_offline("what is wrong?", [], [analyze("alert.json", alertmanager())])
+    assert result.suspects[0].component == "checkout"
+    top = result.hypotheses[0]
+    assert top.signature == "crash-loop" and top.component == "checkout"
+    assert "CrashLoopBackOff" in top.supporting[0].text
+
+
+def test_a_resolved_alert_is_no_incident() -> None:
+    result = investigate_offline(
+        "what is wrong?", [], [analyze("a.json", alertmanager("resolved"))]
+    )
+    assert result.suspects == []
+
+
+def test_the_first_firing_alert_sets_the_window_when_nobody_gave_a_time() -> None:
+    reports = [analyze("alert.json", alertmanager()), analyze("m.csv", latency_csv())]
+    result = investigate_offline("what is wrong?", [], reports)
+    reasons = " ".join(r for s in result.suspects for r in s.reasons)
+    assert "checkout_latency_ms" in reasons and "from 08:44" in reasons
+    events = merged_timeline(reports)
+    assert any(e.what.startswith("alert firing: KubePodCrashLooping") for e in events)
