@@ -58,7 +58,9 @@ _RULES: tuple[tuple[str, str], ...] = (
     ("password", r"\b[a-z][a-z0-9+.-]*://[^\s:/@]*:(?P<v>[^\s@/]+)@"),  # scheme://user:pass@host
     # A pair whose key names a secret (judged by `secret_kind`, which also says its kind).
     # (?<![\w.\[-]): the kind inside a placeholder, "[password:ab12cd]", is not a key name.
-    ("named", rf"""(?<![\w.\[-])(?P<k>{_KEY})["']?\s*[:=]\s*{_VALUE}"""),
+    # Spaces, not line breaks, around the `:`: a YAML key `secret:` opening a nested block
+    # ("secret:\n  defaultMode: 420") has no value on its line to mask.
+    ("named", rf"""(?<![\w.\[-])(?P<k>{_KEY})["']?[ \t]*[:=][ \t]*{_VALUE}"""),
     ("named", rf"""(?<![\w-])--?(?P<k>{_KEY})(?:=|\s+)(?=[^\s-]){_VALUE}"""),  # --password x
     ("email", r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"),
     ("key", r"(?<![\w/+=-])[A-Za-z0-9+/_-]{32,}={0,2}(?![\w/+=-])"),  # checked for entropy below

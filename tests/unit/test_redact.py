@@ -237,3 +237,11 @@ def test_running_only_the_rules_a_text_can_match_changes_nothing() -> None:
 @given(st.text(alphabet=string.printable, max_size=200))
 def test_rule_selection_matches_every_rule_on_any_text(text: str) -> None:
     assert redactor.redact(text) == _EveryRule().redact(text)
+
+
+def test_a_yaml_key_opening_a_block_masks_nothing_on_the_next_line() -> None:
+    """`secret:` (a volume from a Secret) opens a mapping: its next line is no value of it,
+    and masking it would break the YAML for every reader after the redactor."""
+    text = "volumes:\n- name: certs\n  secret:\n    defaultMode: 420\n    secretName: tls-certs\n"
+    assert redactor.redact(text).text == text
+    assert "hunter22" not in redactor.redact("password:   hunter22\n").text
