@@ -13,13 +13,13 @@ from tests.scenarios.k8s import Deployment
 from tests.scenarios.sim import Sim, Trace
 from tests.scenarios.stage import Stage
 
-KINDS = ("log", "metrics", "traces", "config")
+KINDS = ("log", "metrics", "traces", "config", "kubernetes")
 TRACED = "POST /api/checkout"  # the operation an engineer searches traces for
 
 
 @dataclass(frozen=True)
 class Writer:
-    kind: str  # log | metrics | traces | config
+    kind: str  # log | metrics | traces | config | kubernetes
     write: Callable[[Stage], bytes]
 
     def __post_init__(self) -> None:
@@ -62,8 +62,8 @@ def nginx(offset_minutes: int = 0) -> Writer:
 
 def k8s_events(cluster: str | None = None) -> Writer:
     """`kubectl get events` as a table, or kubernetes-event-exporter's JSON if `cluster`."""
-    if cluster is None:
-        return Writer("log", lambda s: formats.k8s_events_table(s.sim.events("k8s")))
+    if cluster is None:  # the table is cluster state; the exporter's JSON lines are a log
+        return Writer("kubernetes", lambda s: formats.k8s_events_table(s.sim.events("k8s")))
     return Writer("log", lambda s: formats.k8s_events_json(s.sim.events("k8s"), cluster))
 
 
@@ -88,8 +88,13 @@ def kubectl_logs(key: str) -> Writer:
     return Writer("log", lambda s: formats.kubectl_timestamps(s.sim.events(key)))
 
 
+def kubectl_output(write: Callable[[Stage], bytes]) -> Writer:
+    """Output of `kubectl describe` or `get` that only this scenario writes."""
+    return Writer("kubernetes", write)
+
+
 def text(write: Callable[[Stage], bytes]) -> Writer:
-    """A log file that only this scenario writes (a `kubectl describe`, mixed loggers)."""
+    """A log file that only this scenario writes (mixed loggers)."""
     return Writer("log", write)
 
 

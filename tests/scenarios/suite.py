@@ -21,7 +21,7 @@ import yaml
 CASES = Path(__file__).resolve().parent / "cases"
 ANSWER_FILE = "answer.yaml"
 TYPES = ("failure", "healthy", "red-herring")
-KINDS = ("log", "metrics", "traces", "config")
+KINDS = ("log", "metrics", "traces", "config", "kubernetes")
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ class _Tally:
         self.records = 0
         self.recognised = 0
         self.unparsed_lines = 0
+        self.inferred: Counter[str] = Counter()  # levels read from wording, by level
         self.formats: Counter[str] = Counter()
         self.levels: Counter[str] = Counter()
         self.span = Span()
@@ -88,10 +89,15 @@ class _Tally:
             self.span.add(ts)
         if level is not None:
             self.levels[level] += 1
-        if ts is not None or level is not None or record.format != TEXT:
+        if record.level_inferred and level is not None:
+            self.inferred[level] += 1
+        if ts is not None or record.format != TEXT or (level and not record.level_inferred):
             self.recognised += 1
         else:
-            self.unparsed_lines += record.line_count
+            # A bare line, even one whose wording gave it a level: what tells prose and code
+            # (their language, headings) is read from all of them.
+            if level is None:
+                self.unparsed_lines += record.line_count
             self._add_text(record)
         bucket = None if ts is None else self.clock.index(ts)
         is_error = level is not None and level in ERROR_LEVELS
@@ -175,10 +181,42 @@ def _error_groups(groups: dict[str, _Group]) -> list[ErrorGroup]:
     ]
 
 
+def _kind(tally: _Tally, name: str) -> tuple[Literal["log", "text"], str | None]:
+    """'log' or 'text', and a text's language.
+
+    A file is a log when enough of its records carry a timestamp, a level or structure. Bare
+    lines whose wording gave them a level count too, and one error is enough: a crashing
+    container's whole output may be one shell error in a page of chatter. Markdown, scripts
+    and code keep their kind whatever they mention ("if you see connection refused").
+    """
+    if tally.recognised >= MIN_LOG_SHARE * tally.records:
+        return "log", None
+    language = language_of(name, "\n".join(tally.head))
+    if language is None and (
+        tally.recognised + tally.inferred.total() >= MIN_LOG_SHARE * tally.records
+        or any(level in ERROR_LEVELS for level in tally.levels)
+    ):
+        return "log", None
+    return "text", language
+
+
+def _inferred_note(inferred: Counter[str]) -> list[str]:
+    """'levels inferred from wording: 3 lines had none (2 ERROR, 1 WARN)'."""
+    total = inferred.total()
+    if not total:
+        return []
+    lines = "1 line" if total == 1 else f"{total:,} lines"
+    counts = ", ".join(
+        f"{inferred[level]:,} {level}" for level in SEVERITY_ORDER if inferred[level]
+    )
+    return [f"levels inferred from wording: {lines} had none ({counts})"]
+
+
 def _notes(tally: _Tally, kind: str, years: set[int], decode_notes: list[str]) -> list[str]:
     notes = list(decode_notes)
     if kind == "text":
         return notes
+    notes.extend(_inferred_note(tally.inferred))
     if tally.span.first is None:
         notes.append("no timestamps found, so there is no timeline")
     if years:
@@ -328,11 +366,8 @@ def analyze_log(
             decoded.stop()
             stopped_early = True
             break
-    kind: Literal["log", "text"] = (
-        "log" if tally.recognised >= MIN_LOG_SHARE * tally.records else "text"
-    )
+    kind, language = _kind(tally, name)
     formats = [fmt for fmt, _ in tally.formats.most_common() if fmt != TEXT] or [TEXT]
-    language = language_of(name, "\n".join(tally.head)) if kind == "text" else None
     headings = tally.headings if kind == "text" and language in (None, "Markdown") else []
     timeline = [MinuteCount(minute=minute, count=n) for minute, n in sorted(tally.minutes.items())]
     busiest = max(timeline, key=lambda minute: minute.count) if timeline else None  # ties: earliest

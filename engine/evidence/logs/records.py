@@ -34,6 +34,7 @@ from engine.evidence.logs.levels import (
     level_from_value,
 )
 from engine.evidence.logs.normalize import normalize_message
+from engine.evidence.logs.wording import level_from_wording
 from engine.evidence.timestamps import TimestampMatch, match_timestamp, parse_timestamp_value
 
 TEXT = "text"  # the format of a line nothing recognised
@@ -52,6 +53,8 @@ _TRACE_START = re.compile(r"Traceback \(most recent call last\)|Exception in thr
 _PANIC_START = re.compile(r"(?:panic: |fatal error: )")
 _TRACE_HEADER = re.compile(r"(?:Traceback(?: \(most recent call last\):?)?|Exception:?)?$")
 _EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.$]*(?::\s.*)?$")
+# An exception at the start of a line ("java.net.ConnectException: ...", "KeyError: 'id'").
+_EXCEPTION_START = re.compile(r"[\w.$]+(?:Exception|Error)(?::|$)")
 _PRI = re.compile(r"<(\d{1,3})>(?:1 )?")
 _CRI = re.compile(r" (?:stdout|stderr) [FP] ")
 _SYSLOG_REST = re.compile(r"\s+(\S+)\s+([^\s:\[]+)(?:\[(\d+)\])?:\s?")
@@ -110,6 +113,7 @@ class Record:
     host: str | None = None  # the pod / host it ran on, when the line says
     peer: str | None = None  # the service its request went to, when the line says
     dropped_lines: int = 0
+    level_inferred: bool = False  # the level was read from the wording, not written by a logger
 
     @property
     def line_count(self) -> int:
@@ -421,7 +425,26 @@ def _finish(record: Record) -> Record:
         if record.continuation:
             text = "\n".join([text, *record.continuation])
         record.level = level_from_trace(text)
+    if record.level is None:
+        # Only the record's own line: its continuation is a stack or a payload, whose words
+        # ("at ...Error.<init>") say nothing about this record.
+        record.level = level_from_wording(record.message)
+        record.level_inferred = record.level is not None
     return record
+
+
+def _starts_exception(current: Record, line: str) -> bool:
+    """An exception line right after a bare line of text is a record of its own: "Starting
+    app" then "java.net.ConnectException: ..." are two events, not one. After a traceback
+    header or inside a stack it stays a continuation."""
+    return (
+        current.format == TEXT
+        and current.level is None
+        and not current.continuation
+        and _EXCEPTION_START.match(line) is not None
+        and _TRACE_START.match(current.message) is None
+        and _TRACE_HEADER.match(current.message) is None
+    )
 
 
 def iter_records(
@@ -446,6 +469,10 @@ def iter_records(
             current = parsed
             continue
         kind, text, ts = parsed
+        if current is not None and kind is Kind.CONTINUATION and _starts_exception(current, text):
+            yield _finish(current)
+            current = Record(lineno, ts, None, text.strip(), TEXT)
+            continue
         if current is not None and (
             kind is Kind.CONTINUATION
             or kind is Kind.BLANK

@@ -19,7 +19,7 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import NamedTuple
 
-from engine.evidence.logs.levels import level_from_value
+from engine.evidence.logs.levels import ERROR, level_from_value
 from engine.evidence.timestamps import from_epoch, parse_timestamp_value
 
 # Each role: normalised names (lower case, no separators), most telling first.
@@ -149,7 +149,10 @@ MAX_NAME_CHARS = 80  # a component name longer than this is not a name
 _MAX_DEPTH = 6  # object nesting read for fields; deeper values are payload, not metadata
 _SEPARATORS = re.compile(r"[^0-9a-z]+")
 _LOGFMT_PAIR = re.compile(r'([\w.@/-]+)=("(?:[^"\\]|\\.)*"|[^\s"]*)')
-_LOGFMT_HINT = re.compile(r"(?:^|\s)(?:level|lvl|msg|severity)=")
+# go-kit's logger may write no level and no msg ("ts=... caller=main.go:108 err=..."): a line
+# that opens with a time key whose value is a date or epoch is logfmt as well.
+_LOGFMT_HINT = re.compile(r"(?:^|\s)(?:level|lvl|msg|severity)=|^(?:ts|time|timestamp)=\"?\d")
+_NO_ERROR = frozenset({"", "none", "null", "nil", "<nil>", "false", "0", "ok"})
 _UNESCAPE = re.compile(r"\\(.)")
 # Docker / Kubernetes json-file driver: the container's own line sits, unparsed, in "log".
 _DOCKER_KEYS = frozenset({"log", "stream", "time", "attrs", "tag"})
@@ -268,6 +271,14 @@ def _level(index: _Index) -> str | None:
     return level_from_value(value, syslog_priority=True) if value is not None else None
 
 
+def _error_level(error: object) -> str | None:
+    """ERROR for a record without a level that carries an error field (go-kit writes
+    `err=...` and no level); an empty one ("err=<nil>", "error": null) is not an error."""
+    if isinstance(error, str) and error.strip().lower() not in _NO_ERROR:
+        return ERROR
+    return None
+
+
 def _name(index: _Index, names: tuple[str, ...]) -> str | None:
     return _first_text(index, names)[:MAX_NAME_CHARS] or None
 
@@ -322,7 +333,7 @@ def _fields(obj: dict[str, object], index: _Index, text: str, year: int | None) 
         stack.extend(str(frame) for frame in trace)
     return Fields(
         _timestamp(obj, index, year),
-        _level(index),
+        _level(index) or _error_level(error),
         text.strip(),
         stack,
         _name(index, _COMPONENT_NAMES),

@@ -12,12 +12,12 @@ from tests.scenarios.evidence import (
     jaeger,
     k8s_events,
     kafka,
+    kubectl_output,
     logfmt,
     logstash,
     prometheus_range,
     prometheus_scrape,
     spring,
-    text,
     zap,
 )
 from tests.scenarios.formats import Family, dt
@@ -333,7 +333,7 @@ INVENTORY_OOMKILLED = Scenario(
         "loki-export.log": zap("inventory"),
         "gateway.log": logfmt("api-gateway"),
         "dashboard.csv": grafana_csv("epoch_ms"),
-        "describe.txt": text(describe_pod),
+        "describe.txt": kubectl_output(describe_pod),
     },
 )
 
