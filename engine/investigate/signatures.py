@@ -84,7 +84,8 @@ SIGNATURES: tuple[Signature, ...] = (
         "A dependency is down or not listening (connections refused or reset)",
         r"connection refused|ECONNREFUSED|connection reset|ECONNRESET|no route to host"
         r"|broken pipe|upstream connect error|host unreachable"
-        r"|connection to .{1,120} could not be established",
+        r"|connection to .{1,120} could not be established"
+        r"|(unable|failed|could ?not|can'?t|cannot) (to )?connect to",
         "Check the dependency's pods/instances are up and its endpoints are populated "
         "(`kubectl get endpoints <svc>`)",
         "Check recent deploys or restarts of the dependency",
@@ -212,7 +213,9 @@ SIGNATURES: tuple[Signature, ...] = (
         "A configuration error (missing or invalid setting, bad manifest)",
         r"config(uration)? (error|invalid)|invalid (value|config)"
         r"|missing (required )?(env|setting|key)"
-        r"|no such file or directory|unknown (flag|option|field)|failed to parse",
+        r"|no such file or directory|unknown (flag|option|field)|failed to parse"
+        r"|unbound variable|parameter (is )?(null or )?not set|command not found"
+        r"|exec format error|CreateContainerConfigError|couldn't find key",
         "Diff the running config against the last known good one (`kubectl rollout history`, git)",
     ),
     _sig(
