@@ -215,7 +215,8 @@ SIGNATURES: tuple[Signature, ...] = (
         r"|missing (required )?(env|setting|key)"
         r"|no such file or directory|unknown (flag|option|field)|failed to parse"
         r"|unbound variable|parameter (is )?(null or )?not set|command not found"
-        r"|exec format error|CreateContainerConfigError|couldn't find key",
+        r"|exec format error|CreateContainerConfigError|couldn't find key"
+        r"|syntax error (near|at|in)|unexpected (token|end of file|EOF)",
         "Diff the running config against the last known good one (`kubectl rollout history`, git)",
     ),
     _sig(
