@@ -3,8 +3,8 @@
 Every report's times are already UTC (each parser reconciles its own clock formats: zones,
 epochs, syslog without a year), so merging is sorting. Each file adds the moments a person
 would put on an incident timeline: the first error, where the error rate rose (and fell),
-templates that appeared or stopped, metric shifts and spikes, the span of the traces, and
-when each active alert started.
+templates that appeared or stopped, metric shifts and spikes, the span of the traces, when
+each active alert started, and the cluster's Warning events that carry a full time.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from engine.core.wording import clip, clock
 from engine.evidence.alerts.report import AlertReport
+from engine.evidence.kubernetes.report import KubeReport
 from engine.evidence.logs.report import ErrorGroup, LogReport
 from engine.evidence.logs.summary import describe_anomaly
 from engine.evidence.metrics.report import MetricsReport
@@ -97,6 +98,20 @@ def _alert_events(report: AlertReport) -> list[TimelineEvent]:
     ]
 
 
+def _kube_events(report: KubeReport) -> list[TimelineEvent]:
+    """Warning events the cluster dated in full (ages like '4m' have no date to put)."""
+    found = [*report.events, *(e for o in report.objects for e in o.events)]
+    return [
+        TimelineEvent(
+            at=event.ts,
+            source=report.name,
+            what=f"{event.reason}: {clip(event.message, _TEXT_CHARS)}",
+        )
+        for event in found
+        if event.ts is not None and event.type == "Warning"
+    ]
+
+
 def merged_timeline(reports: list[AnyReport], limit: int = MAX_EVENTS) -> list[TimelineEvent]:
     """The case's events in time order; the earliest `limit` of the notable ones."""
     events: list[TimelineEvent] = []
@@ -109,6 +124,8 @@ def merged_timeline(reports: list[AnyReport], limit: int = MAX_EVENTS) -> list[T
             events.extend(_trace_events(report))
         elif isinstance(report, AlertReport):
             events.extend(_alert_events(report))
+        elif isinstance(report, KubeReport):
+            events.extend(_kube_events(report))
     unique = {(e.at, e.source, e.what): e for e in events}
     ordered = sorted(unique.values(), key=lambda e: (e.at, e.source, e.what))
     return ordered[:limit]

@@ -60,3 +60,31 @@ def test_the_first_firing_alert_sets_the_window_when_nobody_gave_a_time() -> Non
     assert "checkout_latency_ms" in reasons and "from 08:44" in reasons
     events = merged_timeline(reports)
     assert any(e.what.startswith("alert firing: KubePodCrashLooping") for e in events)
+
+
+def test_warning_events_with_full_times_are_on_the_timeline() -> None:
+    events_yaml = b"""apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Event
+  metadata:
+    name: checkout-7d9f8c6b5-x2k4p.17a3b
+    namespace: shop
+    uid: 4f1c2a9e-1111-2222-3333-444455556666
+    creationTimestamp: "2024-03-11T08:44:10Z"
+  involvedObject:
+    kind: Pod
+    name: checkout-7d9f8c6b5-x2k4p
+    namespace: shop
+  reason: BackOff
+  message: Back-off restarting failed container checkout
+  type: Warning
+  count: 12
+  firstTimestamp: "2024-03-11T08:44:10Z"
+  lastTimestamp: "2024-03-11T08:59:10Z"
+"""
+    report = analyze("events.yaml", events_yaml)
+    assert report.kind == "kubernetes"
+    timeline = merged_timeline([report])
+    assert any(e.what.startswith("BackOff: Back-off restarting") for e in timeline)
