@@ -394,8 +394,6 @@ def test_detects_kubectl_output_real(case: str, file: str, fmt: str) -> None:
             "test_ask_holmes__158_slack_chat_correct_date",
             "kubectl_logs_frontend-service_default_2025-08-23T12-47-40Z.log",
         ),
-        ("test_ask_holmes__28_permissions_error", "kubectl_get_by_kind_in_cluster_secret.txt"),
-        ("test_ask_holmes__57_wrong_namespace", "kubectl_get_by_kind_in_namespace_pod_app-57.txt"),
         (
             "test_ask_holmes__04_related_k8s_events",
             "kubectl_lineage_parents_pod_nginx-6958c5bdd8-69gtn_default.txt",
@@ -738,3 +736,25 @@ def test_node_oom_event_blames_the_killed_workload() -> None:
     assert found["oom"].component == "inventory" and found["oom"].object == "node/pool-2-m2vd"
     # One failed readiness probe happens in any rollout: weak evidence.
     assert found["probe"].severity < 0.5
+
+
+def test_kubectls_own_errors_say_what_the_cluster_refused_or_lacks() -> None:
+    from engine.evidence.analyze import analyze as read_file
+    from engine.evidence.kubernetes.report import KubeReport as Report
+
+    forbidden = (
+        b'Error from server (Forbidden): secrets is forbidden: User "system:serviceaccount:'
+        b'ops:reader" cannot list resource "secrets" in API group "" at the cluster scope\n'
+    )
+    report = read_file("out.txt", forbidden)
+    assert isinstance(report, Report) and report.format == "error"
+    [finding] = report.findings
+    assert finding.signature == "auth" and finding.component == "reader"
+    assert "may not list secrets at the cluster scope" in finding.summary
+    missing = read_file("out.txt", b'error: the server doesn\'t have a resource type "widget"\n')
+    assert isinstance(missing, Report) and not missing.findings
+    assert "no resource type widget" in missing.notes[0]
+    none = read_file("out.txt", b"No resources found in shop namespace.\n")
+    assert isinstance(none, Report) and "no resources in namespace shop" in none.notes[0]
+    # A log line that merely starts with "error:" among other lines stays a log.
+    assert read_file("app.log", b"error: disk full\nretrying\nok\n").kind != "kubernetes"

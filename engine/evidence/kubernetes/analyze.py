@@ -9,6 +9,7 @@ from datetime import datetime
 from engine.core.errors import EvidenceRejected
 from engine.core.redact import Redactor
 from engine.evidence.decode import decode_text
+from engine.evidence.kubernetes.cli_errors import cli_error_findings
 from engine.evidence.kubernetes.describe import read_describe
 from engine.evidence.kubernetes.detect import sniff
 from engine.evidence.kubernetes.events import event_from_row, is_event_table
@@ -83,6 +84,16 @@ def analyze_kubernetes(name: str, data: bytes, redactor: Redactor | None = None)
             f"{name} does not look like kubectl output (describe, get, events, top, -o yaml/json)."
         )
     lines = text.split("\n")
+    if fmt == "error":
+        findings, said = cli_error_findings(lines)
+        return KubeReport(
+            name=name,
+            size_bytes=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            format=fmt,
+            findings=findings,
+            notes=[*decoded.notes, *said],
+        )
     if fmt == "describe":
         objects, events, times = _describe(lines, name)
     elif fmt in ("yaml", "json"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from engine.evidence.kubernetes.cli_errors import is_cli_error
 from engine.evidence.kubernetes.events import is_event_table
 from engine.evidence.kubernetes.headerless import shape_of
 from engine.evidence.kubernetes.listing import is_top_table
@@ -81,6 +82,8 @@ def sniff(text: str) -> KubeFormat | None:
         return found
     if all(shape_of(line) is not None for line in lines):
         return "get"  # --no-headers rows
+    if is_cli_error(lines):
+        return "error"  # kubectl's own refusal: a permission, an object or a type missing
     return None
 
 

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-KubeFormat = Literal["describe", "get", "events", "yaml", "json", "top"]
+KubeFormat = Literal["describe", "get", "events", "yaml", "json", "top", "error"]
 
 
 class KubeEvent(BaseModel):

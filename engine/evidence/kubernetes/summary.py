@@ -81,6 +81,9 @@ def all_events(report: KubeReport) -> list[KubeEvent]:
 
 
 def summarize_kubernetes(report: KubeReport) -> str:
+    if report.format == "error":  # what kubectl refused or did not find, in its own terms
+        said = [f.summary for f in report.findings] + list(report.notes)
+        return f"kubectl error: {'; '.join(said) or 'no message'}"
     parts = [f"{_command(report)}: {_objects(report)}" if report.objects else _command(report)]
     events = all_events(report)
     if not report.objects and events:
