@@ -40,6 +40,7 @@ from engine.evidence.traces.stats import (
 )
 from engine.evidence.traces.summary import describe_traces, summarize_traces
 from engine.evidence.traces.suspects import rank_suspects
+from engine.evidence.traces.tree_text import looks_like_trace_tree, parse_trace_tree
 
 __all__ = [
     "CallEdge",
@@ -79,7 +80,7 @@ def looks_like_traces(name: str, text: str) -> bool:
             return True
         # A bare Zipkin span list; JSON-lines logs start with "{", never with "[".
         return head[:1] == "[" and all(key in head for key in ('"traceId"', '"id"', '"duration"'))
-    return looks_like_span_table(head)
+    return looks_like_span_table(head) or looks_like_trace_tree(head)
 
 
 def _json_lines(text: str) -> list[object] | None:
@@ -112,7 +113,10 @@ def _parse(text: str) -> tuple[Parsed, list[str]]:
         return parsed, []
     table = parse_span_table(text)
     if table is None:
-        raise EvidenceRejected(f"The file is not a trace export; please upload {_FORMATS}.")
+        tree = parse_trace_tree(text)
+        if tree is None:
+            raise EvidenceRejected(f"The file is not a trace export; please upload {_FORMATS}.")
+        return tree, ["a rendered trace tree: nesting and durations as shown, no start times"]
     return table
 
 
