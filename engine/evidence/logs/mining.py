@@ -46,6 +46,17 @@ class MinedLog:
             yield TemplateRow(line, template_id, text[template_id])
 
 
+_INDENT = (" ", "\t")
+INDENTED_SHARE = 0.8  # of a file's first non-blank lines that start with spaces
+
+
+def _indented(head: list[str]) -> bool:
+    """Whether nearly all of the file's first lines start with spaces (right-aligned)."""
+    filled = [line for line in head if line.strip()]
+    starts = sum(1 for line in filled if line[:1] in _INDENT)
+    return bool(filled) and starts >= INDENTED_SHARE * len(filled)
+
+
 def mine_log(data: bytes) -> MinedLog:
     """Templates of every record of a log file.
 
@@ -60,7 +71,12 @@ def mine_log(data: bytes) -> MinedLog:
         lines.pop()
     # Learn from lines that start records: stack-trace lines would dilute the header.
     head = lines[:SAMPLE_LINES]
-    layout = learn_layout([head[record.line - 1] for record in iter_records(head)])
+    indented = _indented(head)
+    if indented:  # every line starts with spaces: they are not continuations here
+        head = [line.lstrip() for line in head]
+    layout = learn_layout(
+        [head[record.line - 1] for record in iter_records(head)], indented=indented
+    )
     miner = TemplateMiner()
     add = miner.add_id
     # Two flat lists of ints rather than (line, id) pairs: a tuple per line costs the garbage
@@ -97,7 +113,13 @@ def mine_log(data: bytes) -> MinedLog:
                 split(max(run_start - 1, 0), index, run_start > 0)
             end = m.end()
             starts.append(index + 1)
-            placed.append(add(lines[index][end:], shape[end:]))
+            text = lines[index][end:]
+            if not text and index + 1 < len(lines) and lines[index + 1][:1] in _INDENT:
+                # The header alone on its line, the message indented on the next one.
+                text = lines[index + 1].strip()
+                placed.append(add(text, shape_of(text)))
+            else:
+                placed.append(add(text, shape[end:]))
             run_start = index + 1
         if run_start < len(lines):
             split(max(run_start - 1, 0), len(lines), run_start > 0)

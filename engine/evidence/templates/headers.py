@@ -19,9 +19,10 @@ No format is named anywhere: syslog, log4j, Python logging, access logs, glog an
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from engine.evidence.templates.tokens import shape_of
 
@@ -33,27 +34,43 @@ MIN_SHARE = 0.8  # of the sample lines that must agree on a position's kind
 RARE_SHARE = 0.01  # kinds rarer than this at a header position make a line non-conforming
 _EMPTY = "EMPTY"  # a "-" field while learning
 _COMP_SEARCH = 3  # fields searched for a multi-word "component:" in a non-conforming line
+# A word varies alone when what follows it leaves this share of its entropy unexplained.
+_INDEPENDENT = 0.6
+_MAX_CONSTANT = 6  # chars of a value every line repeats that may still be header ("F", "UTC")
+_VARIED = 3  # values after a repeated one that make it header rather than a message's word
+# Separated headers: separators tried in order, fields looked at, their size.
+_SEPARATORS = ("\t", "|", ":")
+_MAX_SEPARATED = 8
+_MAX_SEPARATED_CHARS = 60
+_MAX_SEPARATED_WORDS = 3
+_NAME = re.compile(r"[\w.$-]+")
+_GLUED = re.compile(r"[|\t]|:(?=.)")
 
 _LEVEL_WORDS = (
     "TRACE|DEBUG|DEBU|FINEST|FINER|FINE|VERBOSE|INFO|INFORMATION|NOTICE|WARNING|WARN|WRN"
     "|ERROR|ERRO|ERR|SEVERE|CRITICAL|CRIT|ALERT|FATAL|EMERG|EMERGENCY|PANIC|DBG|INF|FTL"
+    "|TRCE|DBUG|FAIL"
 )
 _MONTHS_DAYS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Mon|Tue|Wed|Thu|Fri|Sat|Sun"
 # One level of nesting ([Peer[id=1]/x]); possessive, so an unclosed '[' fails in linear time.
 _BRACKETED = r"\[(?:[^\[\]\n]++|\[[^\[\]\n]*+\])*+\]"
+# Blocks glued together ("[time][INFO ][logger]") are one field, and so is a "(...)" block
+# with one level of nesting ("(Foo.java:run(42))").
+_BLOCK = rf"(?:{_BRACKETED})++|\((?:[^()\n]++|\([^()\n]*+\))*+\)"
 
 # Kinds in priority order; a field is the first kind whose pattern matches all of it.
 _KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     (LEVEL, rf"[\[(<]?(?i:{_LEVEL_WORDS})[\])>]?:?"),
-    (BRACKET, _BRACKETED),
+    (BRACKET, _BLOCK),
     (TIME, rf"\d[\d\-/:.,+TZ]*|(?:{_MONTHS_DAYS})"),  # dates, times, epochs, pids, IPs
     (SEP, r"[^\w\s\[\]()]+"),  # "-", "|", "---", ":"
     # "sshd[42]:", "dfs.DataNode:", "main.go:12]"; not '{"time":', the start of JSON.
-    (COMP, r"[^\s\[{\"']\S*[:\]]"),
+    # A name padded to a width before its colon ("chatty  :") is one field too.
+    (COMP, r"[^\s\[{\"']\S*(?:\]| *:)"),
     (WORD, r"\S+"),
 )
 _KIND = re.compile("|".join(f"(?P<{kind}>{pattern})" for kind, pattern in _KIND_PATTERNS))
-_FIELD = re.compile(rf"{_BRACKETED}(?=\s|$)|\S+")
+_FIELD = re.compile(rf"(?:{_BLOCK})(?=\s|$)|\w[\w.$-]* +:(?=\s|$)|\S+")
 _TAIL_AFTER_WORD = {SEP, COMP}  # after a level, a word is header only as a logger name
 _NO_LEVEL_AFTER_WORD = {SEP, COMP, TIME, BRACKET, LEVEL}
 
@@ -72,8 +89,13 @@ def _fields(line: str) -> list[re.Match[str]]:
     return out
 
 
-def header_length(kinds: list[str]) -> int:
-    """How many of the positions (their dominant kinds, in order) are header."""
+def header_length(kinds: list[str], varies_alone: Callable[[int], bool] | None = None) -> int:
+    """How many of the positions (their dominant kinds, in order) are header.
+
+    `varies_alone(i)`: whether the words at position i vary independently of what follows
+    them (a component, a host, a stream name), which makes a word header where the kinds
+    alone would end the header before it.
+    """
     last_level = max((i for i, kind in enumerate(kinds) if kind == LEVEL), default=-1)
     length = last_level + 1
     after_word = _TAIL_AFTER_WORD if last_level >= 0 else _NO_LEVEL_AFTER_WORD
@@ -84,8 +106,12 @@ def header_length(kinds: list[str]) -> int:
             return i + 1
         if kind == WORD:
             following = kinds[i + 1] if i + 1 < len(kinds) else None
-            if following not in after_word:
-                break
+            # A logger before its "(File.java:method(line)) -" location.
+            located = following == BRACKET and i + 2 < len(kinds) and kinds[i + 2] == SEP
+            if following not in after_word and not located:
+                if varies_alone is None or not varies_alone(i):
+                    break
+                length = i + 1
         else:
             length = i + 1
             if kind == SEP and prev in (WORD, BRACKET):
@@ -94,11 +120,99 @@ def header_length(kinds: list[str]) -> int:
     return length
 
 
+def _entropy(counts: Iterable[int]) -> float:
+    values = list(counts)
+    total = sum(values)
+    return -sum(n / total * math.log(n / total) for n in values if n) if total else 0.0
+
+
+def _varies_alone(values: list[list[str]], i: int) -> bool:
+    """Whether position i holds header values: drawn from their own set, whatever the
+    message after them says. A message's words follow each other ("Received block",
+    "PacketResponder 1"), so knowing the next word tells the word before it; a component,
+    a host or a stream name next to a message is not told by the message's first word.
+    A value every line repeats ("F", "UTC") is header when short and followed, maybe after
+    more such values, by a position that varies."""
+    column = [row[i] for row in values if len(row) > i]
+    if any(_GLUED.search(value) for value in column):
+        return False  # "INFO:app:Started": the message is glued on
+    own = Counter(column)
+    if len(own) == 1:
+        value = next(iter(own))
+        if len(value) > _MAX_CONSTANT:
+            return False
+        for j in range(i + 1, MAX_FIELDS):
+            after = Counter(row[j] if len(row) > j else "" for row in values)
+            if len(after) >= _VARIED:
+                return True
+            if len(after) > 1 or len(next(iter(after))) > _MAX_CONSTANT:
+                return False
+        return False
+    pairs: dict[str, Counter[str]] = {}
+    for row in values:
+        if len(row) > i:
+            pairs.setdefault(row[i + 1] if len(row) > i + 1 else "", Counter())[row[i]] += 1
+    total = len(column)
+    spread = _entropy(own.values())
+    given_next = sum(sum(c.values()) / total * _entropy(c.values()) for c in pairs.values())
+    return given_next >= _INDEPENDENT * spread
+
+
+def _separated(lines: list[str]) -> tuple[str, int] | None:
+    """A header of fields between a separator other than spaces ("time|comp|pid|msg",
+    tab-separated columns, "LEVEL:logger:msg"): the separator and how many fields."""
+    total = len(lines)
+    if not total:
+        return None
+    for sep in _SEPARATORS:
+        counts = []
+        for line in lines:
+            parts = line.split(sep, _MAX_SEPARATED)
+            n = 0
+            for part in parts[:-1]:
+                if not _separated_field(part, sep, n):
+                    break
+                n += 1
+            counts.append(n)
+        counts.sort()
+        k = counts[int(total * (1 - MIN_SHARE))] if total > 1 else counts[0]
+        if k:
+            return sep, k
+    return None
+
+
+def _separated_field(part: str, sep: str, position: int) -> bool:
+    text = part.strip()
+    if not text or len(text) > _MAX_SEPARATED_CHARS:
+        return False
+    if sep == ":":  # glued "LEVEL:logger:": single words, the first one a word
+        return _NAME.fullmatch(part) is not None and (position > 0 or text[0].isalpha())
+    return len(text.split()) <= _MAX_SEPARATED_WORDS
+
+
 class HeaderLayout:
     """The learned header: strips it from lines that have it."""
 
-    def __init__(self, allowed: list[list[str]]) -> None:
+    def __init__(
+        self,
+        allowed: list[list[str]],
+        *,
+        indented: bool = False,
+        separated: tuple[str, int] | None = None,
+    ) -> None:
         self.allowed = allowed  # per header position, the kinds a line may have there
+        self.separated = separated
+        # Lines of a file whose every line is indented (right-aligned numbers) start with
+        # spaces; anywhere else a line that does is a continuation, not a header.
+        lead = r"[ \t]*" if indented else ""
+        if separated is not None:
+            sep, count = separated
+            if sep == ":":
+                field = r"[\w.$-]++:"
+            else:
+                field = rf"[^{re.escape(sep)}\n]{{0,{_MAX_SEPARATED_CHARS + 20}}}{re.escape(sep)}"
+            self.regex: re.Pattern[str] | None = re.compile(rf"{lead}(?:{field}){{{count}}}[ \t]*")
+            return
         # Alternatives in priority order, so "[IPC Server 1]" is tried as a bracket before
         # "[IPC" as a word. Each field is atomic once it ends at a space: a line without the
         # header fails without retrying every way of reading the fields before.
@@ -108,7 +222,7 @@ class HeaderLayout:
             for kinds in allowed
         )
         # None when no header was found: then no line "has the header".
-        self.regex = re.compile(pattern + r"(?:\s+|$)") if allowed else None
+        self.regex = re.compile(lead + pattern + r"(?:\s+|$)") if allowed else None
 
     @property
     def kinds(self) -> list[str]:
@@ -131,6 +245,8 @@ class HeaderLayout:
         end = self.match_end(line)
         if end >= 0:
             return line[end:]
+        if self.separated is not None:
+            return line.strip()
         fields = _fields(line)
         matched = 0
         for m, kinds in zip(fields, self.allowed, strict=False):
@@ -148,19 +264,27 @@ class HeaderLayout:
         return line[start:].strip()
 
 
-def learn_layout(lines: Iterable[str]) -> HeaderLayout:
-    """The header layout shared by most of `lines` (a sample of record-starting lines)."""
+def learn_layout(lines: Iterable[str], *, indented: bool = False) -> HeaderLayout:
+    """The header layout shared by most of `lines` (a sample of record-starting lines).
+
+    `indented`: the file's lines start with spaces (learn from them without).
+    """
+    sample = [line.lstrip() for line in lines] if indented else list(lines)
     kinds: dict[str, str] = {}  # fields repeat (levels, hosts, timestamp shapes)
     rows = []
-    for line in lines:
+    values = []
+    for line in sample:
         row = []
+        shapes = []
         for m in _fields(shape_of(line)):
             field = m.group()
             kind = kinds.get(field)
             if kind is None:
                 kind = kinds[field] = _EMPTY if field == "-" else field_kind(field)
             row.append(kind)
+            shapes.append(field)
         rows.append(row)
+        values.append(shapes)
     total = len(rows)
     dominant: list[str] = []
     counts: list[Counter[str]] = []
@@ -173,6 +297,10 @@ def learn_layout(lines: Iterable[str]) -> HeaderLayout:
         # word there; only "-" everywhere counts as a SEP.
         empty = count.pop(_EMPTY, 0)
         kind, n = count.most_common(1)[0] if count else (SEP, 0)
+        if n + empty < MIN_SHARE * total and kind in (LEVEL, COMP, WORD):
+            # A level where the logger has one ("ERROR:"), a word with a colon where it has
+            # none ("LOG:"); a state that is sometimes "error": one position either way.
+            n = count[kind] + count[LEVEL] if kind == WORD else count[LEVEL] + count[COMP]
         if n + empty < MIN_SHARE * total:
             break
         if empty:
@@ -180,10 +308,22 @@ def learn_layout(lines: Iterable[str]) -> HeaderLayout:
             count[WORD] += total  # always allowed
         dominant.append(kind)
         counts.append(count)
-    length = header_length(dominant)
+    length = header_length(dominant, lambda i: _varies_alone(values, i))
     allowed = [
         [dominant[i]]
         + [k for k, n in counts[i].most_common() if k != dominant[i] and n >= RARE_SHARE * total]
         for i in range(length)
     ]
-    return HeaderLayout(allowed)
+    layout = HeaderLayout(allowed, indented=indented)
+    separated = _separated(sample)
+    if separated is not None:
+        by_separator = HeaderLayout([], indented=indented, separated=separated)
+        if _ends(by_separator, sample) >= _ends(layout, sample):
+            return by_separator
+    return layout
+
+
+def _ends(layout: HeaderLayout, lines: list[str]) -> int:
+    """The median of where `layout` says the message starts in `lines`."""
+    ends = sorted(max(layout.match_end(shape_of(line)), 0) for line in lines)
+    return ends[len(ends) // 2] if ends else 0
