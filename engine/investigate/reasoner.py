@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from engine.evidence.components import canonical, from_file_name, replica_base
+from engine.evidence.kubernetes.report import KubeReport
 from engine.evidence.logs.report import LogReport, TemplateStats
 from engine.evidence.reports import AnyReport
 from engine.evidence.suspects.ranking import (
@@ -174,6 +175,18 @@ def _conversation_hypotheses(conversation: str, found: set[str]) -> list[Hypothe
     ]
 
 
+def _cluster_said(reports: list[AnyReport]) -> str:
+    """What kubectl itself answered (a missing resource type, nothing found, a refusal):
+    with no incident in sight, that is often the answer to the question asked."""
+    said = [
+        note
+        for report in reports
+        if isinstance(report, KubeReport) and report.format == "error"
+        for note in report.notes
+    ]
+    return f" kubectl said: {'; '.join(said[:3])}." if said else ""
+
+
 def investigate_offline(
     question: str, conversation: list[str], reports: list[AnyReport]
 ) -> Investigation:
@@ -218,7 +231,7 @@ def investigate_offline(
             response_type="answer",
             phase="diagnosing",
             working_conclusion="Nothing in the evidence looks like an incident: no error rate "
-            "rose against its own baseline and no component stands out.",
+            "rose against its own baseline and no component stands out." + _cluster_said(reports),
             confidence=0.5,
             hypotheses=hypotheses,
             next_steps=steps or ["Upload evidence from the time the problem was seen"],

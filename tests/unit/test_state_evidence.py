@@ -88,3 +88,10 @@ items:
     assert report.kind == "kubernetes"
     timeline = merged_timeline([report])
     assert any(e.what.startswith("BackOff: Back-off restarting") for e in timeline)
+
+
+def test_with_no_incident_what_kubectl_answered_is_the_conclusion() -> None:
+    missing = analyze("out.txt", b'error: the server doesn\'t have a resource type "widget"\n')
+    result = investigate_offline("why is widget not scaling?", [], [missing])
+    assert result.working_conclusion.startswith("Nothing in the evidence looks like an incident")
+    assert "no resource type widget" in result.working_conclusion
