@@ -758,3 +758,17 @@ def test_kubectls_own_errors_say_what_the_cluster_refused_or_lacks() -> None:
     assert isinstance(none, Report) and "no resources in namespace shop" in none.notes[0]
     # A log line that merely starts with "error:" among other lines stays a log.
     assert read_file("app.log", b"error: disk full\nretrying\nok\n").kind != "kubernetes"
+
+
+def test_a_big_table_lists_only_the_pods_that_restarted_most() -> None:
+    from engine.evidence.analyze import analyze as read_file
+
+    rows = ["NAME                      READY   STATUS    RESTARTS   AGE"]
+    rows += [
+        f"web-6c7d8e9f5-a{i:04d}      1/1     Running   {i + 1}          3d" for i in range(40)
+    ]
+    report = read_file("pods.txt", ("\n".join(rows) + "\n").encode())
+    assert isinstance(report, KubeReport)
+    restarts_only = [f for f in report.findings if "restarted" in f.summary]
+    assert len(restarts_only) == 5
+    assert "40 times" in restarts_only[0].summary

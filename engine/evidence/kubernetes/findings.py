@@ -24,6 +24,7 @@ from engine.evidence.kubernetes.report import KubeEvent, KubeFinding, KubeObject
 from engine.evidence.kubernetes.workload import workload_of
 
 MAX_LINES = 4
+MAX_RESTART_ONLY = 5  # pods listed for their restarts alone, most restarts first
 _PULL = frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"})
 _CONFIG = frozenset({"CreateContainerConfigError"})
 _CREATE = frozenset(
@@ -442,7 +443,10 @@ def find(objects: list[KubeObject], events: list[KubeEvent], lines: list[str]) -
             for event_rule in _EVENT_RULES:
                 event_rule(c, holder, [event])
     explained = {ref for (_, ref), f in c.found.items() if f.severity >= 0.6}
-    for obj in objects:
-        if obj.kind == "Pod" and _ref(obj) not in explained:
-            _restarts_only(c, obj)
+    restarted = [o for o in objects if o.kind == "Pod" and _ref(o) not in explained]
+    # Restarts alone say little pod by pod; on a big table only the pods that restarted most
+    # are listed, so the findings that explain something stay in view.
+    restarted.sort(key=lambda o: -(o.restarts or 0))
+    for obj in restarted[:MAX_RESTART_ONLY]:
+        _restarts_only(c, obj)
     return sorted(c.found.values(), key=lambda f: -f.severity)
