@@ -30,7 +30,7 @@ NAMED_BASE = 0.3  # a callee named by new errors of another component...
 NAMED_SHARE = 0.5  # ...plus this times the share of that component's errors naming it
 WARN_NAMING = 0.6  # connection failures a client logs as warnings name its callee too
 _NAMING_LEVELS = ("ERROR", "FATAL", "WARN")
-CLIENT_REJECTION = re.compile(
+_CLIENT_REJECTION = re.compile(
     r"bad request|unprocessable entity|method not allowed|precondition failed"
     r"|unsupported media type|request entity too large|\b404 not found",
     re.IGNORECASE,
@@ -143,27 +143,43 @@ def _log_templates(case: CaseEvidence, report: LogReport, own: str | None) -> No
                 anomaly.at,
             )
         # The masked template hides names in variable places: read the raw example too.
-        raw = f"{text}\n{examples.get(text, '')}"
-        named = names_in(raw, case.known) - {author}
-        if author is not None:
-            case.depends_on[author].update(named)
-        # A callee that rejects a bad request (400, 422...) is working: the caller is at fault.
-        if not named or CLIENT_REJECTION.search(raw):
+        named = callees_named(case, f"{text}\n{examples.get(text, '')}", author)
+        if not named:
             continue
         # The more of the author's errors name one callee, the more it explains them.
         errors = errors_of.get(author or "", report.error_count) or anomaly.count
         share = min(1.0, anomaly.count / errors)
         weight = (NAMED_BASE + NAMED_SHARE * share) * (1.0 if is_error else WARN_NAMING)
         what = "errors" if is_error else "warnings"
-        for name in named:
-            case.components[name].blame += weight
-            case.components[name].add(
-                weight,
-                f"named in {anomaly.count:,} {anomaly.kind} {what} of "
-                f"{author or report.name}: `{clip(text, _TEMPLATE_CHARS)}`",
-                report.name,
-                anomaly.at,
-            )
+        reason = (
+            f"named in {anomaly.count:,} {anomaly.kind} {what} of "
+            f"{author or report.name}: `{clip(text, _TEMPLATE_CHARS)}`"
+        )
+        blame(case, named, weight, reason, report.name, anomaly.at)
+
+
+def callees_named(case: CaseEvidence, raw: str, author: str | None) -> set[str]:
+    """Known components a caller's message names: recorded as its dependencies, and returned
+    to be blamed unless the message says they rejected a bad request (400, 422...), which
+    means they work and the caller is at fault."""
+    named = names_in(raw, case.known) - {author}
+    if author is not None:
+        case.depends_on[author].update(named)
+    return set() if _CLIENT_REJECTION.search(raw) else named
+
+
+def blame(
+    case: CaseEvidence,
+    names: set[str],
+    weight: float,
+    reason: str,
+    source: str,
+    at: datetime | None,
+) -> None:
+    """Callers' failures put on each of `names`: weight, and blame a victim passes on."""
+    for name in names:
+        case.components[name].blame += weight
+        case.components[name].add(weight, reason, source, at)
 
 
 def error_rise(before: float, during: float) -> float:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from engine.core.wording import clip
 from engine.evidence.components import canonical, from_file_name
 from engine.evidence.logs.report import LogReport
-from engine.evidence.suspects.from_logs import CLIENT_REJECTION, NAMED_BASE, NAMED_SHARE, names_in
+from engine.evidence.suspects.from_logs import NAMED_BASE, NAMED_SHARE, blame, callees_named
 from engine.evidence.suspects.state import CaseEvidence
 
 IN_WINDOW = 0.6  # a component that logs every error of the window
@@ -53,20 +53,13 @@ def window_log_signals(case: CaseEvidence, report: LogReport) -> None:
         if template.level not in _ERRORS:
             continue
         author = canonical(template.component) if template.component else own
-        raw = f"{template.template}\n{template.example}"
-        named = names_in(raw, case.known) - {author}
-        if author is not None:
-            case.depends_on[author].update(named)
-        if not named or CLIENT_REJECTION.search(raw):
+        named = callees_named(case, f"{template.template}\n{template.example}", author)
+        if not named:
             continue
         share = min(1.0, template.count / max(1, errors.get(author or "", total)))
+        reason = (
+            f"named in {template.count:,} errors of {author or report.name} in the "
+            f"window: `{clip(template.template, _TEMPLATE_CHARS)}`"
+        )
         weight = NAMED_BASE + NAMED_SHARE * share
-        for name in named:
-            case.components[name].blame += weight
-            case.components[name].add(
-                weight,
-                f"named in {template.count:,} errors of {author or report.name} in the "
-                f"window: `{clip(template.template, _TEMPLATE_CHARS)}`",
-                report.name,
-                report.first_error_ts,
-            )
+        blame(case, named, weight, reason, report.name, report.first_error_ts)
