@@ -63,7 +63,7 @@ _EXPORT_WORDS = frozenset(
 
 def canonical(name: str) -> str:
     """The comparable form of a component name: 'Checkout-7d9f8c6b5-x2k4p' -> 'checkout',
-    'adservice-v2-fd6989b7c-x4r9m' -> 'adservice'."""
+    'checkout-v2-7d9f8c6b5-x2k4p' -> 'checkout'."""
     text = name.strip().lower().replace("_", "-")
     text = text.split(":", 1)[0]  # host:port
     text = _POD_SUFFIX.sub("", text)
@@ -132,7 +132,7 @@ _POD_NAME = re.compile(r"[a-z][a-z0-9-]*-(?=[a-z0-9]*\d)[a-z0-9]{6,10}-[a-z0-9]{
 
 def pod_named_in(path: str) -> str | None:
     """The pod a file is named after when one of its `_`-separated words is a whole pod name
-    ('adservice-v2-fd6989b7c-x4r9m_frontend_adservice.csv'); None otherwise."""
+    ('checkout-v2-7d9f8c6b5-x2k4p_frontend_checkout.csv'); None otherwise."""
     stem = _EXTENSIONS.sub("", path.rsplit("/", 1)[-1])
     for word in re.split(r"[_\s]+", stem):
         if _POD_NAME.fullmatch(word.lower()):

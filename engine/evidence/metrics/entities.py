@@ -2,7 +2,7 @@
 
 Two layouts name components without labels:
 - wide tables whose columns are `<entity>_<measure>` with the same measures repeated for
-  several entities (`carts_cpu, carts-db_cpu, …, carts_mem, …, carts_lat_99`): the entity is
+  several entities (`cart_cpu, cart-db_cpu, …, cart_mem, …, cart_lat_99`): the entity is
   the component. A measure that only one entity has proves nothing, so a column counts only
   when its measure is shared; words that are measures themselves (`p50 latency`,
   `max cpu`) are never entities;

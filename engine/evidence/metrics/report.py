@@ -45,7 +45,7 @@ class SeriesStats(BaseModel):
     component: str | None = Field(
         default=None,
         description="what the file's layout says the series is about, as written (a pod in "
-        "the file name, the entity of a wide column `carts-db_cpu`); labels say it otherwise",
+        "the file name, the entity of a wide column `cart-db_cpu`); labels say it otherwise",
     )
     samples: list[tuple[float, float]] = Field(
         default_factory=list,

@@ -39,7 +39,7 @@ def _count(n: int) -> str:
 
 
 def _about(report: MetricsReport) -> str | None:
-    """'of adservice-v2-fd6989b7c-x4r9m', 'of 13 components (carts, carts-db, …)': what the
+    """'of checkout-v2-7d9f8c6b5-x2k4p', 'of 13 components (cart, cart-db, …)': what the
     file's layout says its series are about, so a reader sees it was understood."""
     names = list(dict.fromkeys(s.component for s in report.series if s.component))
     if not names:
