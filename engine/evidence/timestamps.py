@@ -43,6 +43,17 @@ _SYSLOG = re.compile(
     + _FRACTION
     + r"(?:\s+(\d{4})(?=\s|$))?"
 )
+# Shapes other tools write, tried after those above:
+# 20171223-22:15:29:606 (compact date, the fraction after a colon);
+_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})-(\d{2}):(\d{2}):(\d{2})(?:[.,:](\d{1,9}))?(?!\d)")
+# 3/23/2022 3:09:50 AM (US order, 12-hour clock);
+_US = re.compile(
+    r"(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2}):(\d{2})"
+    + _FRACTION
+    + r"(?:\s?([AP]M))?(?!\w)"
+)
+# 08-07 05:12:39.029 or 07.07 03:23:49 (month and day, no year);
+_MONTH_DAY = re.compile(r"(\d{2})[-.](\d{2}) (\d{2}):(\d{2}):(\d{2})" + _FRACTION + r"(?![\d.:-])")
 # I1121 14:02:03.123456 (glog / klog): level letter, month, day; no year.
 _GLOG = re.compile(r"[IWEF](\d{2})(\d{2}) (\d{2}):(\d{2}):(\d{2})" + _FRACTION)
 _NUMBER = re.compile(r"[ \t]*[-+]?[0-9]+(?:\.[0-9]+)?[ \t]*")  # what float() accepts, no more
@@ -139,7 +150,11 @@ def match_timestamp(
         end = inner.end + 1 if text[inner.end : inner.end + 1] == "]" else inner.end
         return TimestampMatch(inner.ts, end, inner.has_year)
     if first.isdigit():
-        return _match_iso(text, pos) or _match_dmy(text, pos)
+        return (
+            _match_iso(text, pos)
+            or _match_dmy(text, pos)
+            or _match_other(text, pos, reference_year)
+        )
     if first in "IWEF":
         found = _match_glog(text, pos, reference_year)
         if found is not None:
@@ -203,6 +218,28 @@ def _match_syslog(text: str, pos: int, year: int | None) -> TimestampMatch | Non
     else:
         dt = _yearless(month, day, g[2:5], g[5], year)
     return TimestampMatch(dt, m.end(), bool(g[6])) if dt else None
+
+
+def _match_other(text: str, pos: int, year: int | None) -> TimestampMatch | None:
+    """The rarer numeric shapes: compact, US with AM/PM, month and day without a year."""
+    m = _COMPACT.match(text, pos)
+    if m:
+        g = m.groups()
+        dt = _build(int(g[0]), int(g[1]), int(g[2]), g[3:6], g[6], timedelta(0))
+        return TimestampMatch(dt, m.end(), True) if dt else None
+    m = _US.match(text, pos)
+    if m:
+        g = m.groups()
+        hour = int(g[3]) % 12 + (12 if g[7] == "PM" else 0) if g[7] else int(g[3])
+        hms = (str(hour), g[4], g[5])
+        dt = _build(int(g[2]), int(g[0]), int(g[1]), hms, g[6], timedelta(0))
+        return TimestampMatch(dt, m.end(), True) if dt else None
+    m = _MONTH_DAY.match(text, pos)
+    if m:
+        g = m.groups()
+        dt = _yearless(int(g[0]), int(g[1]), g[2:5], g[5], year)
+        return TimestampMatch(dt, m.end(), False) if dt else None
+    return None
 
 
 def parse_timestamp(text: str, reference_year: int | None = None) -> tuple[datetime, int] | None:

@@ -25,7 +25,7 @@ import random
 import re
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TypeVar
 
@@ -58,6 +58,10 @@ class Rendered:
     contents: list[str]  # the message of each record
     event_ids: list[str]
     templates: list[str]
+    # The header's truth per record: the level drawn (None when the layout writes none)
+    # and the clock's time when it was written.
+    levels: list[str | None] = field(default_factory=list)
+    times: list[datetime] = field(default_factory=list)
 
     def data(self) -> bytes:
         """The file a user would hand over."""
@@ -94,10 +98,13 @@ def render(
     count = len(dataset.contents) if lines is None else min(lines, len(dataset.contents))
     # A string seed is hashed with SHA-512 by `random`, so it is stable across runs.
     fields = Fields(random.Random(f"{layout.name}/{dataset.name}/{seed}"))
-    records = []
+    records, levels, times = [], [], []
     for message in dataset.contents[:count]:
         fields.tick()
+        fields.drawn_level = None
         records.append(layout.write(fields, message))
+        levels.append(fields.drawn_level)
+        times.append(fields.now)
     return Rendered(
         layout.name,
         dataset.name,
@@ -105,6 +112,8 @@ def render(
         dataset.contents[:count],
         dataset.event_ids[:count],
         dataset.templates[:count],
+        levels,
+        times,
     )
 
 
@@ -187,6 +196,7 @@ class Fields:
         self.now += timedelta(seconds=rng.randint(0, 86_399))
         self.started = self.now
         self.count = 0  # records so far
+        self.drawn_level: str | None = None  # the last record's level, for the truth
         self._pids = [rng.randint(300, 65_000) for _ in range(rng.randint(1, 3))]
         self._tids = [rng.randint(300, 65_000) for _ in range(6)]
         self._hosts = [self._hostname() for _ in range(rng.randint(1, 4))]
@@ -201,7 +211,8 @@ class Fields:
         return self.rng.choice(values)
 
     def level(self) -> str:
-        return self.rng.choices(LEVELS, _LEVEL_WEIGHTS)[0]
+        self.drawn_level = self.rng.choices(LEVELS, _LEVEL_WEIGHTS)[0]
+        return self.drawn_level
 
     def pid(self) -> int:
         return self.rng.choice(self._pids)

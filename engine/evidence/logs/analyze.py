@@ -19,6 +19,7 @@ from engine.evidence.decode import decode_stream
 from engine.evidence.logs import structured
 from engine.evidence.logs.anomalies import find_changes
 from engine.evidence.logs.csv_rows import csv_log_dialect
+from engine.evidence.logs.header_stream import iter_log_records
 from engine.evidence.logs.levels import ERROR_LEVELS, SEVERITY_ORDER, most_severe
 from engine.evidence.logs.normalize import normalize_message
 from engine.evidence.logs.patterns import MAX_PEERS, PatternTally
@@ -28,7 +29,6 @@ from engine.evidence.logs.records import (
     Record,
     iter_csv_records,
     iter_document_records,
-    iter_records,
 )
 from engine.evidence.logs.report import ErrorGroup, LogReport, MinuteCount
 from engine.evidence.logs.text_kind import MAX_HEADINGS, heading, language_of
@@ -329,7 +329,7 @@ def _records(lines: Iterator[str], reference_year: int | None, years: set[int]) 
     delimiter = csv_log_dialect(first)
     if delimiter is not None:
         return iter_csv_records(rest, delimiter, reference_year=reference_year, years_assumed=years)
-    return iter_records(rest, reference_year=reference_year, years_assumed=years)
+    return iter_log_records(rest, reference_year=reference_year, years_assumed=years)
 
 
 def analyze_log(

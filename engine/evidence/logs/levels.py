@@ -48,8 +48,21 @@ _CANONICAL = {
     "VERBOSE": TRACE,
     "T": TRACE,
 }
-# Serilog / .NET names that only make sense as a whole field value.
-_FIELD_ONLY = {"ERR": ERROR, "WRN": WARN, "INF": INFO, "DBG": DEBUG, "VRB": TRACE, "FTL": FATAL}
+# Names that only make sense as a whole field value: Serilog's and .NET console's short
+# forms, and the words other servers use ("Note", a database's "LOG" for an ordinary line).
+_FIELD_ONLY = {
+    "ERR": ERROR,
+    "WRN": WARN,
+    "INF": INFO,
+    "DBG": DEBUG,
+    "VRB": TRACE,
+    "FTL": FATAL,
+    "FAIL": ERROR,
+    "DBUG": DEBUG,
+    "TRCE": TRACE,
+    "NOTE": INFO,
+    "LOG": INFO,
+}
 
 _WORDS = (
     "FATAL|FATA|CRITICAL|CRIT|PANIC|PANI|EMERG(?:ENCY)?|ALERT|SEVERE|ERROR|ERRO|ERR"
@@ -89,6 +102,12 @@ def canonical_level(word: str) -> str | None:
     """'warning' -> 'WARN'; None for words that are not levels."""
     upper = word.strip().upper()
     return _CANONICAL.get(upper) or _FIELD_ONLY.get(upper)
+
+
+def level_word(word: str) -> str | None:
+    """A level's own name ('notice', 'ERROR'), found inside a longer field; never a letter or
+    a name that only means a level as a whole field ('LOG', 'FAIL')."""
+    return _UPPER_WORDS.get(word.upper())
 
 
 def find_level(text: str) -> tuple[str, int, int] | None:

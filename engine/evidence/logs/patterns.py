@@ -97,7 +97,7 @@ class PatternTally:
                 line, text[:EXAMPLE_CHARS], Histogram(self.clock)
             )
         tally.count += 1
-        if level is not None:
+        if level is not None and level != tally.level:
             tally.level = _severest(tally.level, level)
         if is_error:
             tally.errors += 1

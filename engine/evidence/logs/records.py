@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from engine.evidence.bounded import load_json
 from engine.evidence.logs import structured
@@ -36,6 +37,9 @@ from engine.evidence.logs.levels import (
 from engine.evidence.logs.normalize import normalize_message
 from engine.evidence.logs.wording import level_from_wording
 from engine.evidence.timestamps import TimestampMatch, match_timestamp, parse_timestamp_value
+
+if TYPE_CHECKING:
+    from engine.evidence.logs.learned_header import HeaderRead, HeaderReader
 
 TEXT = "text"  # the format of a line nothing recognised
 MAX_CONTINUATION = 500  # lines kept per record; the rest are only counted
@@ -142,8 +146,14 @@ _Other = tuple[Kind, str, datetime | None]
 class _LineParser:
     """Turns one line into a Record head, or says what else it is."""
 
-    def __init__(self, reference_year: int | None, years_assumed: set[int] | None) -> None:
+    def __init__(
+        self,
+        reference_year: int | None,
+        years_assumed: set[int] | None,
+        header: HeaderReader | None = None,
+    ) -> None:
         self.year = reference_year
+        self.header = header
         self._last_yearless: datetime | None = None
         self._years_assumed = years_assumed if years_assumed is not None else set()
         self._access_when = ""
@@ -156,6 +166,11 @@ class _LineParser:
         first = line[0]
         if first in " \t":
             return (Kind.CONTINUATION, line, None)
+        if self.header is not None and not depth:
+            read = self.header.read(line, self.year)
+            # A header that opens with a word could take "Caused by: ..." for one.
+            if read is not None and not (self.header.opens_with_word and _CONTINUATION.match(line)):
+                return self._from_header(read, lineno)
         if first == "{":
             record = self._json(line, lineno, depth)
             if record is not None:
@@ -173,6 +188,14 @@ class _LineParser:
                 record.level = record.level or pri_level
             return record
         return self._without_timestamp(line, lineno, pos)
+
+    def _from_header(self, read: HeaderRead, lineno: int) -> Record:
+        """A line with the file's learned header (learned_header.py): its fields as read."""
+        ts = self._rollover(read.ts).ts if read.ts is not None else None
+        fmt = "plain" if ts is not None or read.level is not None else TEXT
+        record = Record(lineno, ts, read.level, read.message.strip(), fmt)
+        record.component = read.component
+        return record
 
     def _rollover(self, tsm: TimestampMatch) -> TimestampMatch:
         """Syslog has no year: Dec 31 then Jan 1 means the year turned."""
@@ -452,14 +475,16 @@ def iter_records(
     *,
     reference_year: int | None = None,
     years_assumed: set[int] | None = None,
+    header: HeaderReader | None = None,
 ) -> Iterator[Record]:
     """Records from `lines` (without line ends), in order; line numbers start at 1.
 
     `reference_year` is the year of the first year-less (syslog) timestamp; later ones
     roll over into the next year when the date jumps back. The years given to year-less
-    timestamps are added to `years_assumed`, so the caller can say so.
+    timestamps are added to `years_assumed`, so the caller can say so. Lines that have
+    `header` (a file's learned header) are read by it.
     """
-    parser = _LineParser(reference_year, years_assumed)
+    parser = _LineParser(reference_year, years_assumed, header)
     current: Record | None = None
     for lineno, line in enumerate(lines, 1):
         parsed = parser.parse(line, lineno)

@@ -106,6 +106,33 @@ _NETWORK = (
     "401 unauthorized",
     "403 forbidden",
 )
+# Something that should be up says it is not: "Peer down", "link went down", "node is down".
+# Not "shutting down", "scale down" or "slow down": the noun comes first; nor a count of
+# none ("peers down: 0").
+_DOWN_NOUNS = (
+    "peer",
+    "link",
+    "node",
+    "host",
+    "backend",
+    "upstream",
+    "server",
+    "service",
+    "interface",
+    "neighbor",
+    "neighbour",
+    "broker",
+    "replica",
+    "member",
+    "database",
+)
+_DOWN = (
+    *(rf"{noun}s? (?:(?:is|was|are|went) )?down\b(?![ \t]*[:=][ \t]*0\b)" for noun in _DOWN_NOUNS),
+    r"is down\b",
+    r"went down\b",
+    "connection lost",
+    "lost connection",
+)
 _OUTCOME = (
     # A process's non-zero end: "exited with code 1", "exit status 2", "exit code: 137".
     r"exit(?:ed)?(?: with)?(?: exit)? (?:code|status)[ \t:=]*[1-9]",
@@ -126,7 +153,7 @@ def _by_first_letter(phrases: tuple[str, ...]) -> str:
 
 
 _LOWER_PHRASES = re.compile(
-    rf"(?<![a-z0-9])(?:{_by_first_letter(_SHELL + _SYSTEM + _NETWORK + _OUTCOME)})"
+    rf"(?<![a-z0-9])(?:{_by_first_letter(_SHELL + _SYSTEM + _NETWORK + _DOWN + _OUTCOME)})"
 )
 _LINE_OPENS = re.compile(
     # bash and dash prefix their own errors with the script and line: "x.sh: line 3: ...",

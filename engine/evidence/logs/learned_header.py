@@ -1,0 +1,305 @@
+"""Time, level and component read from the header a file's own lines share.
+
+The template miner learns each file's header layout (engine/evidence/templates/headers.py)
+from a sample of its lines, naming no format. Here that layout becomes a reader: one regex
+with a group per header position, the position that holds the time (found by reading the
+sample), the one that holds the level and the one that names the program. A line that has
+the whole header is then read by one regex match instead of the general line parser's
+sequence of guesses, which is both what lets an unseen format have times and levels and
+most of the speed of reading a big log.
+
+The reader is used only where it reads the sample at least as well as the general parser
+(`fits`): the same time and level wherever the general parser found one, and no name of the
+general parser's lost. Formats the general parser knows more about (JSON, logfmt, syslog's
+host, access logs' status codes, container wrappers) keep their own readers that way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import NamedTuple
+
+from engine.evidence.logs.levels import canonical_level, level_word
+from engine.evidence.templates.headers import _KIND_PATTERNS as KIND_PATTERNS
+from engine.evidence.templates.headers import (
+    BRACKET,
+    COMP,
+    WORD,
+    HeaderLayout,
+    header_length,
+)
+from engine.evidence.timestamps import TimestampMatch, match_timestamp
+
+# Of the sample's record lines, how many must have the whole header, and how many must read
+# as well as the general parser read them, for the header to be read on every line.
+MIN_MATCHED = 0.9
+MIN_AGREEING = 0.97
+_NAME_STRIP = re.compile(r"(?:\[[^\]]*\])?:?$")  # "sshd[42]:" -> "sshd", "CBS:" -> "CBS"
+# A logger class ("org.x.y.Foo", "c.e.OrderService", "app.api.orders") names code, not the
+# program or service: the general parser does not make one a component either.
+_LOGGER = re.compile(r"\w+(?:\.\w+)+$")
+_NAME_CHARS = 80
+_EPOCH = re.compile(r"1\d{9}(?:\d{3}(?:\d{3})?)?(?:\.\d{1,9})?$")  # seconds to 2033, ms or µs
+_LEVEL_TRIM = "[]()<>:"
+_PARTS = re.compile(r"[^A-Za-z]+")
+_MAX_LEVEL_FIELD = 40  # a compound field longer than this is not a level's
+_MAX_FIELD_CHARS = 80  # of a separated header's field
+_MAX_EXTENSION = 4  # "exe", "sh", "bin": longer is a logger's next name ("app.worker")
+_FEW_NAMES = 20  # distinct values of a field that names components
+_MIN_READ = 0.8  # of the sample's lines whose field must read as a time or a level
+_FEW_LEVELS = 8  # distinct values of a level field...
+_MIN_LEVEL_SHARE_FEW = 0.5  # ...of which this share of lines must read as levels
+_SECONDS = re.compile(r"\d\d:\d\d:\d\d")  # a time of day's hours to seconds
+_FRACTION = re.compile(r"[.,](\d{1,9})")
+_MORE_TIME = re.compile(r"\d|Z|\s?(?:[+-]\d\d|UTC\b|GMT\b)")
+
+
+class HeaderRead(NamedTuple):  # a tuple: one is made per line, and tuples are made fastest
+    ts: TimestampMatch | None
+    level: str | None
+    component: str | None
+    message: str
+
+
+def _epoch(text: str) -> TimestampMatch | None:
+    """A Unix time in seconds, milliseconds or microseconds, as record-id-first logs write."""
+    if not _EPOCH.match(text):
+        return None
+    whole, _, fraction = text.partition(".")
+    scale = 10 ** (len(whole) - 10)
+    seconds = int(whole) / scale + (float(f"0.{fraction}") if fraction else 0.0)
+    return TimestampMatch(datetime.fromtimestamp(seconds, UTC), len(text), True)
+
+
+class HeaderReader:
+    """Reads the fields of lines that have a learned header."""
+
+    def __init__(
+        self,
+        regex: re.Pattern[str],
+        time_at: int | None,
+        level_at: int | None,
+        name_at: int | None,
+        *,
+        opens_with_word: bool,
+    ) -> None:
+        self.regex = regex  # group i + 1 is the header's field i
+        self.time_at, self.level_at, self.name_at = time_at, level_at, name_at
+        # A header that opens with a word could take "Caused by: ..." for one.
+        self.opens_with_word = opens_with_word
+        self._levels: dict[str, str | None] = {}
+        self._clock = _SecondClock()
+
+    def read(self, line: str, year: int | None) -> HeaderRead | None:
+        """The header's fields and the message, or None when `line` lacks the header."""
+        m = self.regex.match(line)
+        if m is None:
+            return None
+        ts = None
+        if self.time_at is not None:
+            ts = self._clock.read(line, m.start(self.time_at + 1), year)
+        level = None
+        if self.level_at is not None:
+            word = m.group(self.level_at + 1)
+            level = self._levels.get(word, "")
+            if level == "":
+                level = self._levels[word] = header_level(word)
+        name = None
+        if self.name_at is not None:
+            name = _name(m.group(self.name_at + 1).strip())
+        message = line[m.end() :]
+        if not message.strip() and ts is not None:
+            message = line[ts.end :].strip()
+        return HeaderRead(ts, level, name, message)
+
+
+def _capturing(layout: HeaderLayout) -> re.Pattern[str]:
+    """The layout's regex with a group per field (group i + 1 is field i)."""
+    if layout.separated is not None:
+        sep, count = layout.separated
+        if sep == ":":
+            return re.compile(r"([\w.$-]++):" * count + r"[ \t]*")
+        field = rf"([^{re.escape(sep)}\n]{{0,{_MAX_FIELD_CHARS}}}){re.escape(sep)}"
+        return re.compile(field * count + r"[ \t]*")
+    pattern = r"\s+".join(
+        "((?>(?:" + "|".join(p for k, p in KIND_PATTERNS if k in kinds) + r")(?=\s|$)))"
+        for kinds in layout.allowed
+    )
+    return re.compile(pattern + r"(?:\s+|$)")
+
+
+def header_level(field: str) -> str | None:
+    """The level a header field spells: 'ERROR', '[warn]', 'Note', or the level part of a
+    compound field ('mpm_event:notice', 'INFO/ForkPoolWorker-7')."""
+    word = field.strip(_LEVEL_TRIM + " \t")
+    level = canonical_level(word)
+    if level is not None or len(word) > _MAX_LEVEL_FIELD:
+        return level
+    return next((found for found in map(level_word, _PARTS.split(word)) if found), None)
+
+
+class _SecondClock:
+    """Times of consecutive lines, which mostly share their second: a line that starts
+    with the last full parse's text up to its seconds only needs its fraction read."""
+
+    def __init__(self) -> None:
+        self._prefix = ""  # the date and time through the seconds, as written
+        self._rest = ""  # what followed the fraction: the zone as written ("Z", "+0100")
+        self._base: datetime | None = None
+        self._has_year = True
+        self._year: int | None = None
+
+    def read(self, line: str, start: int, year: int | None) -> TimestampMatch | None:
+        prefix = self._prefix
+        if prefix and year == self._year and line.startswith(prefix, start):
+            fraction = _FRACTION.match(line, start + len(prefix))
+            end = fraction.end() if fraction else start + len(prefix)
+            if line.startswith(self._rest, end) and _ends_time(line, end + len(self._rest)):
+                digits = fraction.group(1) if fraction else None
+                micro = int(digits[:6].ljust(6, "0")) if digits else 0
+                assert self._base is not None
+                return TimestampMatch(
+                    self._base.replace(microsecond=micro), end + len(self._rest), self._has_year
+                )
+        found = _time(line, start, year)
+        self._remember(line, start, found, year)
+        return found
+
+    def _remember(
+        self, line: str, start: int, found: TimestampMatch | None, year: int | None
+    ) -> None:
+        self._prefix = ""
+        if found is None:
+            return
+        every = list(_SECONDS.finditer(line, start, found.end))
+        if not every:
+            return
+        seconds = every[-1]
+        fraction = _FRACTION.match(line, seconds.end())
+        after = fraction.end() if fraction else seconds.end()
+        self._prefix, self._rest = line[start : seconds.end()], line[after : found.end]
+        self._base, self._has_year, self._year = (
+            found.ts.replace(microsecond=0),
+            found.has_year,
+            year,
+        )
+
+
+def _ends_time(line: str, at: int) -> bool:
+    """Nothing that could still be part of the time follows (a digit, a zone)."""
+    return _MORE_TIME.match(line, at) is None
+
+
+def _time(line: str, start: int, year: int | None) -> TimestampMatch | None:
+    found = match_timestamp(line, start, year)
+    if found is not None:
+        return found
+    end = line.find(" ", start)
+    return _epoch(line[start : end if end > 0 else len(line)])
+
+
+def _name(field: str) -> str | None:
+    name = (
+        _NAME_STRIP.sub("", field.strip("[]")) if field[:1] == "[" else _NAME_STRIP.sub("", field)
+    )
+    if not name or (_LOGGER.match(name) and not _looks_like_program(name)):
+        return None
+    return name[:_NAME_CHARS]
+
+
+def _looks_like_program(name: str) -> bool:
+    """'svchost.exe', 'backup.sh': a program with its file extension, not a dotted logger."""
+    extension = name.partition(".")[2]
+    return "." not in extension and len(extension) <= _MAX_EXTENSION and extension.isalpha()
+
+
+def learn_reader(
+    layout: HeaderLayout, lines: Sequence[str], year: int | None
+) -> HeaderReader | None:
+    """A reader for `layout` that knows where the time, level and name sit, from `lines`
+    (a sample of record-starting lines); None when the layout has no header to read."""
+    if layout.regex is None:
+        return None
+    if layout.separated is None:
+        # Words the learner took for header because they vary alone ("GET" before a path)
+        # are the message's to a reader: it reads the fields the kinds alone make header.
+        strict = header_length(layout.kinds)
+        if strict == 0:
+            return None
+        if strict < len(layout.allowed):
+            layout = HeaderLayout(layout.allowed[:strict])
+    regex = _capturing(layout)
+    matches = [m for m in map(regex.match, lines) if m is not None]
+    if not matches:
+        return None
+    fields = range(regex.groups)
+    time_at = _most_read(
+        fields,
+        lambda i: sum(_time(m.string, m.start(i + 1), year) is not None for m in matches),
+        len(matches),
+    )
+    level_at = _most_read(
+        fields,
+        lambda i: sum(header_level(m.group(i + 1)) is not None for m in matches),
+        len(matches),
+    )
+    taken = {time_at, level_at}
+    if layout.separated is None:
+        name_at = _name_position(layout.kinds, matches, taken)
+        opens_with_word = bool({WORD, COMP, BRACKET} & set(layout.allowed[0]))
+    else:
+        name_at = _separated_name(regex.groups, matches, taken)
+        opens_with_word = True
+    return HeaderReader(regex, time_at, level_at, name_at, opens_with_word=opens_with_word)
+
+
+def _level_field(fields: Iterable[int], matches: list[re.Match[str]]) -> int | None:
+    """The field that holds the level: read as one on most lines, or, where a field has a few
+    values only, on half of them (a server's own words for some levels: "System", "Note")."""
+    for i in fields:
+        values = Counter(m.group(i + 1) for m in matches)
+        read = sum(n for value, n in values.items() if header_level(value) is not None)
+        few = len(values) <= _FEW_LEVELS
+        if read >= (_MIN_LEVEL_SHARE_FEW if few else _MIN_READ) * len(matches):
+            return i
+    return None
+
+
+def _most_read(positions: Iterable[int], reads: Callable[[int], int], total: int) -> int | None:
+    """The first field that reads (as a time, a level) on most matched lines."""
+    for i in positions:
+        if reads(i) >= _MIN_READ * total:
+            return i
+    return None
+
+
+def _name_position(
+    kinds: list[str], matches: list[re.Match[str]], taken: set[int | None]
+) -> int | None:
+    """The last program-like name of the header: a `name[pid]:` or `name:` field, or a word
+    that varies from line to line (a component, a source); not a logger class."""
+    for i in reversed(range(len(kinds))):
+        if i in taken or kinds[i] not in (COMP, WORD):
+            continue
+        names = Counter(_name(m.group(i + 1)) for m in matches)
+        if (names[None] <= 0.2 * len(matches) and len(names) > 1) or (
+            kinds[i] == COMP and names[None] <= 0.2 * len(matches)
+        ):
+            return i
+    return None
+
+
+def _separated_name(count: int, matches: list[re.Match[str]], taken: set[int | None]) -> int | None:
+    """In a separated header, the first field of a few distinct words (a component, a
+    source), not numbers or ids."""
+    for i in range(count):
+        if i in taken:
+            continue
+        values = Counter(m.group(i + 1).strip() for m in matches)
+        words = sum(n for value, n in values.items() if value[:1].isalpha())
+        if words >= 0.8 * len(matches) and len(values) <= max(_FEW_NAMES, len(matches) // 20):
+            return i
+    return None

@@ -1,0 +1,126 @@
+"""The header a file's lines share, read as record fields: time, level, program.
+
+Every layout of tests/bench/log_formats.py (real tools' line formats, Loghub messages) goes
+through the same record reader `faultmaven analyze` uses; the truth is the time and level
+the generator drew for each record.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+import pytest
+
+from engine.evidence.decode import decode_stream
+from engine.evidence.logs.analyze import analyze_log
+from engine.evidence.logs.header_stream import iter_log_records
+from engine.evidence.logs.learned_header import header_level
+from engine.evidence.logs.records import Record
+from tests.bench import log_formats, loghub
+
+LINES = 300
+
+# Layouts that write no date: a time of day, an uptime or nothing at all.
+NO_DATE = {
+    "log4j_ttcc",  # milliseconds since start
+    "logback_default",  # time of day only
+    "spark",  # yy/MM/dd: a two-digit year that reads as a day too
+    "python_basic",
+    "uvicorn",
+    "compose",
+    "dotnet_console",
+    "hpc_record_id",  # an epoch after a record id and a node: not the line's start
+    "grep_filename",  # the time glued to the file name
+    "logcat_epoch",  # right-aligned: every line starts with spaces
+}
+# Layouts whose level is not a level's name: redis writes '.', '*', '#'; MySQL 8 'System' and
+# 'Note' for its two lowest; a right-aligned file is read by the general parser only.
+LEVEL_NOT_NAMED = {"redis", "mysql", "logcat_epoch"}
+# Layouts whose header names the program or source of each line in a field of its own.
+NAMES_PROGRAM = {
+    "syslog_rfc3164",
+    "rsyslog_precise",
+    "journald_short_iso",
+    "windows_eventlog_text",
+    "proxifier",
+    "healthapp_pipe",
+    "logcat_threadtime",
+}
+
+
+def _records(data: bytes) -> dict[int, Record]:
+    lines = decode_stream(io.BytesIO(data)).lines()
+    return {record.line: record for record in iter_log_records(lines)}
+
+
+def _same_time(read: datetime, written: datetime) -> bool:
+    """The time as written: in its own zone, or on the wall clock when no zone was written,
+    in any year when none was written."""
+    wall = written.replace(tzinfo=read.tzinfo)
+    candidates = (written, wall, wall.replace(year=read.year))
+    return any(abs((read - t).total_seconds()) < 1.01 for t in candidates)
+
+
+@pytest.fixture(scope="module")
+def hdfs() -> loghub.Dataset:
+    if not loghub.available():
+        pytest.skip(f"Loghub-2k data not present at {loghub.DATA_DIR}")
+    return loghub.load("HDFS")
+
+
+@pytest.mark.parametrize("name", list(log_formats.LAYOUTS))
+def test_each_layout_gives_its_records_their_time_level_and_program(
+    name: str, hdfs: loghub.Dataset
+) -> None:
+    rendered = log_formats.render(log_formats.LAYOUTS[name], hdfs, LINES)
+    records = _records(rendered.data())
+    starts = rendered.first_lines()
+    assert len(records) >= 0.99 * len(starts) or name == "logcat_epoch"
+    read = [records.get(line) for line in starts]
+    if name not in NO_DATE:
+        right = sum(
+            r is not None and r.ts is not None and _same_time(r.ts, written)
+            for r, written in zip(read, rendered.times, strict=True)
+        )
+        assert right >= 0.98 * len(starts), f"{name}: {right}/{len(starts)} times read right"
+    drawn = [(r, level) for r, level in zip(read, rendered.levels, strict=True) if level]
+    if drawn and name not in LEVEL_NOT_NAMED:
+        # Some tools spell two levels alike (Windows' "Info" for debug too, klog's "I").
+        right = sum(r is not None and r.level == level for r, level in drawn)
+        assert right >= 0.85 * len(drawn), f"{name}: {right}/{len(drawn)} levels read right"
+    if name in NAMES_PROGRAM:
+        named = sum(r is not None and bool(r.component or r.host) for r in read)
+        assert named >= 0.8 * len(starts), f"{name}: {named}/{len(starts)} lines named"
+
+
+def test_an_unseen_header_becomes_the_records_fields_in_the_report() -> None:
+    """A layout nothing here names: compact time, a component, a pid, then the message."""
+    rows = [
+        f"20240305-10:{i // 60:02d}:{i % 60:02d}:{i % 1000:03d}|Step_{'LSC' if i % 3 else 'SPU'}"
+        f"|{30002312 + i % 4}|{'onReceive failed: timeout' if i >= 50 else f'step count {i}'}"
+        for i in range(60)
+    ]
+    report = analyze_log("app.log", ("\n".join(rows) + "\n").encode())
+    assert report.first_ts == datetime.fromisoformat("2024-03-05T10:00:00+00:00")
+    assert report.last_ts is not None and report.last_ts.minute == 0
+    assert {c.name for c in report.components} >= {"Step_LSC", "Step_SPU"}
+    assert all(not t.template.startswith("2024") for t in report.templates)
+
+
+def test_a_header_field_spells_its_level_in_any_of_the_usual_ways() -> None:
+    assert header_level("[mpm_event:notice]") == "INFO"
+    assert header_level("INFO/ForkPoolWorker-7") == "INFO"
+    assert header_level("fail:") == "ERROR"
+    assert header_level("[Note]") == "INFO"
+    # A path that holds a level's word is not a level.
+    assert header_level("/var/log/app/worker-3.log:2022-05-09") is None
+    assert header_level("[pid 31885:tid 60780]") is None
+
+
+def test_a_few_lines_or_a_header_of_words_leave_the_general_parser_in_charge() -> None:
+    short = analyze_log("note.txt", b"/bin/sh: 1: migrate: not found\n")
+    assert short.level_counts.get("ERROR") == 1
+    words = [f"user{i % 7} clicked button{i % 3}" for i in range(40)]
+    report = analyze_log("notes.txt", ("\n".join(words) + "\n").encode())
+    assert report.first_ts is None and not report.level_counts
