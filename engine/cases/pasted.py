@@ -2,9 +2,9 @@
 
 People paste `kubectl describe`, alert JSON or a run of log lines straight into the
 conversation. A message is taken as evidence when it, or a ``` block in it, reads as a kind
-whose content is unmistakable (Kubernetes state, alerts, traces, metrics, a call graph), or
-is a code block of a few lines (a log excerpt, a stack trace); ordinary sentences stay
-conversation.
+whose content is unmistakable (Kubernetes or other CLI state, alerts, traces, metrics, a call
+graph), or is a code block of a few lines (a log excerpt, a stack trace); ordinary sentences
+stay conversation.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import re
 from engine.evidence.analyze import detect_kind
 
 MIN_LINES = 3
-STRUCTURED = frozenset({"kubernetes", "alerts", "traces", "metrics", "topology"})
+STRUCTURED = frozenset({"kubernetes", "cli", "alerts", "traces", "metrics", "topology"})
 _FENCE = re.compile(r"```[ \t]*(?:[A-Za-z0-9_+-]+[ \t]*\n)?(.*?)```", re.DOTALL)
 
 

@@ -11,6 +11,7 @@ from typing import Any, BinaryIO
 
 from engine.core.redact import Redactor
 from engine.evidence.alerts.kind import ALERTS
+from engine.evidence.cli_state.kind import CLI
 from engine.evidence.configs.kind import CONFIGS
 from engine.evidence.kind import EvidenceKind
 from engine.evidence.kubernetes.kind import KUBERNETES
@@ -23,13 +24,16 @@ from engine.evidence.traces.kind import TRACES
 # Detection order: the first kind whose `detect` says yes reads the file. A span table is
 # numeric enough to pass for metrics, so traces go first; an alert payload can hold `metric`
 # and `value` keys, so alerts come before metrics; a live object's `-o yaml` is state, so
-# Kubernetes comes before configs; logs take whatever is left.
+# Kubernetes comes before configs; other CLIs' state tables (argocd, kafka, rabbitmqctl) come
+# after kubectl's, whose output is its own, and before configs and logs, which would take
+# them as text; logs take whatever is left.
 KINDS: tuple[EvidenceKind[Any], ...] = (
     TRACES,
     ALERTS,
     METRICS,
     TOPOLOGY,
     KUBERNETES,
+    CLI,
     CONFIGS,
     LOGS,
 )

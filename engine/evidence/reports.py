@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from engine.evidence.alerts.report import AlertReport
+from engine.evidence.cli_state.report import CliStateReport
 from engine.evidence.configs.report import ConfigReport
 from engine.evidence.kubernetes.report import KubeReport
 from engine.evidence.logs.report import LogReport
@@ -27,6 +28,7 @@ AnyReport = (
     | CallGraphReport
     | KubeReport
     | AlertReport
+    | CliStateReport
 )
 EvidenceReport = Annotated[AnyReport, Field(discriminator="kind")]
 

@@ -241,6 +241,58 @@ SIGNATURES: tuple[Signature, ...] = (
         r"ingress ?class[^\n]*(not found|missing|does not exist)|no ingress controller",
         "`kubectl get ingressclass` and the ingress's `ingressClassName`",
     ),
+    # What other CLIs print as state (engine/evidence/cli_state): GitOps apps, consumer groups,
+    # broker clusters. Their patterns are narrow: in a log they must not outbid the above.
+    _sig(
+        "app-degraded",
+        "availability",
+        "A deployed application is unhealthy: its rollout failed or its resources are missing",
+        r"health status:\s*(?:degraded|missing)\b|\bapp(?:lication)? health (?:is )?degraded",
+        "`argocd app get <app>`: the resources whose HEALTH is Degraded or Missing and why",
+        "`kubectl describe` the degraded resource and `kubectl rollout history` its workload",
+    ),
+    _sig(
+        "sync-failed",
+        "deployment",
+        "A GitOps sync failed or drifted: what runs no longer matches git",
+        r"\bOutOfSync\b|\bComparisonError\b|\bSyncError\b|sync operation .{0,40}failed",
+        "`argocd app get <app>`: the last operation's message and the app's conditions",
+        "`argocd app diff <app>` and the commits since the last successful sync",
+    ),
+    _sig(
+        "consumer-lag",
+        "capacity",
+        "Consumers are not keeping up: messages pile up unread (lag, or nobody consuming)",
+        r"consumer (?:group )?lag|has no active members|no (?:active )?consumers"
+        r"|messages? backlog",
+        "`kafka-consumer-groups.sh --describe --group <group>`: lag per partition, who owns it",
+        "Check the consumers are running, not crash-looping or stuck on one message "
+        "(`rabbitmqctl list_queues name messages consumers` for queues)",
+    ),
+    _sig(
+        "network-partition",
+        "network",
+        "The cluster is split by a network partition: nodes cannot reach each other",
+        r"network partition|partitioned[ _]network|split[- ]brain|cannot communicate with \S+@",
+        "`rabbitmqctl cluster_status`: Network Partitions, and which side clients use",
+        "Check the network between the nodes; then restart the minority side to heal it",
+    ),
+    _sig(
+        "resource-alarm",
+        "resource-exhaustion",
+        "A broker raised a memory or disk alarm: it blocks publishers until the alarm clears",
+        r"(?:memory|disk)(?: space)? (?:resource limit )?alarm|free disk space alarm"
+        r"|publishers (?:will be|are) blocked|vm_memory_high_watermark",
+        "`rabbitmqctl cluster_status` (Alarms) and `rabbitmq-diagnostics memory_breakdown`",
+        "Find the queues holding the messages and drain them; check the disk free limit",
+    ),
+    _sig(
+        "node-down",
+        "availability",
+        "A cluster node is down (stopped, crashed or unreachable)",
+        r"\bnodedown\b|\bnode \S+@\S+ (?:is |went )?down\b|disk node \S+ is not running",
+        "`rabbitmqctl cluster_status`: Disk Nodes against Running Nodes; the node's own log",
+    ),
 )
 
 
@@ -266,6 +318,12 @@ TOPICS: dict[str, tuple[str, ...]] = {
     "probe": ("probe", "liveness", "readiness", "health check"),
     "evicted": ("evicted", "eviction", "node pressure"),
     "no-endpoints": ("endpoints", "selector"),
+    "app-degraded": ("argocd", "argo cd", "degraded app"),
+    "sync-failed": ("argocd", "argo cd", "sync", "out of sync", "gitops"),
+    "consumer-lag": ("consumer lag", "lag", "backlog"),
+    "network-partition": ("network partition", "split brain"),
+    "resource-alarm": ("memory alarm", "disk alarm", "watermark"),
+    "node-down": ("node down",),
 }
 
 

@@ -1,6 +1,7 @@
 """Hypotheses from what the cluster and the alerting say outright.
 
-A finding in `kubectl` output ("OOMKilled: the container hit its memory limit (128Mi)") is
+A finding in `kubectl` output ("OOMKilled: the container hit its memory limit (128Mi)"), or in
+another CLI's state ("consumer group orders: no active members and a lag of 65,238"), is
 already a diagnosis with its proof; it becomes a hypothesis in its own words, citing the lines
 of the file that show it, with the failure signature's category and checks. A firing alert
 becomes one when its title or description reads as a known failure. Hypotheses about the same
@@ -10,6 +11,7 @@ failure of the same component (an alert and a describe that agree) are one, with
 from __future__ import annotations
 
 from engine.evidence.alerts.report import AlertReport
+from engine.evidence.cli_state.report import CliFinding, CliStateReport
 from engine.evidence.components import canonical
 from engine.evidence.kubernetes.report import KubeFinding, KubeReport
 from engine.evidence.reports import AnyReport
@@ -22,11 +24,13 @@ ALERT_CONFIDENCE = 0.45  # an alert names a failure; the evidence for it is else
 _BY_ID = {signature.id: signature for signature in SIGNATURES}
 
 
-def _signature(finding: KubeFinding) -> Signature | None:
+def _signature(finding: KubeFinding | CliFinding) -> Signature | None:
     return _BY_ID.get(finding.signature) or next(iter(match(finding.summary)), None)
 
 
-def _from_finding(report: KubeReport, finding: KubeFinding) -> Hypothesis | None:
+def _from_finding(
+    report: KubeReport | CliStateReport, finding: KubeFinding | CliFinding
+) -> Hypothesis | None:
     signature = _signature(finding)
     if signature is None or finding.severity < MIN_FINDING:
         return None
@@ -76,7 +80,7 @@ def state_hypotheses(reports: list[AnyReport]) -> list[Hypothesis]:
     found: dict[str, Hypothesis] = {}
     for report in reports:
         candidates: list[Hypothesis | None] = []
-        if isinstance(report, KubeReport):
+        if isinstance(report, KubeReport | CliStateReport):
             candidates = [_from_finding(report, f) for f in report.findings]
         elif isinstance(report, AlertReport):
             candidates = list(_from_alerts(report))

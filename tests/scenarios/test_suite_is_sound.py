@@ -21,10 +21,13 @@ FILES = [(s, f) for s in SCENARIOS for f in s.files]
 BY_ID = {sig.id: sig for sig in SIGNATURES}
 # Failures the cluster itself reports (kubectl describe/get/events state, alert payloads):
 # they are measured on real kubectl output (tests/unit/test_kubernetes_state.py and
-# tests/bench/bench_k8s_troubleshooting.py), not by generated incidents.
+# tests/bench/bench_k8s_troubleshooting.py), not by generated incidents. Likewise what other
+# CLIs print as state (argocd, kafka-consumer-groups, rabbitmqctl: tests/unit/test_cli_state.py).
 STATE_ONLY = frozenset(
     {"image-pull", "scheduling", "pvc-pending", "init-container", "job-failed", "evicted"}
     | {"no-endpoints", "probe", "throttling", "ingress-class"}
+    | {"app-degraded", "sync-failed", "consumer-lag", "network-partition", "resource-alarm"}
+    | {"node-down"}
 )
 MAX_BYTES = 400 * 1024
 

@@ -46,6 +46,7 @@ EVIDENCE_LAYERS: list[tuple[str, ...]] = [
         "engine.evidence.configs",
         "engine.evidence.topology",
         "engine.evidence.kubernetes",
+        "engine.evidence.cli_state",
         "engine.evidence.alerts",
     ),
     ("engine.evidence.templates",),

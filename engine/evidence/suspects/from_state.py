@@ -1,9 +1,11 @@
-"""What Kubernetes state and alerts say about a case's suspects.
+"""What Kubernetes state, other CLIs' state and alerts say about a case's suspects.
 
 A `kubectl describe` or `get` output is the cluster's own account: an OOMKilled container, a
 pod stuck in ImagePullBackOff or FailedScheduling names its workload as plainly as any error
 rate. Each finding adds its severity to its workload (never to the command that printed it);
-the objects' workloads become known names, so logs and metrics can refer to them. An alert
+the objects' workloads become known names, so logs and metrics can refer to them. The state
+other CLIs print (a Degraded ArgoCD app, a consumer group with no members, a partitioned
+broker cluster) is read the same way: its findings have the same fields. An alert
 that is firing names its component too, a little less strongly: it says that something is
 wrong there, not what.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 from engine.core.wording import clip
 from engine.evidence.alerts.report import AlertReport
+from engine.evidence.cli_state.report import CliStateReport
 from engine.evidence.components import canonical
 from engine.evidence.kubernetes.report import KubeReport
 from engine.evidence.suspects.state import CaseEvidence, hhmm
@@ -27,7 +30,11 @@ def kube_names(case: CaseEvidence, report: KubeReport) -> None:
     case.known.update(canonical(o.workload) for o in report.objects if o.workload)
 
 
-def kube_signals(case: CaseEvidence, report: KubeReport) -> None:
+def cli_names(case: CaseEvidence, report: CliStateReport) -> None:
+    case.known.update(canonical(o.component) for o in report.objects if o.component != "?")
+
+
+def kube_signals(case: CaseEvidence, report: KubeReport | CliStateReport) -> None:
     best: dict[str, tuple[float, str]] = {}
     for finding in report.findings:
         name = canonical(finding.component)

@@ -33,6 +33,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from engine.evidence.alerts.report import AlertReport
+from engine.evidence.cli_state.report import CliStateReport
 from engine.evidence.components import canonical
 from engine.evidence.configs.report import ConfigReport
 from engine.evidence.kubernetes.report import KubeReport
@@ -53,7 +54,12 @@ from engine.evidence.suspects.from_signals import (
     metric_signals,
     trace_signals,
 )
-from engine.evidence.suspects.from_state import alert_signals, kube_names, kube_signals
+from engine.evidence.suspects.from_state import (
+    alert_signals,
+    cli_names,
+    kube_names,
+    kube_signals,
+)
 from engine.evidence.suspects.from_window_logs import starts_in_window, window_log_signals
 from engine.evidence.suspects.scoring import MAX_SUSPECTS, MIN_SCORE, rank
 from engine.evidence.suspects.state import CaseEvidence, Suspect
@@ -97,6 +103,8 @@ def rank_case_suspects(reports: list[AnyReport], since: datetime | None = None) 
             call_graph_signals(case, report)
         elif isinstance(report, KubeReport):
             kube_names(case, report)
+        elif isinstance(report, CliStateReport):
+            cli_names(case, report)
     since = since or first_alert(reports)
     for log in logs:
         if starts_in_window(log, since):
@@ -115,7 +123,7 @@ def rank_case_suspects(reports: list[AnyReport], since: datetime | None = None) 
             metric_signals(case, report, judged_by_window=start is not None)
         elif isinstance(report, ConfigReport):
             config_signals(case, report)
-        elif isinstance(report, KubeReport):
+        elif isinstance(report, KubeReport | CliStateReport):
             kube_signals(case, report)
         elif isinstance(report, AlertReport):
             alert_signals(case, report)
