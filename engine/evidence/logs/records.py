@@ -191,7 +191,8 @@ class _LineParser:
 
     def _from_header(self, read: HeaderRead, lineno: int) -> Record:
         """A line with the file's learned header (learned_header.py): its fields as read."""
-        ts = self._rollover(read.ts).ts if read.ts is not None else None
+        tsm = read.ts
+        ts = None if tsm is None else tsm.ts if tsm.has_year else self._rollover(tsm).ts
         fmt = "plain" if ts is not None or read.level is not None else TEXT
         record = Record(lineno, ts, read.level, read.message.strip(), fmt)
         record.component = read.component
