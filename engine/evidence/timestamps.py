@@ -41,7 +41,7 @@ _DMY = re.compile(
 _SYSLOG = re.compile(
     rf"(?:(?:{_DAY})\s+)?({_MON})\s+(\d{{1,2}})\s+(\d{{2}}):(\d{{2}}):(\d{{2}})"
     + _FRACTION
-    + r"(?:\s+(\d{4})(?=\s|$))?"
+    + r"(?:\s+(\d{4})(?=[\s\]]|$))?"
 )
 # Shapes other tools write, tried after those above:
 # 20171223-22:15:29:606 (compact date, the fraction after a colon);

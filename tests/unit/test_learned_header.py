@@ -124,3 +124,21 @@ def test_a_few_lines_or_a_header_of_words_leave_the_general_parser_in_charge() -
     words = [f"user{i % 7} clicked button{i % 3}" for i in range(40)]
     report = analyze_log("notes.txt", ("\n".join(words) + "\n").encode())
     assert report.first_ts is None and not report.level_counts
+
+
+def test_a_bracketed_ctime_keeps_its_year_and_pids_are_not_programs() -> None:
+    lines = [
+        f"2023/10/28 03:17:{i:02d} [error] 26644#{i * 7}: {f'*{i * 13} ' if i % 2 else ''}"
+        "upstream timed out"
+        for i in range(30)
+    ]
+    records = _records(("\n".join(lines) + "\n").encode())
+    assert {r.component for r in records.values()} == {None}
+    assert {r.message for r in records.values()} == {"upstream timed out"}
+    apache = [
+        f"[Sun Nov 15 02:47:{i:02d}.512848 2020] [mpm_event:notice] [pid 31885:tid 60780] "
+        f"AH00489: resuming normal operations"
+        for i in range(30)
+    ]
+    records = _records(("\n".join(apache) + "\n").encode())
+    assert {(r.ts.year if r.ts else None, r.level) for r in records.values()} == {(2020, "INFO")}

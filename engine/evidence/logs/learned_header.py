@@ -128,7 +128,10 @@ def _capturing(layout: HeaderLayout) -> re.Pattern[str]:
         "((?>(?:" + "|".join(p for k, p in KIND_PATTERNS if k in kinds) + r")(?=\s|$)))"
         for kinds in layout.allowed
     )
-    return re.compile(pattern + r"(?:\s+|$)")
+    # A field only some lines write before the message ("*35988", "[client …]") is dropped
+    # with the header, so the same event reads the same with or without it.
+    tail = rf"(?:(?>{layout.optional})(?:\s+|$))?" if layout.optional else ""
+    return re.compile(pattern + r"(?:\s+|$)" + tail)
 
 
 def header_level(field: str) -> str | None:
@@ -207,6 +210,8 @@ def _name(field: str) -> str | None:
     )
     if not name or (_LOGGER.match(name) and not _looks_like_program(name)):
         return None
+    if not any(c.isalpha() for c in name):
+        return None  # "26644#32271": a process and thread, not a name
     return name[:_NAME_CHARS]
 
 

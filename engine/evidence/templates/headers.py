@@ -13,6 +13,10 @@ position's kind; the first position without one is message text. Within those po
   BRACKET ("[main] - ", "c.e.App - ");
 - the header never ends on a WORD: words at the front of a message are the message.
 
+A field only some lines write between the header and the message (a connection number, a
+"[client ip:port]" block) cannot be a position: it is told by how its values vary against
+the message after it (`_optional_field`), and matched as optional after the header.
+
 No format is named anywhere: syslog, log4j, Python logging, access logs, glog and
 `- 1117838570 2005.06.03 R02-M1 ... RAS KERNEL INFO` all fall out of the same rules.
 """
@@ -44,6 +48,14 @@ _MAX_SEPARATED = 8
 _MAX_SEPARATED_CHARS = 60
 _MAX_SEPARATED_WORDS = 3
 _NAME = re.compile(r"[\w.$-]+")
+# An optional field after the header (a connection number, a "[client ip:port]" block): the
+# share of header lines, and the least number of lines, that must have it and must not.
+_OPTIONAL_SHARE = 0.05
+_OPTIONAL_MIN = 5
+# Of the lines with it, the share whose next field also starts messages of lines without it.
+_OPTIONAL_OVERLAP = 0.5
+_DIGIT_RUNS = re.compile(r"0+")
+_BARE_NUMBER = re.compile(r"[-+]?0(?:[.,:]0)*")
 _GLUED = re.compile(r"[|\t]|:(?=.)")
 
 _LEVEL_WORDS = (
@@ -80,11 +92,11 @@ def field_kind(field: str) -> str:
     return (m.lastgroup or WORD) if m else WORD
 
 
-def _fields(line: str) -> list[re.Match[str]]:
+def _fields(line: str, limit: int = MAX_FIELDS) -> list[re.Match[str]]:
     out = []
     for m in _FIELD.finditer(line):
         out.append(m)
-        if len(out) == MAX_FIELDS:
+        if len(out) == limit:
             break
     return out
 
@@ -140,7 +152,11 @@ def _varies_alone(values: list[list[str]], i: int) -> bool:
     if len(own) == 1:
         value = next(iter(own))
         if len(value) > _MAX_CONSTANT:
-            return False
+            # A longer one (the host of a one-host file) is header only right before a
+            # position that varies alone itself; a message's first word is followed by
+            # words that go with it, or by one that never changes ("Received block").
+            following = Counter(row[i + 1] for row in values if len(row) > i + 1)
+            return len(following) >= _VARIED and _varies_alone(values, i + 1)
         for j in range(i + 1, MAX_FIELDS):
             after = Counter(row[j] if len(row) > j else "" for row in values)
             if len(after) >= _VARIED:
@@ -199,9 +215,13 @@ class HeaderLayout:
         *,
         indented: bool = False,
         separated: tuple[str, int] | None = None,
+        optional: str | None = None,
     ) -> None:
         self.allowed = allowed  # per header position, the kinds a line may have there
         self.separated = separated
+        # A field some lines have between the header and the message (`_optional_field`):
+        # its pattern, matched right after the header when it is there.
+        self.optional = optional
         # Lines of a file whose every line is indented (right-aligned numbers) start with
         # spaces; anywhere else a line that does is a continuation, not a header.
         lead = r"[ \t]*" if indented else ""
@@ -221,8 +241,9 @@ class HeaderLayout:
             "(?>(?:" + "|".join(p for k, p in _KIND_PATTERNS if k in kinds) + r")(?=\s|$))"
             for kinds in allowed
         )
+        tail = rf"(?:(?>{optional})(?:\s+|$))?" if optional else ""
         # None when no header was found: then no line "has the header".
-        self.regex = re.compile(lead + pattern + r"(?:\s+|$)") if allowed else None
+        self.regex = re.compile(lead + pattern + r"(?:\s+|$)" + tail) if allowed else None
 
     @property
     def kinds(self) -> list[str]:
@@ -297,10 +318,14 @@ def learn_layout(lines: Iterable[str], *, indented: bool = False) -> HeaderLayou
         # word there; only "-" everywhere counts as a SEP.
         empty = count.pop(_EMPTY, 0)
         kind, n = count.most_common(1)[0] if count else (SEP, 0)
-        if n + empty < MIN_SHARE * total and kind in (LEVEL, COMP, WORD):
+        if n + empty < MIN_SHARE * total and kind in (LEVEL, COMP, WORD, BRACKET):
             # A level where the logger has one ("ERROR:"), a word with a colon where it has
-            # none ("LOG:"); a state that is sometimes "error": one position either way.
-            n = count[kind] + count[LEVEL] if kind == WORD else count[LEVEL] + count[COMP]
+            # none ("LOG:"); a state that is sometimes "error"; a bracketed state that is
+            # sometimes a level word ("[Note]", "[Warning]"): one position either way.
+            if kind in (WORD, BRACKET):
+                n = count[kind] + count[LEVEL]
+            else:
+                n = count[LEVEL] + max(count[COMP], count[BRACKET])
         if n + empty < MIN_SHARE * total:
             break
         if empty:
@@ -315,6 +340,9 @@ def learn_layout(lines: Iterable[str], *, indented: bool = False) -> HeaderLayou
         for i in range(length)
     ]
     layout = HeaderLayout(allowed, indented=indented)
+    optional = _optional_field(layout, sample)
+    if optional is not None:
+        layout = HeaderLayout(allowed, indented=indented, optional=optional)
     separated = _separated(sample)
     if separated is not None:
         by_separator = HeaderLayout([], indented=indented, separated=separated)
@@ -327,3 +355,75 @@ def _ends(layout: HeaderLayout, lines: list[str]) -> int:
     """The median of where `layout` says the message starts in `lines`."""
     ends = sorted(max(layout.match_end(shape_of(line)), 0) for line in lines)
     return ends[len(ends) // 2] if ends else 0
+
+
+def _optional_field(layout: HeaderLayout, lines: list[str]) -> str | None:
+    """The pattern of a field that only some lines have between the header and the message
+    (a connection number "*42", a "[client 10.0.0.1:5000]" block), or None.
+
+    Such a field sits where the message starts, so the kinds per position cannot see it: on
+    the lines without it that position holds message words. It is told from a message's
+    first word by how it varies, over the lines whose message starts with a field of its
+    shape (digits as one "0"):
+    - it carries a value (a digit) and is not a bare number (a count that starts a message);
+    - its value is not told by the field after it: a code that names the event ("E042:"
+      before the same text each time) is the message's, an id drawn per line is not;
+    - what follows it also starts the messages of lines without it: present or not, the
+      same messages come after, so it belongs to neither. A field that only some events
+      write stays in those events' messages, where it costs no grouping.
+    """
+    if layout.regex is None:
+        return None
+    rows = []  # per header line: its message's first field (shape, value), the next's shape
+    for line in lines:
+        shape = shape_of(line)
+        end = layout.match_end(shape)
+        if end < 0:
+            continue
+        fields = _fields(shape[end:], 2)
+        if not fields:
+            continue
+        first = fields[0]
+        value = line[end + first.start() : end + first.end()]
+        following = fields[1].group() if len(fields) > 1 else ""
+        rows.append((first.group(), value, following))
+    skeletons = Counter(_DIGIT_RUNS.sub("0", start) for start, _, _ in rows)
+    least = max(_OPTIONAL_MIN, _OPTIONAL_SHARE * len(rows))
+    for skeleton, present in skeletons.most_common():
+        if present < least:
+            break
+        if "0" not in skeleton or _BARE_NUMBER.fullmatch(skeleton):
+            continue
+        if len(rows) - present < _OPTIONAL_MIN:
+            continue
+        with_it, starts = [], set()
+        for start, value, following in rows:
+            if _DIGIT_RUNS.sub("0", start) == skeleton:
+                with_it.append((value, following))
+            else:
+                starts.add(start)
+        if sum(following in starts for _, following in with_it) < _OPTIONAL_OVERLAP * present:
+            continue
+        if _told_by_next(with_it):
+            continue
+        # Digits were read as "0": each run of them is any number.
+        return "".join(r"\d+" if c == "0" else re.escape(c) for c in skeleton) + r"(?=\s|$)"
+    return None
+
+
+def _told_by_next(pairs: list[tuple[str, str]]) -> bool:
+    """Whether the values of (value, next field) pairs are told by the next field: how much
+    of its spread a value keeps among lines with the same next field, against the most it
+    could keep there. A group of n lines holds at most log(n) of it, so ids drawn fresh per
+    line (which a plain ratio of entropies would call told) are not."""
+    by_next: dict[str, Counter[str]] = {}
+    for value, following in pairs:
+        by_next.setdefault(following, Counter())[value] += 1
+    total = len(pairs)
+    spread = _entropy(Counter(value for value, _ in pairs).values())
+    given_next = most = 0.0
+    for values in by_next.values():
+        n = sum(values.values())
+        given_next += n / total * _entropy(values.values())
+        most += n / total * min(math.log(n), spread)
+    return given_next < _INDEPENDENT * most
