@@ -90,6 +90,9 @@ _RULE_NEEDS: tuple[tuple[str, ...] | None, ...] = (
     None,
 )
 _LONG_RUN = re.compile(r"[A-Za-z0-9+/_-]{32}")
+# Every literal any rule needs, looked for once per text rather than once per rule.
+_ALL_NEEDS = tuple(sorted({need for needs in _RULE_NEEDS if needs for need in needs}))
+_NEED_SETS = tuple(frozenset(needs) if needs else None for needs in _RULE_NEEDS)
 
 _PLACEHOLDER = re.compile(r"\[[a-zA-Z ]+:[0-9a-f]{6}\]")
 _HEX_OR_UUID = re.compile(r"[0-9a-fA-F-]+")
@@ -239,17 +242,13 @@ class Redactor:
         if self._mask_ips:
             return tuple(range(len(self._parts)))
         lowered = text.lower()
-        long_run: bool | None = None
-        active = []
-        for i, needs in enumerate(_RULE_NEEDS):
-            if needs is None:
-                if long_run is None:
-                    long_run = _LONG_RUN.search(text) is not None
-                if long_run:
-                    active.append(i)
-            elif any(need in lowered for need in needs):
-                active.append(i)
-        return tuple(active)
+        present = {need for need in _ALL_NEEDS if need in lowered}
+        long_run = _LONG_RUN.search(text) is not None
+        return tuple(
+            i
+            for i, needs in enumerate(_NEED_SETS)
+            if (long_run if needs is None else not needs.isdisjoint(present))
+        )
 
     def _regex(self, rules: tuple[int, ...]) -> re.Pattern[str]:
         """One regex of these rules, in their order (so the earlier rule wins a tie, as in

@@ -15,7 +15,7 @@ import pytest
 from engine.evidence.decode import decode_stream
 from engine.evidence.logs.analyze import analyze_log
 from engine.evidence.logs.header_stream import iter_log_records
-from engine.evidence.logs.learned_header import header_level
+from engine.evidence.logs.learned_header import SecondClock, header_level, read_time
 from engine.evidence.logs.records import Record
 from tests.bench import log_formats, loghub
 
@@ -142,3 +142,15 @@ def test_a_bracketed_ctime_keeps_its_year_and_pids_are_not_programs() -> None:
     ]
     records = _records(("\n".join(apache) + "\n").encode())
     assert {(r.ts.year if r.ts else None, r.level) for r in records.values()} == {(2020, "INFO")}
+
+
+@pytest.mark.parametrize("name", list(log_formats.LAYOUTS))
+def test_the_clock_shortcut_reads_every_time_as_a_full_parse_does(
+    name: str, hdfs: loghub.Dataset
+) -> None:
+    """Consecutive lines share their second; the shortcut must never change a time read."""
+    clock = SecondClock()
+    rendered = log_formats.render(log_formats.LAYOUTS[name], hdfs, LINES)
+    for line in rendered.data().decode().split("\n"):
+        for start in (0, 1):  # at the line's start, or inside a bracket
+            assert clock.read(line, start, None) == read_time(line, start, None), line

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO, Literal
 
-from engine.core.redact import Redactor
+from engine.core.redact import Redacted, Redactor
 from engine.evidence.bounded import load_json
 from engine.evidence.components import canonical
 from engine.evidence.decode import decode_stream
@@ -38,6 +38,7 @@ MAX_GROUPS = 20
 # Messages with ids the normaliser misses could make every error distinct; past this many
 # groups, further new messages are counted but not grouped, to bound memory on huge files.
 MAX_TRACKED_GROUPS = 10_000
+MAX_REMEMBERED = 4_096  # masked texts kept, so a repeated error is masked once
 EXAMPLE_CHARS = 500
 # Below this share of records with a timestamp, level or structure, the file is prose.
 MIN_LOG_SHARE = 0.1
@@ -78,6 +79,7 @@ class _Tally:
         self.errors = Histogram(self.clock)
         self.patterns = PatternTally(self.clock)
         self._cleaned: dict[str, str] = {}
+        self._redacted: dict[str, Redacted] = {}
         self.head: list[str] = []  # the first lines, to tell a text file's language
         self.headings: list[str] = []
 
@@ -123,8 +125,14 @@ class _Tally:
             self.headings.append(self._clean(title))
 
     def _clean(self, text: str) -> str:
-        redacted = self.redactor.redact(text)
-        self.masked.update(redacted.counts)
+        # An error repeated word for word (a pool exhausted, a peer refusing) is masked once.
+        redacted = self._redacted.get(text)
+        if redacted is None:
+            if len(self._redacted) >= MAX_REMEMBERED:
+                self._redacted.clear()
+            redacted = self._redacted[text] = self.redactor.redact(text)
+        if redacted.counts:
+            self.masked.update(redacted.counts)
         return redacted.text
 
     def clean_kept(self, text: str, already_masked: bool) -> str:

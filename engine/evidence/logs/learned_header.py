@@ -54,7 +54,7 @@ _FEW_LEVELS = 8  # distinct values of a level field...
 _MIN_LEVEL_SHARE_FEW = 0.5  # ...of which this share of lines must read as levels
 _SECONDS = re.compile(r"\d\d:\d\d:\d\d")  # a time of day's hours to seconds
 _FRACTION = re.compile(r"[.,](\d{1,9})")
-_MORE_TIME = re.compile(r"\d|Z|\s?(?:[+-]\d\d|UTC\b|GMT\b)")
+_ZONE_STARTS = ("+", "-", "U", "G")  # an offset or UTC / GMT after a space
 
 
 class HeaderRead(NamedTuple):  # a tuple: one is made per line, and tuples are made fastest
@@ -91,7 +91,7 @@ class HeaderReader:
         # A header that opens with a word could take "Caused by: ..." for one.
         self.opens_with_word = opens_with_word
         self._levels: dict[str, str | None] = {}
-        self._clock = _SecondClock()
+        self._clock = SecondClock()
 
     def read(self, line: str, year: int | None) -> HeaderRead | None:
         """The header's fields and the message, or None when `line` lacks the header."""
@@ -144,32 +144,46 @@ def header_level(field: str) -> str | None:
     return next((found for found in map(level_word, _PARTS.split(word)) if found), None)
 
 
-class _SecondClock:
+class SecondClock:
     """Times of consecutive lines, which mostly share their second: a line that starts
-    with the last full parse's text up to its seconds only needs its fraction read."""
+    with the last full parse's text up to its seconds only needs its fraction read, and a
+    file writes its fraction with the same separator and number of digits on every line."""
 
     def __init__(self) -> None:
         self._prefix = ""  # the date and time through the seconds, as written
+        self._sep = ""  # before the fraction ("," or "."); "" when there is none
+        self._width = 0  # digits of the fraction
         self._rest = ""  # what followed the fraction: the zone as written ("Z", "+0100")
-        self._base: datetime | None = None
+        self._base = datetime.min
         self._has_year = True
         self._year: int | None = None
 
     def read(self, line: str, start: int, year: int | None) -> TimestampMatch | None:
         prefix = self._prefix
-        if prefix and year == self._year and line.startswith(prefix, start):
-            fraction = _FRACTION.match(line, start + len(prefix))
-            end = fraction.end() if fraction else start + len(prefix)
-            if line.startswith(self._rest, end) and _ends_time(line, end + len(self._rest)):
-                digits = fraction.group(1) if fraction else None
-                micro = int(digits[:6].ljust(6, "0")) if digits else 0
-                assert self._base is not None
-                return TimestampMatch(
-                    self._base.replace(microsecond=micro), end + len(self._rest), self._has_year
-                )
-        found = _time(line, start, year)
+        if prefix and line.startswith(prefix, start) and year == self._year:
+            at = start + len(prefix)
+            width = self._width
+            digits = line[at + 1 : at + 1 + width] if width else ""
+            if not width or (line[at : at + 1] == self._sep and digits.isdigit()):
+                end = at + (1 + width if width else 0)
+                if line.startswith(self._rest, end) and self._ends(line, end + len(self._rest)):
+                    micro = int(digits[:6]) * 10 ** max(0, 6 - width) if width else 0
+                    return TimestampMatch(
+                        self._base.replace(microsecond=micro),
+                        end + len(self._rest),
+                        self._has_year,
+                    )
+        found = read_time(line, start, year)
         self._remember(line, start, found, year)
         return found
+
+    def _ends(self, line: str, at: int) -> bool:
+        """Nothing that could still be part of the time follows: a digit, or a zone after a
+        space where the last time had none."""
+        after = line[at : at + 1]
+        if after.isdigit():
+            return False
+        return bool(self._rest) or after != " " or line[at + 1 : at + 2] not in _ZONE_STARTS
 
     def _remember(
         self, line: str, start: int, found: TimestampMatch | None, year: int | None
@@ -180,10 +194,12 @@ class _SecondClock:
         every = list(_SECONDS.finditer(line, start, found.end))
         if not every:
             return
-        seconds = every[-1]
-        fraction = _FRACTION.match(line, seconds.end())
-        after = fraction.end() if fraction else seconds.end()
-        self._prefix, self._rest = line[start : seconds.end()], line[after : found.end]
+        seconds = every[-1].end()
+        fraction = _FRACTION.match(line, seconds)
+        after = fraction.end() if fraction else seconds
+        self._prefix, self._rest = line[start:seconds], line[after : found.end]
+        self._sep = line[seconds] if fraction else ""
+        self._width = len(fraction.group(1)) if fraction else 0
         self._base, self._has_year, self._year = (
             found.ts.replace(microsecond=0),
             found.has_year,
@@ -191,12 +207,8 @@ class _SecondClock:
         )
 
 
-def _ends_time(line: str, at: int) -> bool:
-    """Nothing that could still be part of the time follows (a digit, a zone)."""
-    return _MORE_TIME.match(line, at) is None
-
-
-def _time(line: str, start: int, year: int | None) -> TimestampMatch | None:
+def read_time(line: str, start: int, year: int | None) -> TimestampMatch | None:
+    """The time starting at `line[start]`: any shape `match_timestamp` knows, or an epoch."""
     found = match_timestamp(line, start, year)
     if found is not None:
         return found
@@ -243,7 +255,7 @@ def learn_reader(
     fields = range(regex.groups)
     time_at = _most_read(
         fields,
-        lambda i: sum(_time(m.string, m.start(i + 1), year) is not None for m in matches),
+        lambda i: sum(read_time(m.string, m.start(i + 1), year) is not None for m in matches),
         len(matches),
     )
     level_at = _most_read(
