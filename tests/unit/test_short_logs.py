@@ -19,6 +19,7 @@ from engine.evidence.logs.analyze import analyze_log
 from engine.evidence.logs.records import iter_records
 from engine.evidence.logs.report import LogReport
 from engine.evidence.logs.wording import level_from_wording
+from engine.evidence.suspects.ranking import rank_case_suspects
 from engine.investigate.signatures import match
 
 K8S = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "k8s-troubleshooting"
@@ -328,3 +329,18 @@ def test_output_without_a_failure_raises_none(case: str, pattern: str) -> None:
 def test_a_peer_that_went_down_is_an_error() -> None:
     report = _real("test_ask_holmes__20_long_log_file_search", "kubectl_logs_*.log")
     assert [group.example for group in report.error_groups] == ["Peer down"]
+
+
+def test_the_errors_of_a_short_log_without_times_make_its_writer_a_suspect() -> None:
+    """`kubectl logs` of a pod that says "Peer down": no times, no baseline, yet it is what
+    is wrong now. A long log of occasional untimed errors stays noise."""
+    short = analyze_log("kubectl_logs_network-connector_app-20.log", b"Peer down\n")
+    [suspect] = rank_case_suspects([short])
+    assert suspect.component == "network-connector"
+    assert any("`Peer down`" in reason for reason in suspect.reasons)
+    chatter = "\n".join(
+        "connection refused by cache" if i % 40 == 0 else f"handled request {i} ok"
+        for i in range(400)
+    )
+    long = analyze_log("kubectl_logs_worker_app.log", (chatter + "\n").encode())
+    assert long.error_groups and rank_case_suspects([long]) == []

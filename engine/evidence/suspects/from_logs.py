@@ -36,6 +36,11 @@ _CLIENT_REJECTION = re.compile(
     re.IGNORECASE,
 )
 _TEMPLATE_CHARS = 70
+# A log without times whose errors are what is wrong now (see _current_errors): short, or
+# mostly errors. It leads about as much as a firing alert: something is wrong there.
+UNTIMED_ERRORS = 0.4
+SHORT_LOG_RECORDS = 50
+ERROR_SHARE = 0.2
 _FAR_RATE = 0.1  # errors/min added to both sides of a ratio: 0 -> 0.3/min is not "infinite"
 
 
@@ -110,7 +115,15 @@ def _log_component(
     errors: int,
 ) -> None:
     if report.incident_start is None:
-        if errors:  # errors with no change: steady noise, a weak lead at most
+        if errors and _current_errors(report, errors):
+            example = report.error_groups[0].example if report.error_groups else ""
+            case.components[name].add(
+                UNTIMED_ERRORS,
+                f"{errors:,} of {report.record_count:,} records are errors, with no times to "
+                f"compare against: `{clip(example, 60)}` ({report.name})",
+                report.name,
+            )
+        elif errors:  # errors with no change: steady noise, a weak lead at most
             case.components[name].add(
                 0.05, f"{errors:,} errors, steady ({report.name})", report.name
             )
@@ -180,6 +193,15 @@ def blame(
     for name in names:
         case.components[name].blame += weight
         case.components[name].add(weight, reason, source, at)
+
+
+def _current_errors(report: LogReport, errors: int) -> bool:
+    """Whether the errors of a log without times are what is wrong now: a container's short
+    output (`kubectl logs` of a crashing pod, a pasted excerpt) or one that is mostly errors.
+    With no times there is no baseline, so a long log of occasional errors stays noise."""
+    if report.first_ts is not None:
+        return False
+    return report.record_count <= SHORT_LOG_RECORDS or errors >= ERROR_SHARE * report.record_count
 
 
 def error_rise(before: float, during: float) -> float:
