@@ -1,0 +1,29 @@
+"""The Tool contract and what one run of a tool gives back."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from pydantic import BaseModel
+
+from engine.core.tool_runs import ToolRun
+
+__all__ = ["Tool", "ToolError", "ToolRun"]
+
+
+class ToolError(Exception):
+    """A tool could not answer (no such file, a bad pattern): said to the caller as is."""
+
+
+@runtime_checkable
+class Tool(Protocol):
+    """A read-only capability. `parameters` is a pydantic model: its JSON schema is what a
+    model sees, and arguments are validated by it before `execute` runs."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    parameters: ClassVar[type[BaseModel]]
+
+    async def execute(self, arguments: Any) -> str:
+        """The tool's answer as text; raises ToolError when it cannot answer."""
+        ...
