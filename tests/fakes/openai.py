@@ -41,6 +41,7 @@ __all__ = [
     "Reply",
     "Status",
     "Step",
+    "ToolCalls",
 ]
 
 
@@ -52,6 +53,14 @@ class Reply:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     finish_reason: str = "stop"
+
+
+@dataclass(frozen=True)
+class ToolCalls:
+    """The model asks to run tools: ``calls`` are (function name, arguments as JSON text)."""
+
+    calls: tuple[tuple[str, str], ...]
+    content: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,7 +87,7 @@ class Malformed:
     missing_choices: bool = False
 
 
-Step = Reply | Status | Delay | Malformed
+Step = Reply | ToolCalls | Status | Delay | Malformed
 
 
 @dataclass(frozen=True)
@@ -246,9 +255,25 @@ class FakeOpenAI(LoopbackServer):
                 return web.json_response({**broken, "model": body.get("model")})
             truncated = '{"id": "chatcmpl-broken", "choices": ['
             return web.Response(text=truncated, content_type="application/json")
+        if isinstance(step, ToolCalls):
+            return web.json_response(self._tool_calls(body, step))
         if body.get("stream"):
             return await self._stream(request, body, step)
         return web.json_response(self._completion(body, step))
+
+    def _tool_calls(self, body: dict[str, Any], step: ToolCalls) -> dict[str, Any]:
+        calls = [
+            {
+                "id": f"call_{uuid.uuid4().hex[:12]}",
+                "type": "function",
+                "function": {"name": name, "arguments": arguments},
+            }
+            for name, arguments in step.calls
+        ]
+        completion = self._completion(body, Reply(step.content or "", finish_reason="tool_calls"))
+        message = completion["choices"][0]["message"]
+        message["content"], message["tool_calls"] = step.content, calls
+        return completion
 
     def _usage(self, body: dict[str, Any], reply: Reply) -> dict[str, int]:
         prompt = reply.prompt_tokens
