@@ -18,12 +18,12 @@ class ToolError(Exception):
 @runtime_checkable
 class Tool(Protocol):
     """A read-only capability. `parameters` is a pydantic model: its JSON schema is what a
-    model sees, and arguments are validated by it before `execute` runs."""
+    model sees, and arguments are validated by it before `answer` runs."""
 
     name: ClassVar[str]
     description: ClassVar[str]
     parameters: ClassVar[type[BaseModel]]
 
-    async def execute(self, arguments: Any) -> str:
+    async def answer(self, arguments: Any) -> str:
         """The tool's answer as text; raises ToolError when it cannot answer."""
         ...

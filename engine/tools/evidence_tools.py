@@ -46,7 +46,7 @@ class GrepEvidence:
     def __init__(self, files: CaseFiles) -> None:
         self.files = files
 
-    async def execute(self, arguments: GrepParameters) -> str:
+    async def answer(self, arguments: GrepParameters) -> str:
         names = [self.files.name_of(arguments.file)] if arguments.file else sorted(self.files.texts)
         try:
             flags = re.IGNORECASE
@@ -88,7 +88,7 @@ class LinesAround:
     def __init__(self, files: CaseFiles) -> None:
         self.files = files
 
-    async def execute(self, arguments: AroundParameters) -> str:
+    async def answer(self, arguments: AroundParameters) -> str:
         name = self.files.name_of(arguments.file)
         lines = self.files.lines(name)
         if arguments.line > len(lines):
@@ -119,7 +119,7 @@ class TemplateExamples:
     def __init__(self, files: CaseFiles) -> None:
         self.files = files
 
-    async def execute(self, arguments: TemplateParameters) -> str:
+    async def answer(self, arguments: TemplateParameters) -> str:
         names = (
             [self.files.name_of(arguments.file)] if arguments.file else sorted(self.files.reports)
         )
@@ -163,7 +163,7 @@ class RunbookText:
     def __init__(self, files: CaseFiles) -> None:
         self.files = files
 
-    async def execute(self, arguments: RunbookParameters) -> str:
+    async def answer(self, arguments: RunbookParameters) -> str:
         if self.files.runbook is None:
             raise ToolError("no knowledge base is available to this case")
         text = await self.files.runbook(arguments.document)

@@ -87,7 +87,7 @@ class ToolRegistry:
             arguments = _arguments(raw)
             params = tool.parameters.model_validate(arguments)
             arguments = params.model_dump(exclude_none=True)
-            output = await asyncio.wait_for(tool.execute(params), self.timeout_s)
+            output = await asyncio.wait_for(tool.answer(params), self.timeout_s)
             run = self._answer(run, output)
         except ValidationError as exc:
             run.error = "bad arguments: " + "; ".join(

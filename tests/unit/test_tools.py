@@ -120,7 +120,7 @@ class _Slow:
     description: ClassVar[str] = "never answers in time"
     parameters: ClassVar[type[BaseModel]] = _SlowParameters
 
-    async def execute(self, arguments: _SlowParameters) -> str:
+    async def answer(self, arguments: _SlowParameters) -> str:
         await asyncio.Event().wait()
         return ""
 
