@@ -59,6 +59,7 @@ from engine.core.replies import (
 )
 from engine.evidence.isolated import ReadLimits
 from engine.evidence.reports import Evidence
+from engine.investigate.excerpts import KnowledgeLead
 from engine.investigate.llm import LLM
 from engine.investigate.result import Hypothesis, Investigation
 from engine.knowledge.base import KnowledgeBase, KnowledgeStats
@@ -113,6 +114,7 @@ class CaseService:
             runs=runs or LocalCaseRuns(),
             look_again=look_again,
             related=self._related_steps,
+            cipher=self.intake.cipher,
         )
         self.closing = CaseClosing(
             pool,
@@ -136,9 +138,13 @@ class CaseService:
     async def _related_steps(
         self, case: Case, result: Investigation | None, evidence: list[Evidence]
     ) -> list[str]:
-        """Show knowledge that looks like the case in its thread; return it as next steps."""
+        """Show knowledge that looks like the case in its thread; return it as next steps,
+        each carrying its section's text for the LLM's prompt."""
         items = await self.case_knowledge.show_related(case, result, evidence)
-        return [as_next_step(item) for item in items]
+        return [
+            KnowledgeLead(as_next_step(item), kind=item.kind, name=item.title, text=item.text)
+            for item in items
+        ]
 
     # --- the thread (engine/cases/conversation.py) ------------------------------------
 

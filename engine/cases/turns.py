@@ -19,9 +19,11 @@ from datetime import UTC, datetime
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 
+from engine.cases.case_tools import case_toolbox
 from engine.cases.posting import Poster
 from engine.cases.summary import case_summary
 from engine.core.config import Settings
+from engine.core.crypto import EvidenceCipher
 from engine.core.models import Case, Message
 from engine.core.ports import CaseRunCoalescer
 from engine.core.redact import Redactor
@@ -70,9 +72,11 @@ class CaseTurns:
         runs: CaseRunCoalescer,
         look_again: LookAgain | None = None,
         related: FindRelated | None = None,
+        cipher: EvidenceCipher | None = None,
     ) -> None:
         self.pool = pool
         self.related = related
+        self.cipher = cipher  # opens stored file content, which grounds a model's citations
         self.settings = settings
         self.poster = poster
         self.llm = llm
@@ -136,7 +140,14 @@ class CaseTurns:
             feedback=await store.feedback(self.pool, case_id),
             known=await store.hypotheses(self.pool, case_id),
             questions=await messages.unanswered_questions(self.pool, case_id),
+            previous=previous.result if previous else None,
+            previous_engine=previous.engine if previous else None,
+            read_file=self._content,
         )
+        if self.llm.calls_tools:
+            given.toolbox = await case_toolbox(
+                self.pool, case_id, given.evidence, self._content, self.redactor
+            )
         shown = previous.result if previous else None
 
         async def progress(status: str) -> None:
@@ -183,6 +194,9 @@ class CaseTurns:
         # summary must then say resolved, not the phase this turn started from.
         now = await cases.get(self.pool, case_id) or case
         await self.show_summary(now, outcome.result, footer=outcome.footer)
+
+    async def _content(self, item: Evidence) -> bytes | None:
+        return await evidence_store.content_of(self.pool, item.id, self.cipher)
 
     async def _related(
         self, case: Case, result: Investigation | None, evidence: list[Evidence]

@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout_s: float = 60.0
     llm_retries: int = 2
+    # Let the model run the look-closer tools (search the case's files, read lines around
+    # one) before it answers: "auto" where litellm knows the model calls functions.
+    llm_tools: Literal["auto", "on", "off"] = "auto"
 
     # Evidence content is sealed with this key (32 bytes, base64); embedded installs without
     # one make a key in the data directory. Old keys still open rows sealed before a rotation.

@@ -56,6 +56,10 @@ _RULES: tuple[tuple[str, str], ...] = (
         r"""(?i:\b(?:proxy-)?authorization\b["']?\s*[:=]\s*["']?(?:[a-z]+\s+)?)(?P<v>[^\s"',;]{6,})""",
     ),
     ("password", r"\b[a-z][a-z0-9+.-]*://[^\s:/@]*:(?P<v>[^\s@/]+)@"),  # scheme://user:pass@host
+    # Go's MySQL DSN, user:pass@tcp(host:3306)/db: no scheme, the protocol after the @.
+    ("password", r"\b[\w.-]{1,64}:(?P<v>[^\s:@/()]{1,128})@(?:tcp|udp|unix)\("),
+    # SQL that sets one: ALTER ROLE app WITH PASSWORD 'x', CREATE USER bob IDENTIFIED BY 'x'.
+    ("password", r"(?i:\b(?:password|identified\s+by)\s+)'(?P<v>[^'\n]{1,256})'"),
     # A pair whose key names a secret (judged by `secret_kind`, which also says its kind).
     # (?<![\w.\[-]): the kind inside a placeholder, "[password:ab12cd]", is not a key name.
     # Spaces, not line breaks, around the `:`: a YAML key `secret:` opening a nested block
@@ -84,6 +88,8 @@ _RULE_NEEDS: tuple[tuple[str, ...] | None, ...] = (
     ("bearer", "basic"),
     ("authorization",),
     ("://",),
+    ("@tcp(", "@udp(", "@unix("),
+    ("password", "identified"),
     ("pass", "pwd", "secret", "token", "key", "credential"),
     ("pass", "pwd", "secret", "token", "key", "credential"),
     ("@",),

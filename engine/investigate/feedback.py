@@ -92,7 +92,11 @@ def _decide(hypothesis: Hypothesis, verdict: Verdict, who: str, said: str) -> Hy
             "decided_by": who,
             "contradicting": contradicting,
             "confidence": confidence,
-            "evidence_confidence": hypothesis.confidence,
+            # An LLM turn's hypothesis carries the evidence's own score already; the
+            # model's number is not one.
+            "evidence_confidence": hypothesis.confidence
+            if hypothesis.evidence_confidence is None
+            else hypothesis.evidence_confidence,
         }
     )
 

@@ -3,16 +3,19 @@
 Models are tried in order (LLM_MODEL, then LLM_FALLBACK_MODELS), each with a timeout and
 litellm's own retries. When all fail the caller falls back to the offline reasoner.
 
-`complete_structured` returns a validated pydantic model: the schema goes into the prompt, JSON
-mode is requested where the provider has it, and a reply that does not parse gets one repair
-turn on the same model before the next model is tried.
+`complete_structured` returns a validated pydantic model: the schema is enforced where the
+provider can (`json_schema` mode) and written compactly into the prompt elsewhere, in the
+order the model should write it (engine/investigate/reply_schema.py), and a reply that does
+not parse gets one repair turn on the same model before the next model is tried. Every call
+asks for temperature 0 (the same evidence should give the same diagnosis) and at most
+`max_tokens` (a runaway reply is cut, costed and repaired, not waited for); litellm drops
+either for a provider that refuses it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib
-import json
 import logging
 import math
 import os
@@ -25,6 +28,8 @@ from pydantic import BaseModel
 
 from engine.core.config import Settings
 from engine.investigate.json_reply import ReplyError, parse_reply
+from engine.investigate.look_closer import ToolCall, ToolStep
+from engine.investigate.reply_schema import JsonMode, instruction, reply_schema
 from engine.investigate.result import TurnUsage
 from engine.ops import prometheus
 
@@ -43,8 +48,7 @@ class LLMResult(BaseModel):
 
 T = TypeVar("T", bound=BaseModel)
 
-# How a model is asked for JSON: a schema it enforces, JSON mode, or the prompt alone.
-JsonMode = Literal["json_schema", "json_object", "prompt"]
+MAX_TOKENS = 3000  # a turn's reply: its reasoning, hypotheses with citations, the answer
 
 REPAIR_PROMPT = (
     "Your reply could not be used: {reason}. "
@@ -97,12 +101,16 @@ class LLM:
         api_key: str | None = None,
         timeout_s: float = 60.0,
         retries: int = 2,
+        max_tokens: int = MAX_TOKENS,
+        tools: Literal["auto", "on", "off"] = "auto",
     ) -> None:
         self.models = models
+        self.tools = tools
         self.api_base = api_base
         self.api_key = api_key
         self.timeout_s = timeout_s
         self.retries = retries
+        self.max_tokens = max_tokens
         self._json_modes: dict[str, JsonMode] = {}
 
     @classmethod
@@ -113,6 +121,7 @@ class LLM:
             api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
             timeout_s=settings.llm_timeout_s,
             retries=settings.llm_retries,
+            tools=settings.llm_tools,
         )
 
     @property
@@ -157,6 +166,47 @@ class LLM:
         raise LLMUnavailable(reasons)
 
     @property
+    def calls_tools(self) -> bool:
+        """Whether the look-closer loop runs: LLM_TOOLS on, or auto and litellm knows the
+        first model calls functions (a self-hosted one behind an OpenAI-compatible server
+        is unknown to it: LLM_TOOLS=on where it does)."""
+        if not self.models or self.tools == "off":
+            return False
+        if self.tools == "on":
+            return True
+        try:
+            return bool(_litellm().supports_function_calling(model=self.models[0]))
+        except Exception:  # an unknown model: litellm raises rather than saying no
+            return False
+
+    async def tool_step(
+        self, messages: list[dict[str, Any]], specs: list[dict[str, Any]]
+    ) -> ToolStep:
+        """One round of the look-closer loop (look_closer.py) on the first model: the tool
+        calls it asks for, none when it is ready to answer. Raises when the model cannot be
+        reached or takes no tools; the loop then ends and the turn answers without it."""
+        if not self.models:
+            raise LLMUnavailable([])
+        model = self.models[0]
+        prometheus.llm_call(model)
+        response = await self._acompletion(
+            _litellm(),
+            model=model,
+            messages=messages,
+            tools=specs,
+            tool_choice="auto",
+            **self._call_kwargs(),
+        )
+        message = response.choices[0].message
+        calls = [
+            ToolCall(call.id, call.function.name, call.function.arguments or "{}")
+            for call in (getattr(message, "tool_calls", None) or [])
+        ]
+        usage = _turn_usage(model, response)
+        prometheus.llm_tokens(model, usage.prompt_tokens, usage.completion_tokens)
+        return ToolStep(calls, usage)
+
+    @property
     def model_budget_s(self) -> float:
         """The most one call may take: LLM_TIMEOUT_S for each of its 1 + LLM_RETRIES tries."""
         return self.timeout_s * (self.retries + 1)
@@ -177,7 +227,14 @@ class LLM:
     def _call_kwargs(self) -> dict[str, Any]:
         # max_retries goes to the provider SDK (it honours Retry-After); litellm's own
         # num_retries would stack a second retry loop on top (2N+1 requests for N).
-        kwargs: dict[str, Any] = {"timeout": self.timeout_s, "max_retries": self.retries}
+        kwargs: dict[str, Any] = {
+            "timeout": self.timeout_s,
+            "max_retries": self.retries,
+            "temperature": 0.0,
+            "max_tokens": self.max_tokens,
+            # A reasoning model that takes no temperature gets the call without it.
+            "drop_params": True,
+        }
         if self.api_base:
             kwargs["api_base"] = self.api_base
         if self.api_key:
@@ -195,8 +252,8 @@ class LLM:
         if not self.models:
             raise LLMUnavailable([])
         litellm = _litellm()
-        schema = response_model.model_json_schema()
-        prompt = with_schema(messages, schema)
+        schema = reply_schema(response_model)
+        prompt = list(messages)  # the schema instruction is added per model, by its JSON mode
         reasons: list[str] = []
         usage: list[TurnUsage] = []
         for model in self.models:
@@ -251,14 +308,17 @@ class LLM:
         schema: dict[str, Any],
         usage: list[TurnUsage],
     ) -> str:
-        """One completion in the model's JSON mode; without it if the provider rejects it."""
+        """One completion in the model's JSON mode, with the schema instruction for that mode;
+        without JSON mode (and with the schema written out) if the provider rejects it."""
         kwargs = self._call_kwargs()
-        response_format = _response_format(self._json_mode(litellm, model), name, schema)
+        mode = self._json_mode(litellm, model)
+        response_format = _response_format(mode, name, schema)
         if response_format is not None:
             kwargs["response_format"] = response_format
         try:
             prometheus.llm_call(model)
-            response = await self._acompletion(litellm, model=model, messages=messages, **kwargs)
+            sent = with_schema(messages, schema, mode)
+            response = await self._acompletion(litellm, model=model, messages=sent, **kwargs)
         except Exception as exc:
             if response_format is None or not _rejects_response_format(exc):
                 raise
@@ -266,7 +326,8 @@ class LLM:
             self._json_modes[model] = "prompt"
             del kwargs["response_format"]
             prometheus.llm_call(model)
-            response = await self._acompletion(litellm, model=model, messages=messages, **kwargs)
+            sent = with_schema(messages, schema, "prompt")
+            response = await self._acompletion(litellm, model=model, messages=sent, **kwargs)
         usage.append(_turn_usage(model, response))
         prometheus.llm_tokens(model, usage[-1].prompt_tokens, usage[-1].completion_tokens)
         content = response.choices[0].message.content
@@ -316,15 +377,14 @@ def estimate_tokens(messages: list[dict[str, str]]) -> int:
     return sum(math.ceil(len(m.get("content") or "") / 4) + 4 for m in messages) + 3
 
 
-def with_schema(messages: list[dict[str, str]], schema: dict[str, Any]) -> list[dict[str, str]]:
-    """`messages` with the schema instruction after the first system message (or first)."""
-    instruction = {
-        "role": "system",
-        "content": "Reply with one JSON object only (no prose, no code fences) that matches "
-        "this JSON schema:\n" + json.dumps(schema, separators=(",", ":")),
-    }
+def with_schema(
+    messages: list[dict[str, str]], schema: dict[str, Any], mode: JsonMode = "prompt"
+) -> list[dict[str, str]]:
+    """`messages` with the schema instruction for `mode` after the first system message (or
+    first): the compact schema, or only "reply with the object" where the schema is enforced."""
+    said = {"role": "system", "content": instruction(schema, mode)}
     at = next((i + 1 for i, m in enumerate(messages) if m.get("role") == "system"), 0)
-    return [*messages[:at], instruction, *messages[at:]]
+    return [*messages[:at], said, *messages[at:]]
 
 
 def _response_format(mode: JsonMode, name: str, schema: dict[str, Any]) -> dict[str, Any] | None:

@@ -1,21 +1,25 @@
 """Render the LLM prompt from Jinja templates (StrictUndefined: a missing field is a bug).
 
 The case, its state, messages and evidence are quoted data: they go inside <case>,
-<case_state>, <case_history> (one <message> each) and <evidence> tags, and anything in them that
+<case_state>, <case_history> (one <message> each), <analysis> (suspects and timeline),
+<evidence> and <knowledge> tags, and anything in them that
 looks like one of those tags (or a chat-template token such as <|im_start|>) is neutralised, so
 a file or a message cannot close its data block, forge another message, or speak as
 instructions. Attribute values (file names, authors) are flattened to one line without quotes
 or brackets. The system prompt is fixed text: nothing from a case ever goes into it. What people
 typed is redacted before it is clipped, so clipping can never cut a secret in half.
 
-`build_messages` is the full prompt (every message, every detail); `engine.investigate.memory`
-builds the same prompt within a token budget from the views below.
+The question comes first, with the time of the turn and the incident window, and again last
+(the model reads it before the data and answers it after). `build_messages` is the full prompt
+(every message, every evidence part worth showing); `engine.investigate.memory` builds the same
+prompt within a token budget from the views below.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +29,17 @@ from engine.core.models import Case, Message
 from engine.core.redact import Redactor
 from engine.evidence.analyze import describe_report
 from engine.evidence.reports import Evidence
+from engine.investigate.evidence_choice import MIN_SCORE, evidence_query, rank
+from engine.investigate.excerpts import PromptSources
+from engine.investigate.parts import Part
+from engine.investigate.prompt_context import Context, context
+from engine.investigate.relevance import query
 from engine.investigate.result import Hypothesis
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
 MAX_MESSAGE_CHARS = 2000
 MAX_GROUPS_PER_FILE = 8
+PART_CHARS = 20_000  # a part is cut here (a whole file is at most excerpts.VERBATIM_CHARS)
 
 _env = Environment(
     loader=FileSystemLoader(PROMPTS_DIR),
@@ -38,7 +48,8 @@ _env = Environment(
     keep_trailing_newline=False,
 )
 _DATA_TAG = re.compile(
-    r"<\s*(/?)\s*(case_state|case_history|case|evidence|message)\b", re.IGNORECASE
+    r"<\s*(/?)\s*(case_state|case_history|case|evidence|message|analysis|knowledge)\b",
+    re.IGNORECASE,
 )
 # Chat-template control tokens of open models (<|im_start|>, <|system|>, <|eot_id|>): a server
 # that renders the chat into one string must not read them in data as a turn boundary.
@@ -55,7 +66,7 @@ def quote(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     """Data as it may appear inside a tag block: no tag look-alikes, bounded length."""
     text = _DATA_TAG.sub(lambda m: f"‹{m.group(1)}{m.group(2)}", text)
     text = _CONTROL.sub("‹|", text)
-    return text if len(text) <= limit else text[:limit] + " …[truncated]"
+    return text if len(text) <= limit else text[:limit] + " …"
 
 
 def attr(text: str, limit: int) -> str:
@@ -68,6 +79,26 @@ def attr(text: str, limit: int) -> str:
 def evidence_details(item: Evidence, limit: int = MAX_GROUPS_PER_FILE) -> list[str]:
     """The top error groups of a file, one line each (empty for rejected or text files)."""
     return describe_report(item.report, limit) if item.report is not None else []
+
+
+def part_text(part: Part) -> str:
+    """A part as the prompt shows it: its heading after "## ", its lines, quoted."""
+    return quote(f"## {part.text()}", PART_CHARS)
+
+
+def prompt_context(
+    evidence: list[Evidence],
+    history: list[Message],
+    question: str,
+    state: CaseState,
+    redactor: Redactor,
+    sources: PromptSources | None,
+) -> Context:
+    """The evidence parts a turn may show (`prompt_context.context`) for this question."""
+    analysed = [e for e in evidence if e.status == "analysed"]
+    said = [m.text for m in history if m.role == "user"]
+    asked = evidence_query(query(question, state.hypotheses))
+    return context(analysed, question, said, asked, redactor, sources)
 
 
 def typed(redactor: Redactor, text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
@@ -143,14 +174,22 @@ class HistoryView:
     messages: list[MessageView]
     omitted: int = 0
     shortened: bool = False
+    day: str = ""  # "2026-11-21": the date of message times written without one
 
 
 @dataclass(frozen=True)
 class EvidenceView:
     name: str
     summary: str
-    details: list[str]
-    more: int = 0
+    details: list[str]  # the parts shown, each `part_text`
+    more: int = 0  # parts worth showing that did not fit
+
+
+@dataclass(frozen=True)
+class KnowledgeView:
+    kind: str
+    title: str
+    text: str
 
 
 def case_view(case: Case, redactor: Redactor) -> CaseView:
@@ -162,10 +201,21 @@ def case_view(case: Case, redactor: Redactor) -> CaseView:
     )
 
 
-def message_view(message: Message, text: str) -> MessageView:
-    """`text` is the message's text as it will be shown (already redacted and quoted)."""
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC) if moment.tzinfo else moment
+
+
+def history_day(history: list[Message]) -> date | None:
+    """The day of the latest message: the thread's times are written on it without a date."""
+    return _utc(history[-1].created_at).date() if history else None
+
+
+def message_view(message: Message, text: str, day: date | None = None) -> MessageView:
+    """`text` is the message's text as it will be shown (already redacted and quoted); the
+    time is UTC, with its date unless it is `day` (said once, in the history's heading)."""
+    at = _utc(message.created_at)
     return MessageView(
-        when=message.created_at.strftime("%H:%M"),
+        when=at.strftime("%H:%M" if at.date() == day else "%Y-%m-%d %H:%M"),
         author=attr(message.author, 80),
         role=message.role,
         text=text,
@@ -213,12 +263,27 @@ def render(
     evidence: list[EvidenceView],
     question: str,
     asker: str,
+    *,
+    now: str = "",
+    analysis: list[str] | None = None,
+    knowledge: list[KnowledgeView] | None = None,
+    question_first: bool = True,
 ) -> list[dict[str, str]]:
-    """The chat messages: the system prompt, then one user message with the quoted data and
-    the question last. `question` and `asker` are already quoted."""
+    """The chat messages: the system prompt, then one user message: the question with the
+    time and incident window, the quoted data, and the question again last. `question`,
+    `asker`, `analysis` (parts) and `knowledge` are already quoted."""
     system = _env.get_template("system.jinja2").render()
     user = _env.get_template("answer.jinja2").render(
-        case=case, state=state, history=history, evidence=evidence, question=question, asker=asker
+        case=case,
+        state=state,
+        history=history,
+        evidence=evidence,
+        question=question,
+        asker=asker,
+        now=now,
+        analysis=analysis or [],
+        knowledge=knowledge or [],
+        question_first=question_first,
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
@@ -226,6 +291,37 @@ def render(
 def render_line(macro: str, item: Any) -> str:
     """One line of the user prompt exactly as the template writes it (to measure its cost)."""
     return str(getattr(_env.get_template("lines.jinja2").module, macro)(item))
+
+
+def knowledge_views(ctx: Context, chosen: list[list[Part]]) -> list[KnowledgeView]:
+    """The knowledge blocks with a part chosen (blocks after the files and the analysis)."""
+    views = []
+    for (kind, title), parts in zip(ctx.knowledge_titles, chosen[ctx.analysis + 1 :], strict=True):
+        if parts:
+            text = "\n".join(quote("\n".join(p.lines), PART_CHARS) for p in parts)
+            views.append(KnowledgeView(attr(kind, 20), attr(title, 200), text))
+    return views
+
+
+def file_views(
+    analysed: list[Evidence], chosen: list[list[Part]], offered: list[int], summary_chars: int
+) -> list[EvidenceView]:
+    """Each file's summary line and the parts chosen for it, in file order (a whole file
+    first); `offered` is how many parts of each were worth showing."""
+    return [
+        EvidenceView(
+            name=attr(e.name, 200),
+            summary=quote(e.summary, summary_chars),
+            details=[part_text(p) for p in sorted(parts, key=_reading_order)],
+            more=0 if any(p.whole for p in parts) else max(0, total - len(parts)),
+        )
+        for e, parts, total in zip(analysed, chosen, offered, strict=True)
+    ]
+
+
+def _reading_order(part: Part) -> tuple[int, int]:
+    """Findings first, then a whole file, then parts top to bottom of the file."""
+    return (0 if part.stays else 1 if part.whole else 2, part.order)
 
 
 def build_messages(
@@ -237,23 +333,36 @@ def build_messages(
     redactor: Redactor,
     *,
     state: CaseState | None = None,
+    sources: PromptSources | None = None,
 ) -> list[dict[str, str]]:
-    """The full prompt for one turn: every message verbatim, every file's top details, the
-    case state. What people typed is redacted here too (a pasted token must not reach the
-    LLM); evidence text was redacted when it was analysed."""
+    """The full prompt for one turn: every message verbatim, every evidence part worth
+    showing, the case state. What people typed is redacted here too (a pasted token must not
+    reach the LLM); evidence is redacted when its parts are made."""
+    state = state or CaseState()
+    ctx = prompt_context(evidence, history, question, state, redactor, sources)
+    chosen: list[list[Part]] = [[] for _ in ctx.blocks]
+    asked = evidence_query(query(question, state.hypotheses))
+    for candidate in rank(ctx.blocks, asked, lambda _: 0):
+        if candidate.score >= MIN_SCORE:
+            chosen[candidate.slot].append(candidate.part)
+    # A file shown whole needs none of its other parts but its findings.
+    chosen = [
+        [p for p in ps if p.whole or p.stays] if any(p.whole for p in ps) else ps for ps in chosen
+    ]
+    analysed = [e for e in evidence if e.status == "analysed"]
     return render(
         case_view(case, redactor),
-        state_view(state or CaseState(), redactor),
-        HistoryView([message_view(m, typed(redactor, m.text)) for m in history]),
-        [
-            EvidenceView(
-                name=attr(e.name, 200),
-                summary=quote(e.summary),
-                details=[quote(d) for d in evidence_details(e)],
-            )
-            for e in evidence
-            if e.status == "analysed"
-        ],
+        state_view(state, redactor),
+        HistoryView(
+            [message_view(m, typed(redactor, m.text), history_day(history)) for m in history],
+            day=f"{history_day(history) or ''}",
+        ),
+        file_views(
+            analysed, chosen[: ctx.files], [len(c) for c in chosen[: ctx.files]], MAX_MESSAGE_CHARS
+        ),
         typed(redactor, question),
         quote(asker, 80),
+        now=ctx.now,
+        analysis=[part_text(p) for p in chosen[ctx.analysis]],
+        knowledge=knowledge_views(ctx, chosen),
     )

@@ -10,7 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from engine.evidence.suspects.ranking import Suspect
 from engine.evidence.timeline import TimelineEvent
@@ -50,6 +57,24 @@ class Hypothesis(BaseModel):
     )
 
 
+class DroppedCitation(BaseModel):
+    """A model's citation the case does not hold, left out of the hypothesis it was for."""
+
+    hypothesis: str = Field(description="the statement it was cited for")
+    source: str
+    text: str
+    line: int | None = None
+    why: str
+
+
+class CitationCheck(BaseModel):
+    """What grounding did to an LLM turn's citations (engine/investigate/grounding.py)."""
+
+    kept: int = 0
+    normalised: int = Field(default=0, description="kept, once a loose form was read as meant")
+    dropped: list[DroppedCitation] = Field(default_factory=list)
+
+
 class TurnUsage(BaseModel):
     model: str
     prompt_tokens: int
@@ -70,6 +95,13 @@ class Investigation(BaseModel):
     llm_errors: list[str] = Field(
         default_factory=list, description="why each LLM failed, when the turn fell back offline"
     )
+    citations: CitationCheck | None = Field(
+        default=None, description="an LLM turn's citations: kept, normalised, dropped"
+    )
+    tool_runs: list[str] = Field(
+        default_factory=list,
+        description="the tools the model ran before answering: each exact call and its outcome",
+    )
 
 
 def _as_fraction(value: object) -> object:
@@ -85,6 +117,78 @@ def _as_fraction(value: object) -> object:
     return value
 
 
+# Keys models write instead of the schema's, read as the field they mean.
+_CITATION_ALIASES = {
+    "source": ("file", "filename", "file_name", "path", "name", "from"),
+    "text": ("quote", "excerpt", "line_text", "log", "log_line", "message", "content", "evidence"),
+    "line": ("line_number", "lineno", "line_no", "lines"),
+    "at": ("time", "timestamp", "ts", "when"),
+}
+
+
+# A citation as a model writes it. Loose forms ("at": "14:05", "line": "L176", a "file:line"
+# source, a bare string, "file"/"quote" keys) are accepted rather than costing a repair call:
+# engine/investigate/grounding.py reads them as meant and keeps only what the case holds.
+# The docstring goes into the schema the model reads, so it stays one line.
+class LLMCitation(BaseModel):
+    """Evidence for or against: the file (or 'thread'), the words quoted, where and when."""
+
+    source: str = Field(
+        default="", description="the file name as in <evidence name=...>, or 'thread'"
+    )
+    text: str = Field(default="", description="the line or message quoted exactly as shown")
+    line: int | str | None = Field(default=None, description="the line number in the file")
+    at: str | None = Field(default=None, description="the time of the line, ISO 8601")
+    _reshaped: bool = PrivateAttr(default=False)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _loose(cls, data: object, handler: ModelWrapValidatorHandler[LLMCitation]) -> LLMCitation:
+        reshaped, changed = _reshape_citation(data)
+        value = handler(reshaped)
+        value._reshaped = changed
+        return value
+
+    @property
+    def reshaped(self) -> bool:
+        """True when it came as a string, under other keys, or with values of other types."""
+        return self._reshaped
+
+
+def _reshape_citation(data: object) -> tuple[object, bool]:
+    if isinstance(data, str):
+        return {"text": data}, True
+    if not isinstance(data, dict):
+        return data, False
+    out = dict(data)
+    changed = False
+    for field, aliases in _CITATION_ALIASES.items():
+        if out.get(field) not in (None, ""):
+            continue
+        for alias in aliases:
+            if out.get(alias) not in (None, ""):
+                out[field] = out.pop(alias)
+                changed = True
+                break
+    line = out.get("line")
+    if isinstance(line, list):  # [176, 180]: the first line of a span
+        out["line"] = line[0] if line else None
+        changed = True
+    elif isinstance(line, float):
+        out["line"] = int(line)
+    at = out.get("at")
+    if at is not None and not isinstance(at, str):
+        out["at"] = str(at)  # an epoch number, read (or dropped) by grounding
+        changed = True
+    for field in ("source", "text"):
+        if out.get(field) is None:
+            out[field] = ""
+        elif not isinstance(out[field], str):
+            out[field] = str(out[field])
+            changed = True
+    return out, changed
+
+
 class LLMHypothesis(BaseModel):
     """A hypothesis as an LLM states it; `id` repeats an existing hypothesis' id to update it."""
 
@@ -94,8 +198,8 @@ class LLMHypothesis(BaseModel):
     category: str | None = None
     confidence: float = Field(ge=0.0, le=1.0)
     status: HypothesisStatus = "proposed"
-    supporting: list[Citation] = Field(default_factory=list)
-    contradicting: list[Citation] = Field(default_factory=list)
+    supporting: list[LLMCitation] = Field(default_factory=list)
+    contradicting: list[LLMCitation] = Field(default_factory=list)
     checks: list[str] = Field(default_factory=list)
 
     @field_validator("confidence", mode="before")

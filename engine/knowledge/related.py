@@ -60,6 +60,7 @@ class RelatedItem:
     link: str | None
     similarity: float
     line: str  # how the thread shows it, Slack mrkdwn
+    text: str = ""  # the matching section's text (a runbook's, a postmortem's), for the LLM
 
 
 def incident_query(case: Case, result: Investigation | None, evidence: list[Evidence]) -> str:
@@ -141,7 +142,7 @@ class RelatedKnowledge:
         )
         close = _close([(h.similarity or 0.0, h) for h in runbooks], MIN_RUNBOOK_SIMILARITY)
         return cases[:SHOWN_CASES] + [
-            RelatedItem("runbook", h.document_id, h.title, h.link, score, _runbook_line(h))
+            RelatedItem("runbook", h.document_id, h.title, h.link, score, _runbook_line(h), h.text)
             for score, h in close
         ]
 
@@ -179,7 +180,9 @@ class RelatedKnowledge:
                 continue  # a reopened case is no answer yet
             conclusion = past_case.working_conclusion or root_cause(None)[0]
             line = _case_line(past_case, hit, conclusion)
-            items.append(RelatedItem("case", hit.document_id, hit.title, hit.link, score, line))
+            items.append(
+                RelatedItem("case", hit.document_id, hit.title, hit.link, score, line, hit.text)
+            )
         return items
 
     async def unseen(self, case_id: int, items: list[RelatedItem]) -> list[RelatedItem]:

@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from engine.investigate.llm import LLM, LLMUnavailable, estimate_tokens
+from engine.investigate.llm import LLM, MAX_TOKENS, LLMUnavailable, estimate_tokens
+from engine.investigate.reply_schema import compact, reply_schema
 from engine.investigate.result import LLMTurn, TurnUsage
 from tests.fakes.openai import FakeOpenAI, Reply, Status
 
@@ -60,9 +61,14 @@ async def test_json_mode_is_requested_and_the_schema_is_in_the_prompt(openai: Fa
     assert roles == ["system", "system", "user"]  # schema right after the first system message
     instruction = request.messages[1]["content"]
     assert "Reply with one JSON object only" in instruction
-    schema = json.dumps(LLMTurn.model_json_schema(), separators=(",", ":"))
-    assert instruction.endswith(schema)
+    # Not enforced by the provider: the schema is written out, compactly, reasoning first
+    # and the answer last.
+    assert instruction.endswith(compact(reply_schema(LLMTurn)))
+    assert instruction.index('"reasoning"') < instruction.index('"hypotheses"')
+    assert instruction.index('"hypotheses"') < instruction.index('"answer"')
     assert request.messages[0] == MESSAGES[0] and request.messages[2] == MESSAGES[1]
+    # The same evidence should give the same diagnosis, and a reply has a ceiling.
+    assert request.body["temperature"] == 0 and request.body["max_tokens"] == MAX_TOKENS
 
 
 async def test_a_model_with_schema_support_gets_the_json_schema(openai: FakeOpenAI) -> None:
@@ -75,10 +81,15 @@ async def test_a_model_with_schema_support_gets_the_json_schema(openai: FakeOpen
         "type": "json_schema",
         "json_schema": {
             "name": "LLMTurn",
-            "schema": LLMTurn.model_json_schema(),
+            "schema": reply_schema(LLMTurn),
             "strict": False,
         },
     }
+    # The provider enforces the schema: the prompt does not pay for it again.
+    instruction = request.messages[1]["content"]
+    assert "Reply with one JSON object only" in instruction and '"answer"' not in instruction
+    fields = list(reply_schema(LLMTurn)["properties"])
+    assert fields[0] == "reasoning" and fields[-1] == "answer"
 
 
 async def test_without_a_system_message_the_schema_comes_first(openai: FakeOpenAI) -> None:
@@ -86,7 +97,7 @@ async def test_without_a_system_message_the_schema_comes_first(openai: FakeOpenA
     await make_llm(openai).complete_structured(MESSAGES[1:], LLMTurn)
     request = await openai.wait_for_request(timeout=5)
     assert [m["role"] for m in request.messages] == ["system", "user"]
-    assert "JSON schema" in request.messages[0]["content"]
+    assert "Reply with one JSON object only" in request.messages[0]["content"]
 
 
 async def test_a_fenced_reply_with_prose_is_parsed(openai: FakeOpenAI) -> None:
@@ -184,7 +195,7 @@ async def test_a_400_on_response_format_retries_without_it_once_and_remembers(
     assert first.model == second.model == "openai/fake-model"
     assert [r.response_format for r in openai.requests] == [{"type": "json_object"}, None, None]
     assert len(first.usage) == 1 and len(second.usage) == 1  # the 400 carried no usage
-    assert "JSON schema" in openai.requests[1].messages[1]["content"]  # the prompt still asks
+    assert '"answer": string' in openai.requests[1].messages[1]["content"]  # the prompt asks
 
 
 async def test_another_400_is_not_retried_without_response_format(openai: FakeOpenAI) -> None:
