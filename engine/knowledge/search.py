@@ -1,5 +1,16 @@
-"""Hybrid retrieval over knowledge chunks: pgvector HNSW (cosine) + Postgres full text, fused
-by reciprocal rank fusion, filtered by tier and channel.
+"""Knowledge search: documents ranked by their chunks' pgvector HNSW (cosine) similarity and
+full-text BM25 over fields, fused with weights, filtered by tier and channel.
+
+Search ranks documents, not chunks: a long page whose many sections each mention the query's
+words would otherwise fill the results with its sections, pushing out the short page that
+is about the symptom. A document scores by its best chunk in each half (its highest BM25, its
+highest cosine similarity); the halves are fused as a weighted sum of normalised scores
+(BM25 over the score of a chunk holding every query word, cosine as is), not by reciprocal
+rank, which throws away how much better the first is than the second. The text half's weight
+was chosen by cross-validation over the tune queries of tests/bench/bench_knowledge.py (both
+corpora, 5 folds). A document's second and third sections add a little; Helpful / Outdated
+verdicts multiply the result. Each document is shown by its best sections (by the same
+fusion, chunk by chunk).
 
 Only chunks of the latest version of each document exist (engine/store/knowledge.py), so no
 version filter is needed. The full-text half is in engine/knowledge/fulltext.py; the
@@ -13,22 +24,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from engine.knowledge.chunk import HEADING_SEPARATOR
 from engine.knowledge.embed import Embedder, model_name
-from engine.knowledge.fulltext import text_ranking
+from engine.knowledge.fulltext import NO_TEXT, TextScores, text_scores
 from engine.knowledge.votes import weights
 from engine.store import knowledge_search
 from engine.store.knowledge import TIERS
 from engine.store.knowledge_search import ChunkFilter, RankedChunk
-from engine.store.knowledge_spaces import vector_literal
+from engine.store.knowledge_spaces import Space, find_space, vector_literal
 
 Mode = Literal["hybrid", "vector", "text"]
 MODES: tuple[Mode, ...] = ("hybrid", "vector", "text")
-RRF_K = 60  # the constant of Cormack et al.'s reciprocal rank fusion
-MIN_CANDIDATES = 40
+# The text half's share of a document's hybrid score (the vector half has the rest): each of
+# the five folds of the bench's cross-validation chose 0.7 from 0, 0.1, ... 1.
+TEXT_WEIGHT = 0.7
+# What a document's second and third best sections add to its score, as a share of theirs.
+SECTION_BONUS = 0.05
+# Chunks read from the HNSW index: its candidate list (ef_search) holds this many anyway.
+VECTOR_CANDIDATES = 100
+# Chunks read beyond `k`: one may be gone (its document replaced) since it was ranked.
+SPARE = 3
 
 
 @dataclass(frozen=True)
@@ -64,6 +81,67 @@ def _bounded(query: str) -> str:
     return cut.rsplit(maxsplit=1)[0] if " " in cut else cut
 
 
+@dataclass(frozen=True)
+class Ranked:
+    """A document's place in the results: its score and its chunks, best first."""
+
+    document_id: int
+    score: float
+    chunks: list[int]
+
+
+def rank_documents(
+    text: TextScores,
+    similar: Sequence[RankedChunk],
+    *,
+    mode: Mode,
+    text_weight: float = TEXT_WEIGHT,
+) -> list[Ranked]:
+    """Documents by score, best first, each with its chunks found, best first.
+
+    A document's score in each half is its best chunk's: BM25 (text), cosine similarity
+    (vector). Hybrid: text_weight x BM25 / ideal + (1 - text_weight) x similarity, the two
+    halves taken each at the document's best chunk; its chunks are ordered by the same sum
+    over each chunk's own scores. Its next two chunks add SECTION_BONUS of theirs."""
+    cosine = {c.id: c.score for c in similar}
+    document_of = dict(text.documents)
+    document_of.update((c.id, c.document_id) for c in similar)
+    if mode == "text":
+        chunk_score = dict(text.chunks)
+    elif mode == "vector":
+        chunk_score = dict(cosine)
+    else:
+        ideal = text.ideal or 1.0
+        chunk_score = {
+            chunk: text_weight * text.chunks.get(chunk, 0.0) / ideal
+            + (1.0 - text_weight) * cosine.get(chunk, 0.0)
+            for chunk in document_of
+        }
+    best_text: dict[int, float] = {}
+    best_vector: dict[int, float] = {}
+    chunks: dict[int, list[int]] = {}
+    for chunk, document in document_of.items():
+        chunks.setdefault(document, []).append(chunk)
+        if chunk in text.chunks:
+            best_text[document] = max(best_text.get(document, 0.0), text.chunks[chunk])
+        if chunk in cosine:
+            best_vector[document] = max(best_vector.get(document, -1.0), cosine[chunk])
+    ranked = []
+    for document, own in chunks.items():
+        own.sort(key=lambda c: (-chunk_score[c], c))
+        if mode == "hybrid":
+            score = text_weight * best_text.get(document, 0.0) / (text.ideal or 1.0)
+            score += (1.0 - text_weight) * max(best_vector.get(document, 0.0), 0.0)
+        else:
+            score = chunk_score[own[0]]
+        # A page that answers in more than one section is a little likelier to be the one;
+        # two sections at most, so that a long page cannot win by its length.
+        score += SECTION_BONUS * sum(max(chunk_score[c], 0.0) for c in own[1:3])
+        ranked.append(Ranked(document, score, own))
+    ranked.sort(key=lambda r: (-r.score, r.document_id))
+    return ranked
+
+
 async def search(
     pool: AsyncConnectionPool,
     embedder: Embedder,
@@ -73,16 +151,19 @@ async def search(
     mode: Mode = "hybrid",
     tiers: Sequence[str] | None = None,
     channel_id: str | None = None,
-    per_document: int | None = None,
+    per_document: int | None = 1,
     votes: bool = True,
+    text_weight: float = TEXT_WEIGHT,
 ) -> list[Hit]:
-    """The `k` chunks most relevant to `query`, best first.
+    """The `k` most relevant sections of the documents most relevant to `query`: documents
+    best first, each with its best `per_document` sections (None: all those found), best
+    first.
 
     `tiers` limits the tiers searched (all by default). `channel_id` limits results to
     knowledge of no channel plus that channel's; without it every channel's is searched.
-    `per_document` caps the chunks of one document (None: no cap). Scores: cosine similarity
-    (vector), text rank (text), reciprocal-rank-fusion sum (hybrid), each multiplied by the
-    document's Helpful / Outdated weight unless `votes` is False."""
+    Scores are the document's: cosine similarity (vector), BM25 (text), the weighted fusion
+    (hybrid, `text_weight` for the text half), each multiplied by the document's Helpful /
+    Outdated weight unless `votes` is False."""
     if mode not in MODES:
         raise ValueError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
     for tier in tiers or ():
@@ -91,76 +172,66 @@ async def search(
     query = _bounded(query.strip())
     if not query or k <= 0:
         return []
-    wanted = max(k * 4 if per_document else k * 2, MIN_CANDIDATES)
     filters = ChunkFilter(tiers, channel_id)
+    space: Space | None = None
+    query_vector: str | None = None
 
-    async def by_vector() -> list[tuple[int, float]]:
+    async def by_vector() -> list[RankedChunk]:
+        nonlocal space, query_vector
         vectors = await asyncio.to_thread(embedder.embed, [query])
         async with pool.connection() as conn:
-            ranked = await knowledge_search.vector_ranking(
-                conn, model_name(embedder), vector_literal(vectors[0]), filters, wanted
+            space = await find_space(conn, model_name(embedder))
+            if space is None:  # nothing was ever embedded by this model
+                return []
+            query_vector = vector_literal(vectors[0])
+            return await knowledge_search.vector_ranking(
+                conn, space, query_vector, filters, max(VECTOR_CANDIDATES, 2 * k)
             )
-        return _pairs(ranked)
 
-    async def by_text() -> list[tuple[int, float]]:
+    async def by_text() -> TextScores:
         async with pool.connection() as conn:
-            return _pairs(await text_ranking(conn, query, filters, wanted))
+            return await text_scores(conn, query, filters)
 
     if mode == "vector":
-        scored = similar = await by_vector()
+        text, similar = NO_TEXT, await by_vector()
     elif mode == "text":
-        scored, similar = await by_text(), []
-    else:  # the two rankings run side by side, each on its own connection
-        similar, text_ranked = await asyncio.gather(by_vector(), by_text())
-        scored = _fuse(similar, text_ranked)
-    async with pool.connection() as conn:
-        return await _hits(conn, scored, dict(similar), k, per_document, votes)
-
-
-def _pairs(ranked: list[RankedChunk]) -> list[tuple[int, float]]:
-    return [(chunk.id, float(chunk.score)) for chunk in ranked]
-
-
-def _fuse(*rankings: list[tuple[int, float]]) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion: sum of 1 / (60 + rank) over the rankings a chunk is in."""
-    scores: dict[int, float] = {}
-    for ranking in rankings:
-        for rank, (chunk_id, _) in enumerate(ranking, start=1):
-            scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
-    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-
-
-async def _hits(
-    conn: AsyncConnection,
-    scored: list[tuple[int, float]],
-    similarity: dict[int, float],
-    k: int,
-    per_document: int | None,
-    votes: bool,
-) -> list[Hit]:
-    if not scored:
+        text, similar = await by_text(), []
+    else:  # the two halves run side by side, each on its own connection
+        similar, text = await asyncio.gather(by_vector(), by_text())
+    ranked = rank_documents(text, similar, mode=mode, text_weight=text_weight)
+    if not ranked:
         return []
-    found = await knowledge_search.chunks_with_documents(conn, [chunk_id for chunk_id, _ in scored])
-    rows = {chunk.id: chunk for chunk in found}
-    if votes:
-        weight = await weights(conn, sorted({chunk.document_id for chunk in found}))
-        scored = sorted(
-            (
-                (chunk_id, score * weight.get(rows[chunk_id].document_id, 1.0))
-                for chunk_id, score in scored
-                if chunk_id in rows
-            ),
-            key=lambda item: (-item[1], item[0]),
-        )
+    async with pool.connection() as conn:
+        if votes:
+            weight = await weights(conn, [r.document_id for r in ranked])
+            if weight:
+                ranked = sorted(
+                    (
+                        Ranked(r.document_id, r.score * weight.get(r.document_id, 1.0), r.chunks)
+                        for r in ranked
+                    ),
+                    key=lambda r: (-r.score, r.document_id),
+                )
+        chosen: list[tuple[int, float]] = []  # (chunk, its document's score), in order
+        for document in ranked:
+            own = document.chunks if per_document is None else document.chunks[:per_document]
+            chosen += [(chunk, document.score) for chunk in own]
+            if len(chosen) >= k + SPARE:
+                break
+        rows = {
+            row.id: row
+            for row in await knowledge_search.chunks_with_documents(
+                conn,
+                [chunk for chunk, _ in chosen],
+                space=space,
+                query_vector=query_vector,
+            )
+        }
     hits: list[Hit] = []
-    per_doc: dict[int, int] = {}
-    for chunk_id, score in scored:
+    for chunk_id, score in chosen:
         row = rows.get(chunk_id)
         if row is None:  # replaced by a new version since it was ranked
             continue
-        if per_document is not None and per_doc.get(row.document_id, 0) >= per_document:
-            continue
-        per_doc[row.document_id] = per_doc.get(row.document_id, 0) + 1
         hits.append(
             Hit(
                 row.document_id,
@@ -173,7 +244,7 @@ async def _hits(
                 row.channel_id,
                 chunk_id,
                 row.link,
-                similarity.get(chunk_id),
+                row.similarity,
             )
         )
         if len(hits) == k:

@@ -126,13 +126,19 @@ async def update_metadata(
     pool: AsyncConnectionPool, document_id: int, *, title: str, tags: list[str], link: str | None
 ) -> None:
     """Title, tags and link of unchanged content; the row is written only when they differ."""
-    async with pool.connection() as conn:
+    async with pool.connection() as conn, conn.transaction():
         await conn.execute(
             "UPDATE knowledge_documents SET title = %(title)s, tags = %(tags)s,"
             " link = coalesce(%(link)s, link), updated_at = now()"
             " WHERE id = %(id)s AND (title <> %(title)s OR tags <> %(tags)s"
             "   OR link IS DISTINCT FROM coalesce(%(link)s, link))",
             {"id": document_id, "title": title, "tags": tags, "link": link},
+        )
+        # Search reads the title from the chunks (a field of their full text).
+        await conn.execute(
+            "UPDATE knowledge_chunks SET title = %(title)s"
+            " WHERE document_id = %(id)s AND title <> %(title)s",
+            {"id": document_id, "title": title},
         )
 
 
@@ -196,9 +202,9 @@ async def store_version(
         async with conn.cursor() as insert:
             await insert.executemany(
                 "INSERT INTO knowledge_chunks (version_id, document_id, tier, channel_id,"
-                " ordinal, heading, text, embedding_space, embedding)"
+                " ordinal, title, heading, text, embedding_space, embedding)"
                 " VALUES (%(version_id)s, %(document)s, %(tier)s, %(channel)s, %(ordinal)s,"
-                " %(heading)s, %(text)s, %(space)s, %(embedding)s::vector)",
+                " %(title)s, %(heading)s, %(text)s, %(space)s, %(embedding)s::vector)",
                 [
                     {
                         "version_id": version_row[0],
@@ -206,6 +212,7 @@ async def store_version(
                         "tier": tier,
                         "channel": channel_id,
                         "ordinal": ordinal,
+                        "title": title,
                         "heading": chunk.heading,
                         "text": chunk.text,
                         "space": space_id,

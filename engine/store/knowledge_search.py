@@ -1,8 +1,9 @@
 """Queries of knowledge search: chunks nearest to a query vector (pgvector HNSW, cosine),
-chunks ranked by full text (tsvector, GIN), and the chunks found with their documents.
+the frequencies of the query's words in the chunks that hold them (tsvector, GIN: weighted
+by field, for BM25), and the chunks found with their documents.
 
-How the rankings are fused and weighed is engine/knowledge/search.py; which rows the
-full-text ranking reads is decided by engine/knowledge/fulltext.py. Filters and the
+How documents are scored, fused and weighed is engine/knowledge/search.py; which rows the
+full-text half reads, and its BM25, is engine/knowledge/fulltext.py. Filters and the
 embedding space's cast are composed with `psycopg.sql`: the planner must see the space's
 index predicate as a literal, and a filter left out must not be in the statement at all.
 """
@@ -16,7 +17,7 @@ from typing import Any
 from psycopg import AsyncConnection, sql
 from psycopg.rows import class_row
 
-from engine.store.knowledge_spaces import Space, find_space
+from engine.store.knowledge_spaces import Space
 
 # HNSW candidate list; with iterative scans (pgvector 0.8) filtered queries keep scanning
 # until they have enough rows, so this only trades recall against time.
@@ -26,15 +27,17 @@ SEARCH_SETTINGS = sql.SQL(
     "SET LOCAL hnsw.ef_search = {}; SET LOCAL hnsw.iterative_scan = relaxed_order"
 ).format(sql.Literal(EF_SEARCH))
 
-# All of the query's words (an OR of its lexemes), and the query as a phrase.
-_ANY_WORD = "replace(plainto_tsquery('english', %(text)s)::text, ' & ', ' | ')::tsquery"
-_PHRASE = "phraseto_tsquery('english', %(text)s)"
+# The query's lexemes: its words and the words inside its identifiers (KubeJobFailed ->
+# kube job failed), split by the function the chunks' full text is built with
+# (migrations/0007_knowledge_fields.sql).
+_QUERY_TSVECTOR = "to_tsvector('english', %(text)s || ' ' || knowledge_identifier_words(%(text)s))"
 
-# Each word of the query with the fraction of chunks estimated to hold it, from the lexeme
-# frequencies ANALYZE keeps for the tsvector column, and the table's estimated row count.
-WORD_FREQUENCIES = """
+# Each lexeme of the query with the fraction of chunks estimated to hold it, from the lexeme
+# frequencies ANALYZE keeps for the tsvector column, and the table's row count (estimated
+# once analysed, counted before).
+WORD_FREQUENCIES = f"""
 WITH words AS (
-    SELECT DISTINCT word FROM unnest(tsvector_to_array(to_tsvector('english', %(text)s))) word
+    SELECT DISTINCT word FROM unnest(tsvector_to_array({_QUERY_TSVECTOR})) word
 ), stats AS (
     SELECT s.most_common_elems::text::text[] AS elems, s.most_common_elem_freqs AS freqs
     FROM pg_stats s
@@ -49,8 +52,12 @@ SELECT w.word,
            (SELECT st.freqs[array_length(st.elems, 1) + 1] FROM stats st),
            0
        ) AS freq,
-       (SELECT greatest(reltuples, 0) FROM pg_class
-        WHERE oid = 'knowledge_chunks'::regclass) AS total
+       (SELECT CASE WHEN reltuples > 0 THEN reltuples
+                    ELSE (SELECT count(*) FROM knowledge_chunks) END
+        FROM pg_class WHERE oid = 'knowledge_chunks'::regclass) AS total,
+       (SELECT CASE WHEN reltuples > 0 THEN reltuples
+                    ELSE (SELECT count(*) FROM knowledge_documents) END
+        FROM pg_class WHERE oid = 'knowledge_documents'::regclass) AS documents
 FROM words w
 """
 
@@ -80,6 +87,7 @@ class ChunkFilter:
 @dataclass(frozen=True)
 class RankedChunk:
     id: int
+    document_id: int
     score: float
 
 
@@ -88,6 +96,7 @@ class WordFrequency:
     word: str
     freq: float  # estimated fraction of chunks holding the word
     total: float | None  # estimated chunks in the table
+    documents: float | None  # estimated documents
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,17 @@ class ChunkWithDocument:
     tier: str
     channel_id: str | None
     link: str | None
+    similarity: float | None = None  # cosine similarity to the query vector, when one is given
+
+
+@dataclass(frozen=True)
+class TermFrequencies:
+    """How often each of the query's words occurs in one chunk, for BM25."""
+
+    id: int
+    document_id: int
+    length: int  # distinct lexemes of the chunk's full text, all fields
+    frequencies: list[float]  # per word asked, its occurrences each counted by its field's weight
 
 
 def vector_ranking_statement(space: Space, filters: ChunkFilter) -> sql.Composed:
@@ -108,20 +128,17 @@ def vector_ranking_statement(space: Space, filters: ChunkFilter) -> sql.Composed
     # Relaxed iterative scans return rows almost in order: sort them again outside.
     return sql.SQL(
         "WITH candidates AS MATERIALIZED ("
-        " SELECT id, {distance} AS distance FROM knowledge_chunks"
+        " SELECT id, document_id, {distance} AS distance FROM knowledge_chunks"
         " WHERE {space} AND {filters} ORDER BY {distance} LIMIT %(n)s)"
-        " SELECT id, 1 - distance AS score FROM candidates ORDER BY distance, id"
+        " SELECT id, document_id, 1 - distance AS score FROM candidates ORDER BY distance, id"
     ).format(distance=distance, space=space.predicate, filters=filters.clause())
 
 
 async def vector_ranking(
-    conn: AsyncConnection, model: str, query_vector: str, filters: ChunkFilter, limit: int
+    conn: AsyncConnection, space: Space, query_vector: str, filters: ChunkFilter, limit: int
 ) -> list[RankedChunk]:
     """Chunks by cosine similarity to `query_vector` (pgvector text), nearest first, among
-    those embedded by `model`."""
-    space = await find_space(conn, model)
-    if space is None:  # nothing was ever embedded by this model
-        return []
+    those embedded in `space`."""
     async with conn.transaction(), conn.cursor(row_factory=class_row(RankedChunk)) as cur:
         await cur.execute(SEARCH_SETTINGS)
         await cur.execute(
@@ -157,47 +174,75 @@ async def count_candidates(
     return int(row[0]) if row else 0
 
 
-def text_ranking_statement(filters: ChunkFilter) -> sql.Composed:
-    # Rank normalisation 1 divides by 1 + log(length), so a long chunk does not win by
-    # repeating a word.
+def term_frequencies_statement(filters: ChunkFilter) -> sql.Composed:
+    # ts_rank_cd of a one-word query, unnormalised, is the sum of the weights of the word's
+    # occurrences (each is a cover of its own): its frequency with each occurrence counted by
+    # its field's weight, found by a binary search of the tsvector.
     return sql.SQL(
         "WITH candidates AS MATERIALIZED ("
-        " SELECT id, tsv FROM knowledge_chunks"
+        " SELECT id, document_id, tsv FROM knowledge_chunks"
         " WHERE tsv @@ %(candidates)s::tsquery AND {filters} LIMIT %(cap)s)"
-        " SELECT id, ts_rank(tsv, {words}, 1) + ts_rank(tsv, {phrase}, 1) AS score"
-        " FROM candidates ORDER BY score DESC, id LIMIT %(n)s"
-    ).format(words=sql.SQL(_ANY_WORD), phrase=sql.SQL(_PHRASE), filters=filters.clause())
+        " SELECT id, document_id, length(tsv) AS length,"
+        " array(SELECT ts_rank_cd(%(weights)s::float4[], tsv, w.word, 0)"
+        "  FROM unnest(%(words)s::tsquery[]) WITH ORDINALITY AS w(word, n) ORDER BY w.n)"
+        " AS frequencies"
+        " FROM candidates"
+    ).format(filters=filters.clause())
 
 
-async def text_ranking(
+async def term_frequencies(
     conn: AsyncConnection,
-    text: str,
+    words: list[str],
+    weights: list[float],
     *,
     candidates: str,
     filters: ChunkFilter,
     cap: int,
-    limit: int,
-) -> list[RankedChunk]:
-    """The best `limit` of (at most `cap` of) the chunks the tsquery `candidates` selects,
-    ranked on the words of `text` plus `text` as a phrase."""
-    async with conn.cursor(row_factory=class_row(RankedChunk)) as cur:
+) -> list[TermFrequencies]:
+    """For (at most `cap` of) the chunks the tsquery `candidates` selects, the frequency of
+    each of `words` (one-lexeme tsqueries), its occurrences counted by `weights` (of fields
+    D, C, B, A, as ts_rank_cd takes them: each at most 1)."""
+    async with conn.cursor(row_factory=class_row(TermFrequencies)) as cur:
         await cur.execute(
-            text_ranking_statement(filters),
-            {**filters.params(), "text": text, "candidates": candidates, "cap": cap, "n": limit},
+            term_frequencies_statement(filters),
+            {
+                **filters.params(),
+                "words": words,
+                "weights": weights,
+                "candidates": candidates,
+                "cap": cap,
+            },
         )
         return await cur.fetchall()
 
 
+def chunks_with_documents_statement(space: Space | None) -> sql.Composed:
+    similarity: sql.Composable = sql.SQL("NULL::float8")
+    if space is not None:
+        similarity = sql.SQL("CASE WHEN c.{predicate} THEN 1 - {distance} END").format(
+            predicate=space.predicate, distance=space.distance("query")
+        )
+    return sql.SQL(
+        "SELECT c.id, c.document_id, d.title, d.source, c.heading, c.text, c.tier,"
+        " c.channel_id, d.link, {similarity} AS similarity"
+        " FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id"
+        " WHERE c.id = ANY(%(ids)s)"
+    ).format(similarity=similarity)
+
+
 async def chunks_with_documents(
-    conn: AsyncConnection, chunk_ids: list[int]
+    conn: AsyncConnection,
+    chunk_ids: list[int],
+    *,
+    space: Space | None = None,
+    query_vector: str | None = None,
 ) -> list[ChunkWithDocument]:
-    """These chunks (those still stored) with the title, source and link of their document."""
+    """These chunks (those still stored) with the title, source and link of their document;
+    with the cosine similarity of each to `query_vector` (embedded in `space`) when given."""
+    if query_vector is None:
+        space = None
     async with conn.cursor(row_factory=class_row(ChunkWithDocument)) as cur:
         await cur.execute(
-            "SELECT c.id, c.document_id, d.title, d.source, c.heading, c.text, c.tier,"
-            " c.channel_id, d.link"
-            " FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id"
-            " WHERE c.id = ANY(%(ids)s)",
-            {"ids": chunk_ids},
+            chunks_with_documents_statement(space), {"ids": chunk_ids, "query": query_vector}
         )
         return await cur.fetchall()

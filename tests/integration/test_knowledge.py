@@ -114,7 +114,9 @@ async def test_hits_carry_the_heading_path_and_scores_per_mode(
     hybrid = await search(starter, embedder, query, k=5)
     assert hybrid[0].heading == "PostgreSQL > Connection pool exhausted"
     assert hybrid[0].title == "PostgreSQL" and "pg_stat_activity" in hybrid[0].text
-    assert all(0 < h.score <= 2 / 61 for h in hybrid)  # reciprocal rank fusion of two lists
+    # a weighted sum of BM25 over its ceiling and cosine similarity, each at most 1
+    assert all(0 < h.score <= 1 for h in hybrid)
+    assert all(h.similarity is not None and 0 < h.similarity <= 1 for h in hybrid)
     vector = await search(starter, embedder, query, k=5, mode="vector")
     assert all(-1 <= h.score <= 1 for h in vector)
     assert await search(starter, embedder, "   ", k=5) == []
@@ -224,7 +226,9 @@ async def test_full_text_on_a_large_table_ranks_the_rare_word_first(
         await conn.execute("ANALYZE knowledge_chunks")  # the word frequencies the search reads
     hits = await search(pool, WordHashEmbedder(), "pod restarts zebra", k=3, mode="text")
     assert hits[0].heading == "Odd one" and "zebra" in hits[0].text
-    common = await search(pool, WordHashEmbedder(), "pod restarts", k=5, mode="text")
+    common = await search(
+        pool, WordHashEmbedder(), "pod restarts", k=5, mode="text", per_document=None
+    )
     assert len(common) == 5 and CANDIDATE_BUDGET < 1201
 
 

@@ -32,8 +32,9 @@ from psycopg import pq, sql
 
 from engine.store.knowledge_search import (
     ChunkFilter,
+    chunks_with_documents_statement,
     count_candidates_statement,
-    text_ranking_statement,
+    term_frequencies_statement,
     vector_ranking_statement,
 )
 from engine.store.knowledge_spaces import Space, create_index_statement
@@ -65,8 +66,12 @@ BUILDERS: dict[str, Callable[[], list[sql.Composable]]] = {
     "engine.store.knowledge_search.count_candidates_statement": lambda: [
         count_candidates_statement(filters) for filters in SAMPLE_FILTERS
     ],
-    "engine.store.knowledge_search.text_ranking_statement": lambda: [
-        text_ranking_statement(filters) for filters in SAMPLE_FILTERS
+    "engine.store.knowledge_search.term_frequencies_statement": lambda: [
+        term_frequencies_statement(filters) for filters in SAMPLE_FILTERS
+    ],
+    "engine.store.knowledge_search.chunks_with_documents_statement": lambda: [
+        chunks_with_documents_statement(space)
+        for space in [None, *SAMPLE_SPACES, *SAMPLE_SPACES_UNINDEXED]
     ],
 }
 
