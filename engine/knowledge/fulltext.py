@@ -42,6 +42,7 @@ from engine.store.knowledge_search import ChunkFilter, TermFrequencies
 # Estimated rows scored per query: a few microseconds each (a lookup per query word), and
 # search at 100,000 chunks must answer within 50 ms (tests/bench/bench_knowledge.py).
 CANDIDATE_BUDGET = 500
+MAX_QUERY_WORDS = 24  # distinct words of a query scored; people's queries have fewer
 
 # BM25's term-frequency saturation (the usual k1) and length normalisation: b lower than the
 # usual 0.75, since the chunker bounds a chunk's length (1,200 characters) and a long chunk
@@ -149,6 +150,10 @@ async def text_scores(conn: AsyncConnection, query: str, filters: ChunkFilter) -
     words = await knowledge_search.word_frequencies(conn, query)
     if not words:  # only stop words
         return NO_TEXT
+    if len(words) > MAX_QUERY_WORDS:
+        # A case's own text as the query (a turn's related knowledge) holds a hundred words;
+        # each costs a pass over every candidate. The rarest carry the score: keep those.
+        words = sorted(words, key=lambda w: (float(w.freq), w.word))[:MAX_QUERY_WORDS]
     total = float(words[0].total or 0)
     estimates = [(w.word, float(w.freq)) for w in words]
     queries = candidate_queries(estimates, total, CANDIDATE_BUDGET)
