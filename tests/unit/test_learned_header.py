@@ -154,3 +154,14 @@ def test_the_clock_shortcut_reads_every_time_as_a_full_parse_does(
     for line in rendered.data().decode().split("\n"):
         for start in (0, 1):  # at the line's start, or inside a bracket
             assert clock.read(line, start, None) == read_time(line, start, None), line
+
+
+def test_the_source_line_that_logged_is_not_a_program() -> None:
+    """Go's Lshortfile header names a file and line: a place in code, not a suspect."""
+    lines = [
+        f"2024/05/03 19:26:{i:02d}.151161 pricing/sync.go:{100 + i}: synced {i} prices"
+        for i in range(30)
+    ]
+    records = _records(("\n".join(lines) + "\n").encode())
+    assert {r.component for r in records.values()} == {None}
+    assert {r.ts.year if r.ts else None for r in records.values()} == {2024}

@@ -224,6 +224,8 @@ def _name(field: str) -> str | None:
         return None
     if not any(c.isalpha() for c in name):
         return None  # "26644#32271": a process and thread, not a name
+    if "/" in name or ":" in name or "\\" in name:
+        return None  # "pricing/sync.go:88": the source line that logged, not a program
     return name[:_NAME_CHARS]
 
 
