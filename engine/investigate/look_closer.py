@@ -11,12 +11,11 @@ instructions: it goes inside a <tool_results> block, neutralised like evidence.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from engine.core.tool_runs import ToolBox, ToolRun
-from engine.investigate.prompting import quote
+from engine.investigate.prompting import attr, quote
 from engine.investigate.result import TurnUsage
 
 log = logging.getLogger(__name__)
@@ -26,8 +25,6 @@ MAX_TOOL_CHARS = 12_000  # of tool output carried into the answer, about 3k toke
 MAX_CALLS_PER_STEP = 4
 _RESULT_CHARS = 4_000  # of one run's output inside the answer's prompt
 _CALL_CHARS = 300
-# A file can hold "</tool_results>": neutralised like the evidence tags `quote` handles.
-_TOOL_TAG = re.compile(r"<\s*(/?)\s*(tool_results?)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -64,8 +61,8 @@ class LookResult:
         if not self.runs:
             return ""
         parts = [
-            f'<tool_result call="{_attribute(run.call)}">\n'
-            f"{_data(run.for_model(), _RESULT_CHARS)}\n</tool_result>"
+            f'<tool_result call="{attr(run.call, _CALL_CHARS)}">\n'
+            f"{quote(run.for_model(), _RESULT_CHARS)}\n</tool_result>"
             for run in self.runs
         ]
         return (
@@ -127,16 +124,6 @@ async def look_closer(
             return result
     result.stopped = "step cap"
     return result
-
-
-def _data(text: str, limit: int) -> str:
-    """Tool output as it may appear inside the block: no tag look-alikes, bounded."""
-    return _TOOL_TAG.sub(lambda m: f"‹{m.group(1)}{m.group(2)}", quote(text, limit))
-
-
-def _attribute(text: str) -> str:
-    """The call as an attribute value: one line, no double quote to close it."""
-    return _data(" ".join(text.split()), _CALL_CHARS).replace('"', "'")
 
 
 def _assistant_calls(calls: list[ToolCall]) -> dict[str, Any]:

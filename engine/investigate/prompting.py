@@ -48,7 +48,8 @@ _env = Environment(
     keep_trailing_newline=False,
 )
 _DATA_TAG = re.compile(
-    r"<\s*(/?)\s*(case_state|case_history|case|evidence|message|analysis|knowledge)\b",
+    r"<\s*(/?)\s*(case_state|case_history|case|evidence|message|analysis|knowledge"
+    r"|tool_results?)\b",
     re.IGNORECASE,
 )
 # Chat-template control tokens of open models (<|im_start|>, <|system|>, <|eot_id|>): a server
