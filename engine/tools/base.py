@@ -6,9 +6,9 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
-from engine.core.tool_runs import ToolRun
+from engine.core.tool_runs import ToolAnswer, ToolRun
 
-__all__ = ["Tool", "ToolError", "ToolRun"]
+__all__ = ["Tool", "ToolAnswer", "ToolError", "ToolRun"]
 
 
 class ToolError(Exception):
@@ -24,6 +24,7 @@ class Tool(Protocol):
     description: ClassVar[str]
     parameters: ClassVar[type[BaseModel]]
 
-    async def answer(self, arguments: Any) -> str:
-        """The tool's answer as text; raises ToolError when it cannot answer."""
+    async def answer(self, arguments: Any) -> str | ToolAnswer:
+        """The tool's answer: text, or text with its query and evidence (ToolAnswer);
+        raises ToolError when it cannot answer."""
         ...

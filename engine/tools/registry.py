@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from engine.core.redact import Redactor
-from engine.tools.base import Tool, ToolError, ToolRun
+from engine.tools.base import Tool, ToolAnswer, ToolError, ToolRun
 
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MAX_CHARS = 4_000
@@ -105,7 +105,13 @@ class ToolRegistry:
             await self._record(run)
         return run
 
-    def _answer(self, run: ToolRun, output: str) -> ToolRun:
+    def _answer(self, run: ToolRun, output: str | ToolAnswer) -> ToolRun:
+        if isinstance(output, ToolAnswer):
+            run.query = self.redactor.redact(output.query).text if output.query else None
+            run.evidence_name = output.evidence_name
+            run.facts = output.facts
+            run.evidence = output.evidence  # redacted when the case takes it in
+            output = output.text
         masked = self.redactor.redact(output).text
         run.ok = True
         run.output_chars = len(masked)
