@@ -30,6 +30,7 @@ import psycopg
 import pytest
 from psycopg import pq, sql
 
+from engine.store.diagnostics import CATALOGUE, check_statement
 from engine.store.knowledge_search import (
     ChunkFilter,
     chunks_with_documents_statement,
@@ -69,6 +70,8 @@ BUILDERS: dict[str, Callable[[], list[sql.Composable]]] = {
     "engine.store.knowledge_search.term_frequencies_statement": lambda: [
         term_frequencies_statement(filters) for filters in SAMPLE_FILTERS
     ],
+    # The diagnostics catalogue, run against a user's database (engine/store/diagnostics.py).
+    "engine.store.diagnostics.check_statement": lambda: [check_statement(c) for c in CATALOGUE],
     "engine.store.knowledge_search.chunks_with_documents_statement": lambda: [
         chunks_with_documents_statement(space)
         for space in [None, *SAMPLE_SPACES, *SAMPLE_SPACES_UNINDEXED]
