@@ -13,22 +13,31 @@ private network (server-side request forgery). Every hop of the fetch is therefo
 - redirects are followed by hand, at most `MAX_REDIRECTS`, each target vetted the same way;
 - the body is read in chunks and refused past `max_bytes`; only text is accepted, and HTML
   is reduced to its readable text.
+
+The address rules themselves (what counts as inside, resolving once, pinning) are in
+engine/core/addresses.py, shared with the network probes of engine/tools.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import re
-import socket
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
 
 import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
+from engine.core.addresses import IPAddress as IPAddress  # the type of what blocked_kind judges
+from engine.core.addresses import (
+    PinnedResolver,
+    UnresolvedHost,
+    addresses_of,
+    blocked_kind,
+    refusal,
+    resolve_host,
+)
 from engine.core.errors import FaultMavenError
 
 MAX_REDIRECTS = 5
@@ -36,12 +45,6 @@ ALLOW_SETTING = "FAULTMAVEN_URL_ALLOW_PRIVATE"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
 _USER_AGENT = "FaultMaven/0.1 (knowledge fetch)"
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-# Not covered by `is_global` on every Python version, or global but still not a web server.
-_CGNAT = ipaddress.ip_network("100.64.0.0/10")
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 class UnsafeUrl(FaultMavenError):
@@ -60,55 +63,6 @@ class FetchedUrl:
     title: str | None  # the HTML <title>, when there is one
 
 
-async def resolve_host(host: str, port: int) -> list[str]:
-    """Every address `host` resolves to (the seam tests replace to fake DNS answers)."""
-    infos = await asyncio.to_thread(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 one stands for (mapped, 6to4, NAT64), if any."""
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    if ip.sixtofour is not None:
-        return ip.sixtofour
-    if ip in _NAT64:
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return None
-
-
-def blocked_kind(ip: IPAddress) -> str | None:
-    """Why `ip` is not a public address ("loopback", "private", ...), or None when it is."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        inner = _embedded_ipv4(ip)
-        if inner is not None:
-            return blocked_kind(inner)
-        if ip.is_site_local:
-            return "private"
-    if ip.is_unspecified:
-        return "unspecified"
-    if ip.is_loopback:
-        return "loopback"
-    if ip.is_link_local:
-        return "link-local"
-    if ip.is_multicast:
-        return "multicast"
-    if isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT:
-        return "shared (CGNAT)"
-    if ip.is_private:
-        return "private"
-    if ip.is_reserved or not ip.is_global:
-        return "reserved"
-    return None
-
-
-def _parse_ip(text: str) -> IPAddress | None:
-    try:
-        return ipaddress.ip_address(text.split("%", 1)[0])  # drop an IPv6 zone id
-    except ValueError:
-        return None
-
-
 def _target(url: str) -> tuple[URL, str, int]:
     """The parsed URL, its host and port; refuses anything but http(s) with a host."""
     try:
@@ -125,62 +79,17 @@ def _target(url: str) -> tuple[URL, str, int]:
 
 async def vetted_addresses(host: str, port: int, *, allow_private: bool) -> list[str]:
     """The addresses to connect to for `host`; UnsafeUrl when any of them is not public."""
-    literal = _parse_ip(host)
-    if literal is not None:
-        addresses = [str(literal)]
-    else:
-        try:
-            addresses = await resolve_host(host, port)
-        except (OSError, UnicodeError) as exc:
-            raise UrlFetchFailed(f"could not resolve {host}: {exc}") from exc
-        if not addresses:
-            raise UrlFetchFailed(f"could not resolve {host}: no addresses")
+    try:
+        # `resolve_host` and `blocked_kind` are looked up here at each call: tests fake them.
+        addresses = await addresses_of(host, port, resolve=resolve_host)
+    except UnresolvedHost as exc:
+        raise UrlFetchFailed(exc.user_message) from exc
     if allow_private:
         return addresses
-    for address in addresses:
-        ip = _parse_ip(address)
-        kind = "unparsable" if ip is None else blocked_kind(ip)
-        if kind is not None:
-            shown = host if host == address else f"{host} ({address})"
-            raise UnsafeUrl(
-                f"{shown} points to a {kind} address {address}; set {ALLOW_SETTING}=true to allow"
-            )
+    why = refusal(host, addresses, judge=blocked_kind)
+    if why is not None:
+        raise UnsafeUrl(f"{why}; set {ALLOW_SETTING}=true to allow")
     return addresses
-
-
-class _PinnedResolver(AbstractResolver):
-    """Answers for the one vetted host with the vetted addresses, and for nothing else."""
-
-    def __init__(self, host: str, addresses: list[str]) -> None:
-        self._host = host
-        self._addresses = addresses
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        if host != self._host:
-            raise OSError(f"{host} was not vetted")
-        results: list[ResolveResult] = []
-        for address in self._addresses:
-            fam = socket.AF_INET6 if ":" in address else socket.AF_INET
-            if family not in (socket.AF_UNSPEC, fam):
-                continue
-            results.append(
-                ResolveResult(
-                    hostname=host,
-                    host=address,
-                    port=port,
-                    family=fam,
-                    proto=0,
-                    flags=socket.AI_NUMERICHOST,
-                )
-            )
-        if not results:
-            raise OSError(f"no vetted address of {host} in the requested family")
-        return results
-
-    async def close(self) -> None:
-        return None
 
 
 # --- content --------------------------------------------------------------------------------
@@ -291,7 +200,7 @@ async def _hop(
     """One request: (next URL, None) for a redirect, or (None, the page)."""
     parsed, host, port = _target(url)
     addresses = await vetted_addresses(host, port, allow_private=allow_private)
-    connector = aiohttp.TCPConnector(resolver=_PinnedResolver(host, addresses), use_dns_cache=False)
+    connector = aiohttp.TCPConnector(resolver=PinnedResolver(host, addresses), use_dns_cache=False)
     headers = {"User-Agent": _USER_AGENT, "Accept": "text/html, text/*;q=0.9, */*;q=0.1"}
     async with (
         aiohttp.ClientSession(connector=connector, trust_env=False) as session,
