@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import BotDeps
 from bot.gate import ChannelGate
-from bot.listeners import actions, commands, events, home, knowledge
+from bot.listeners import actions, alert_messages, commands, events, home, knowledge, outcomes
 from engine.core.errors import FaultMavenError, new_error_id
 from engine.ops import log_setup
 from engine.worker.queue import QueueUnavailable
@@ -65,9 +65,11 @@ def build_app(
             await client.chat_postMessage(channel=channel, thread_ts=ts, text=f"⚠️ {text}")
 
     app.error(on_error)
+    alert_messages.register(app)  # first: it takes alert messages before events' listener
     events.register(app)
     commands.register(app)
     home.register(app)
     actions.register(app)
     knowledge.register(app)
+    outcomes.register(app)
     return app

@@ -18,6 +18,7 @@ from engine.core.replies import (
     HypothesisLine,
     KnowledgeReply,
     NoticeReply,
+    OutcomePrompt,
     Reply,
 )
 
@@ -98,7 +99,9 @@ def render(reply: Reply) -> dict[str, Any]:
             blocks.append(_context(escape_mrkdwn(text)))
     elif isinstance(reply, CaseSummaryReply):
         blocks = summary_blocks(reply)
-    elif isinstance(reply, CaseOpenedReply | CaseClosedReply):
+    elif isinstance(reply, CaseClosedReply):
+        blocks = [*_sections(reply.text), *outcome_blocks(reply.case_id, reply.outcome)]
+    elif isinstance(reply, CaseOpenedReply):
         blocks = [*_sections(reply.text)]
     elif isinstance(reply, NoticeReply):
         blocks = _sections(("⚠️ " if reply.is_error else "") + reply.text)
@@ -125,6 +128,8 @@ def _hypothesis_blocks(
     text = f"*{rank}.* {escape_mrkdwn(describe_line(line))}"
     if line.evidence:
         text += f"\n_{escape_mrkdwn(line.evidence)}_"
+    if line.check and line.status in ("proposed", "testing") and not closed:
+        text += f"\nRun check: `{escape_mrkdwn(line.check)}`"
     blocks = [_section(text[:SECTION_LIMIT])]
     if line.status in ("proposed", "testing") and not closed:  # decided: no buttons
         value = hypothesis_value(case_id, line.key)
@@ -135,6 +140,8 @@ def _hypothesis_blocks(
                 "elements": [
                     _button("Confirm", ActionId.CONFIRM_HYPOTHESIS, value, "primary"),
                     _button("Rule out", ActionId.RULE_OUT_HYPOTHESIS, value),
+                    # A live source can test it: the click runs the check shown here.
+                    *([_button("Run check", ActionId.RUN_CHECK, value)] if line.check else []),
                 ],
             }
         )
@@ -161,6 +168,44 @@ def summary_blocks(reply: CaseSummaryReply) -> list[Block]:
     footer += [reply.footer] if reply.footer else []
     if footer:
         blocks.append(_context(*(escape_mrkdwn(f) for f in footer)))
+    return blocks
+
+
+def outcome_blocks(case_id: int, outcome: OutcomePrompt | None) -> list[Block]:
+    """The close summary's grade of its leading hypothesis (four buttons, one click), then
+    an "It helped" button on each page the case was shown."""
+    if outcome is None:
+        return []
+    blocks: list[Block] = []
+    if outcome.hypothesis_key is not None:
+        value = hypothesis_value(case_id, outcome.hypothesis_key)
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "outcome-grade",
+                "elements": [
+                    _button("Root cause", ActionId.OUTCOME_ROOT_CAUSE, value, "primary"),
+                    _button("Contributing", ActionId.OUTCOME_CONTRIBUTING, value),
+                    _button("Only a symptom", ActionId.OUTCOME_SYMPTOM, value),
+                    _button("Wrong", ActionId.OUTCOME_WRONG, value, "danger"),
+                ],
+            }
+        )
+    for option in outcome.helped:
+        kind = "Past case" if option.kind == "case" else "Runbook"
+        label = escape_mrkdwn(f"{kind}: {wording.linked(option.title, option.link)}")
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": f"outcome-helped:{option.document_id}",
+                "text": {"type": "mrkdwn", "text": label[:SECTION_LIMIT]},
+                "accessory": _button(
+                    "It helped",
+                    ActionId.OUTCOME_HELPED,
+                    document_value(option.document_id, case_id),
+                ),
+            }
+        )
     return blocks
 
 
@@ -208,3 +253,22 @@ def case_list(stats: list[CaseStats], *, empty: str) -> dict[str, Any]:
 def message(text: str) -> dict[str, Any]:
     """A plain mrkdwn message (acks, notices): escaped fallback text plus sections."""
     return {"text": escape_mrkdwn(text)[:SECTION_LIMIT], "blocks": _sections(text)}
+
+
+def investigate_offer(alert_ts: str) -> dict[str, Any]:
+    """The thread reply under an alert another integration posted: one Investigate button,
+    whose value is the alert message's ts (bot/listeners/alert_messages.py)."""
+    text = "This looks like an alert. Want me to open a case and investigate it?"
+    return {
+        "text": text,
+        "blocks": [
+            _section(text),
+            {
+                "type": "actions",
+                "block_id": "alert-investigate",
+                "elements": [
+                    _button("🔎 Investigate", ActionId.INVESTIGATE_ALERT, alert_ts, "primary")
+                ],
+            },
+        ],
+    }

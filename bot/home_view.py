@@ -1,11 +1,12 @@
 """The App Home tab: open cases of the channels the person is in, recent resolutions of those
-channels, and what the knowledge base holds."""
+channels, what the knowledge base holds, and how right FaultMaven was on graded cases."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from bot.blocks import Block, _context, _section, case_line, escape_mrkdwn
+from engine.cases.accuracy import AccuracyStats, accuracy_lines
 from engine.core.models import Case, CaseStats
 from engine.core.wording import clip, plural
 from engine.knowledge.base import KnowledgeStats
@@ -38,6 +39,7 @@ def home_view(
     knowledge: KnowledgeStats | None = None,
     *,
     scope: str = "your channels",
+    accuracy: AccuracyStats | None = None,
 ) -> dict[str, Any]:
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": "FaultMaven"}},
@@ -64,5 +66,12 @@ def home_view(
                 "Search it with `/faultmaven search <text>`; add to it with "
                 "`/faultmaven kb add <url|text>`. Closed cases are added on their own."
             ),
+        ]
+    if accuracy is not None:
+        figures = "\n".join(f"• {line}" for line in accuracy_lines(accuracy))
+        blocks += [
+            {"type": "divider"},
+            _section(f"*How right FaultMaven was*\n{escape_mrkdwn(figures)}"),
+            _context("Graded at close with the buttons of the close summary · `/faultmaven stats`"),
         ]
     return {"type": "home", "blocks": blocks[:100]}

@@ -8,8 +8,17 @@ from enum import StrEnum
 class ActionId(StrEnum):
     CONFIRM_HYPOTHESIS = "hypothesis_confirm"
     RULE_OUT_HYPOTHESIS = "hypothesis_rule_out"
+    RUN_CHECK = "hypothesis_run_check"
     KNOWLEDGE_HELPFUL = "knowledge_helpful"
     KNOWLEDGE_OUTDATED = "knowledge_outdated"
+    # How a case ended, on its close summary: the grade of its leading hypothesis (value:
+    # hypothesis_value), and "it helped" on a page it was shown (value: document_value).
+    OUTCOME_ROOT_CAUSE = "outcome_root_cause"
+    OUTCOME_CONTRIBUTING = "outcome_contributing"
+    OUTCOME_SYMPTOM = "outcome_symptom"
+    OUTCOME_WRONG = "outcome_wrong"
+    OUTCOME_HELPED = "outcome_helped"
+    INVESTIGATE_ALERT = "alert_investigate"  # value: the ts of the alert message
 
 
 # A button's value: which hypothesis of which case. Slack caps values at 2000 characters.

@@ -21,6 +21,9 @@ from engine.core.models import (
     MentionRequest,
     MessageRequest,
     OpenCaseRequest,
+    OutcomeRequest,
+    OutcomeVerdict,
+    RunCheckRequest,
     ThreadMessage,
     ThreadRef,
 )
@@ -189,6 +192,49 @@ def feedback_request(body: dict[str, Any]) -> FeedbackRequest | None:
     return FeedbackRequest(
         case_id=int(case_part), hypothesis_key=key, kind=kind, user=body["user"]["id"]
     )
+
+
+def run_check_request(body: dict[str, Any]) -> RunCheckRequest | None:
+    """A Run check click on a hypothesis; None for a value we did not send."""
+    action = (body.get("actions") or [{}])[0]
+    case_part, _, key = str(action.get("value") or "").partition(VALUE_SEPARATOR)
+    if not case_part.isdigit() or not key:
+        return None
+    return RunCheckRequest(case_id=int(case_part), hypothesis_key=key, user=body["user"]["id"])
+
+
+_VERDICTS: dict[str, OutcomeVerdict] = {
+    ActionId.OUTCOME_ROOT_CAUSE: "root_cause",
+    ActionId.OUTCOME_CONTRIBUTING: "contributing",
+    ActionId.OUTCOME_SYMPTOM: "symptom",
+    ActionId.OUTCOME_WRONG: "wrong",
+}
+
+
+def outcome_request(body: dict[str, Any]) -> OutcomeRequest | None:
+    """A grade or "it helped" click on a close summary; None for a value we did not send."""
+    action = (body.get("actions") or [{}])[0]
+    value = str(action.get("value") or "")
+    channel = _clicked_in(body)
+    if not channel:
+        return None
+    user = body["user"]["id"]
+    verdict = _VERDICTS.get(str(action.get("action_id") or ""))
+    if verdict is not None:
+        case_part, _, key = value.partition(VALUE_SEPARATOR)
+        if not case_part.isdigit() or not key:
+            return None
+        return OutcomeRequest(
+            case_id=int(case_part),
+            user=user,
+            channel_id=channel,
+            verdict=verdict,
+            hypothesis_key=key,
+        )
+    document_id, case_id = parse_document_value(value) or (0, None)
+    if case_id is None:
+        return None
+    return OutcomeRequest(case_id=case_id, user=user, channel_id=channel, document_id=document_id)
 
 
 def action_key(body: dict[str, Any]) -> str:

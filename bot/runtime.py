@@ -24,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app import build_app
 from bot.blocks import user_ref
 from bot.deps import BotDeps
+from bot.serving.alerts_http import AlertReceiver
 from bot.serving.http_mode import SlackHttpServer
 from bot.serving.ops_http import OpsServer, slack_socket
 from bot.serving.socket_mode import MeteredSocketModeHandler
@@ -173,7 +174,9 @@ class SlackProcess:
         names += ["slack"] if role in ("all", "bot") else []
         names += ["worker"] if role in ("all", "worker") else []
         self.readiness = health.Readiness(names)
-        self.ops = OpsServer(self.readiness)
+        # Alertmanager's webhook shares the operations port; it answers 503 until the queue is up.
+        self.alerts = AlertReceiver(settings)
+        self.ops = OpsServer(self.readiness, routes=self.alerts.route_defs())
 
     def request_stop(self) -> None:
         self.stopping.set()
@@ -200,6 +203,7 @@ class SlackProcess:
         self.readiness.provide("postgres", readiness_check(backends.pool))
         self.readiness.provide("redis", health.redis(redis))
         self.ops.queue_depth = lambda: redis.zcard(QUEUE_NAME)
+        self.alerts.queue = JobQueue(redis)
         service = CaseService(
             backends.pool,
             settings,
@@ -233,6 +237,7 @@ class SlackProcess:
                 with contextlib.suppress(asyncio.CancelledError):
                     await knowledge_task
             await self._shutdown(worker_task)
+            self.alerts.queue = None  # alerts from here on get 503: Alertmanager retries them
             await files.close()
             await backends.close()
 

@@ -446,8 +446,11 @@ class Alertmanager:
             return json.loads(text) if text.strip() else None
 
 
-def _alertmanager_config(workdir: Path, webhook_url: str) -> Path:
+def _alertmanager_config(workdir: Path, webhook_url: str, token: str | None = None) -> Path:
     workdir.mkdir(parents=True, exist_ok=True)
+    webhook: dict[str, Any] = {"url": webhook_url, "send_resolved": True}
+    if token is not None:
+        webhook["http_config"] = {"authorization": {"credentials": token}}
     config = {
         "route": {
             "receiver": "webhook",
@@ -456,19 +459,19 @@ def _alertmanager_config(workdir: Path, webhook_url: str) -> Path:
             "group_interval": "1s",
             "repeat_interval": "1h",
         },
-        "receivers": [
-            {"name": "webhook", "webhook_configs": [{"url": webhook_url, "send_resolved": True}]}
-        ],
+        "receivers": [{"name": "webhook", "webhook_configs": [webhook]}],
     }
     return _write_yaml(workdir / "alertmanager.yml", config)
 
 
 @asynccontextmanager
-async def running_alertmanager(workdir: Path, webhook_url: str) -> AsyncIterator[Alertmanager]:
+async def running_alertmanager(
+    workdir: Path, webhook_url: str, *, token: str | None = None
+) -> AsyncIterator[Alertmanager]:
     """Alertmanager sending every alert group to `webhook_url` (resolved ones too), after
     a second of grouping, with clustering off."""
     binary = binary_or_skip(ALERTMANAGER)
-    config_file = _alertmanager_config(workdir, webhook_url)
+    config_file = _alertmanager_config(workdir, webhook_url, token)
     server = ServerProcess("alertmanager", workdir)
     await server.start(
         lambda port: [

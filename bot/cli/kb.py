@@ -140,7 +140,7 @@ def kb_search(
         str | None, typer.Option(help="only knowledge of no channel or of this one")
     ] = None,
 ) -> None:
-    """Find the chunks of knowledge most relevant to QUERY."""
+    """Find the documents most relevant to QUERY, each shown by its best section."""
     from engine.knowledge.search import MODES, search
 
     if mode not in MODES:

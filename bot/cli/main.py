@@ -1,4 +1,5 @@
-"""The `faultmaven` command: run, shell, analyze, templates, kb, db, audit."""
+"""The `faultmaven` command: run, shell, analyze, investigate, templates, kb, tools, db, audit,
+stats."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import typer
 
 from bot.cli.audit import audit
 from bot.cli.kb import kb_app
+from bot.cli.stats import stats
+from bot.cli.tools import tools_app
 from bot.terminal import echo
 from engine.core.config import Settings
 from engine.core.errors import FaultMavenError
@@ -34,7 +37,9 @@ app = typer.Typer(
 db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 app.add_typer(db_app, name="db")
 app.add_typer(kb_app, name="kb")
+app.add_typer(tools_app, name="tools")
 app.command("audit")(audit)
+app.command("stats")(stats)
 
 
 def _setup_logging(level: str) -> None:
@@ -169,23 +174,47 @@ def investigate(
     as_json: Annotated[
         bool, typer.Option("--json", help="print the structured result as JSON")
     ] = False,
+    live: Annotated[
+        bool,
+        typer.Option("--live", help="may query the configured sources (FAULTMAVEN_SOURCES_FILE)"),
+    ] = False,
 ) -> None:
     """Run one investigation on local files, as if uploaded to a new case, and print it.
 
     The same turn as in Slack: the LLM when one is configured (LLM_MODEL), else the offline
-    reasoner."""
+    reasoner. With --live it may query the configured sources; each run is listed
+    (`tool_runs` in the JSON) and audited."""
     from engine.investigate.local import investigate_files
 
     settings = Settings()
     _setup_logging("WARNING")
     reports, failed = _analyse_files(files, settings, show=False)
-    result = asyncio.run(investigate_files(reports, question, settings))
+    if live:
+        result = asyncio.run(_investigate_live(reports, question, settings))
+    else:
+        result = asyncio.run(investigate_files(reports, question, settings))
     if as_json:
         echo(result.model_dump_json(indent=2))
     else:
         _echo_investigation(result)
     if failed:
         raise typer.Exit(1)
+
+
+async def _investigate_live(
+    reports: list[AnyReport], question: str, settings: Settings
+) -> Investigation:
+    from bot.runtime import Backends
+    from engine.cases.live_investigation import investigate_live
+
+    backends = await Backends.start(settings, with_redis=False)  # the runs' audit rows
+    try:
+        return await investigate_live(reports, question, settings, pool=backends.pool)
+    except FaultMavenError as exc:  # a sources file that cannot be used
+        _fail(str(exc))
+        raise
+    finally:
+        await backends.close()
 
 
 def _echo_investigation(result: Investigation) -> None:
@@ -206,6 +235,10 @@ def _echo_investigation(result: Investigation) -> None:
         echo("Next steps:")
         for step in result.next_steps:
             echo(f"  - {step}")
+    if result.tool_runs:
+        echo("Live runs:")
+        for note in result.tool_runs:
+            echo(f"  - {note.line}: {note.summary}" if note.ok else f"  - {note.line}")
 
 
 def _echo_case_view(suspects: list[Suspect], timeline: list[TimelineEvent]) -> None:

@@ -1,5 +1,6 @@
 """`/faultmaven` subcommands: open, close, status, list, help (knowledge ones in
-bot/listeners/knowledge.py, digest in digest_command.py)."""
+bot/listeners/knowledge.py, digest in digest_command.py, sources and query in
+sources_command.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from bot import blocks, parsing
 from bot.deps import deps_of
 from bot.listeners import knowledge
 from bot.listeners.digest_command import on_digest
+from bot.listeners.sources_command import on_query, on_sources
+from bot.listeners.stats_command import on_stats
 from engine.core.errors import FaultMavenError, UnknownCommand
 from engine.core.models import CloseCaseRequest
 from engine.worker.jobs import JobKind
@@ -24,6 +27,9 @@ HELP = """*FaultMaven* — troubleshooting copilot. A thread is a case; files in
 • `/faultmaven search <text>` — runbooks, team notes and past cases (only you see the results)
 • `/faultmaven kb add [--global] <url|text>` — add knowledge (or share a file with `kb add`)
 • `/faultmaven digest on|off` — a daily list of this channel's open cases
+• `/faultmaven stats` — how often my first hypothesis was right, from graded closed cases
+• `/faultmaven sources` — the live sources this channel may query, and whether they answer
+• `/faultmaven query [#id] <source> <what>` — ask one (PromQL, a Postgres check, a URL…)
 • `/faultmaven status [#id]` · `/faultmaven list` · `/faultmaven help`"""
 
 
@@ -93,6 +99,8 @@ async def _help(
 
 SUBCOMMANDS = {"open": _open, "close": _close, "status": _status, "list": _list, "help": _help}
 SUBCOMMANDS["digest"] = on_digest
+SUBCOMMANDS["stats"] = on_stats
+SUBCOMMANDS.update(sources=on_sources, query=on_query)
 SUBCOMMANDS.update(search=knowledge.search, kb=knowledge.kb, reopen=knowledge.reopen)
 
 

@@ -55,6 +55,7 @@ async def on_home_opened(
         await service.recent_resolutions(channels),
         await service.knowledge_stats(),
         scope="your channels" if channels is not None else "this workspace",
+        accuracy=await service.accuracy(context.team_id or ""),
     )
     await client.views_publish(user_id=event["user"], view=view)
 

@@ -5,6 +5,7 @@
 - `/readyz`: readiness. Postgres (`SELECT 1` through the pool), Redis (PING), and for bot
   roles the Slack socket: 200 with each check's result, 503 naming what is down.
 - `/metrics`: this process's Prometheus metrics (engine/ops/prometheus.py).
+- `POST /alerts/alertmanager`: Alertmanager's webhook (bot/serving/alerts_http.py).
 
 No access log: probes and scrapes every few seconds would drown the useful lines.
 """
@@ -36,9 +37,17 @@ def slack_socket(client: AsyncBaseSocketModeClient) -> Check:
 
 
 class OpsServer:
-    def __init__(self, readiness: Readiness, *, queue_depth: QueueDepth | None = None) -> None:
+    def __init__(
+        self,
+        readiness: Readiness,
+        *,
+        queue_depth: QueueDepth | None = None,
+        routes: list[web.RouteDef] | None = None,
+    ) -> None:
         self.readiness = readiness
         self.queue_depth = queue_depth
+        # More endpoints on this port: the Alertmanager receiver (bot/serving/alerts_http.py).
+        self.routes = routes or []
         self._runner: web.AppRunner | None = None
 
     def app(self) -> web.Application:
@@ -46,6 +55,7 @@ class OpsServer:
         app.router.add_get("/healthz", self.healthz)
         app.router.add_get("/readyz", self.readyz)
         app.router.add_get("/metrics", self.metrics)
+        app.router.add_routes(self.routes)
         return app
 
     async def start(self, port: int, host: str | None = None) -> int:

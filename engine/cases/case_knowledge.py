@@ -34,16 +34,19 @@ REOPENED_NOTE = (
 
 
 def related_reply(case_id: int, items: list[RelatedItem]) -> KnowledgeReply:
+    """Each document on its line, with why it was picked under it."""
     lines = [
         KnowledgeLine(
             document_id=i.document_id,
             kind=i.kind,
             text=i.line,
+            snippet=f"Why: {i.why}" if i.why else "",
             votable=i.kind == "runbook",
         )
         for i in items
     ]
-    text = "\n".join(["📚 Related knowledge", *(f"• {line.text}" for line in lines)])
+    shown = [f"• {line.text}" + (f"\n   {line.snippet}" if line.snippet else "") for line in lines]
+    text = "\n".join(["📚 Related knowledge", *shown])
     return KnowledgeReply(case_id=case_id, heading="📚 Related knowledge", lines=lines, text=text)
 
 

@@ -1,4 +1,5 @@
-"""Closing and reopening cases: who may close, the resolution summary, the postmortem.
+"""Closing and reopening cases: who may close, the resolution summary (with the buttons that
+grade how the case ended, engine/cases/outcomes.py), the postmortem.
 
 Safe to run twice per trigger `key`, like every use case (engine/cases/service.py): the close
 summary and reopen notice go through `Poster.post_once`, the postmortem is uploaded once per
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from psycopg_pool import AsyncConnectionPool
 
 from engine.cases.case_knowledge import CaseKnowledge, postmortem_filename
+from engine.cases.outcomes import CaseOutcomes, prompt_text
 from engine.cases.posting import Poster
 from engine.cases.refusals import keep_close_refusal
 from engine.cases.turns import CaseTurns, summary_key
@@ -42,6 +44,7 @@ class CaseClosing:
         self.case_knowledge = knowledge
         self.authz = authz
         self.user_ref = user_ref
+        self.outcomes = CaseOutcomes(pool)
 
     async def find(self, channel_id: str, case_id: int | None) -> Case:
         """The case `/close` means: the given id, or the channel's only open case."""
@@ -93,6 +96,7 @@ class CaseClosing:
         # One read of the case serves the resolution summary, the pinned summary and the
         # postmortem.
         record = await self.case_knowledge.record(closed, req.user)
+        outcome = await self.outcomes.prompt(closed, record.result)
         summary = CaseClosedReply(
             case_id=closed.id,
             title=closed.title,
@@ -104,7 +108,9 @@ class CaseClosing:
                 user_ref=self.user_ref,
             )
             + f"\n📝 Postmortem: {postmortem_filename(closed)} below. It is saved as knowledge, "
-            "so the next case that looks like this one will find it.",
+            "so the next case that looks like this one will find it."
+            + (f"\n{prompt_text(outcome)}" if outcome else ""),
+            outcome=outcome,
         )
         await self.poster.post_once(
             f"close:{key}", closed.channel_id, summary, closed.thread_ts, closed.id

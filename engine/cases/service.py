@@ -15,13 +15,19 @@ from datetime import UTC, datetime
 from psycopg_pool import AsyncConnectionPool
 
 from engine.cases import digest, refusals, reminders, retention
+from engine.cases.accuracy import AccuracyStats
+from engine.cases.accuracy import accuracy as team_accuracy
 from engine.cases.case_knowledge import CaseKnowledge
+from engine.cases.case_tools import CaseTools
+from engine.cases.checking import CaseChecks
 from engine.cases.closing import CaseClosing
 from engine.cases.conversation import CaseConversation
 from engine.cases.intake import EvidenceIntake
 from engine.cases.knowledge_desk import KnowledgeDesk
 from engine.cases.local_runs import LocalCaseRuns
 from engine.cases.posting import Poster
+from engine.cases.source_query import SourceQueries, SourceQueryRequest
+from engine.cases.sources_view import describe_sources
 from engine.cases.turns import CaseTurns, DrainRequest, LookAgain
 from engine.cases.uploads import CaseEvidence
 from engine.core.authz import Authorizer, NotAllowed
@@ -40,7 +46,9 @@ from engine.core.models import (
     MentionRequest,
     MessageRequest,
     OpenCaseRequest,
+    OutcomeRequest,
     ReopenCaseRequest,
+    RunCheckRequest,
     ThreadRef,
 )
 from engine.core.ports import (
@@ -65,6 +73,7 @@ from engine.investigate.result import Hypothesis, Investigation
 from engine.knowledge.base import KnowledgeBase, KnowledgeStats
 from engine.knowledge.related import as_next_step
 from engine.store import cases, investigation
+from engine.tools.sources import load_sources
 
 
 class CaseService:
@@ -105,6 +114,14 @@ class CaseService:
         self.knowledge_desk = KnowledgeDesk(
             pool, settings, self.knowledge, self.poster, self.authz, files
         )
+        self.sources = load_sources(settings.sources_file)
+        self.tools = CaseTools(
+            pool,
+            sources=self.sources,
+            intake=self.intake,
+            redactor=self.redactor,
+            knowledge=self.knowledge,
+        )
         self.turns = CaseTurns(
             pool,
             settings,
@@ -115,7 +132,18 @@ class CaseService:
             look_again=look_again,
             related=self._related_steps,
             cipher=self.intake.cipher,
+            tools=self.tools,
         )
+        self.checks = CaseChecks(
+            pool,
+            tools=self.tools,
+            poster=self.poster,
+            turns=self.turns,
+            user_ref=user_ref,
+            auto=settings.auto_checks,
+        )
+        self.turns.after_turn = self.checks.run_safe_checks
+        self.source_queries = SourceQueries(pool, tools=self.tools, poster=self.poster)
         self.closing = CaseClosing(
             pool,
             poster=self.poster,
@@ -166,6 +194,22 @@ class CaseService:
 
     async def record_feedback(self, req: FeedbackRequest, *, key: str) -> None:
         await self.conversation.record_feedback(req, key=key)
+
+    async def describe_sources(self, channel_id: str, channel_name: str | None) -> str:
+        return await describe_sources(self.sources, channel_id, channel_name)
+
+    async def check_source_query(self, req: SourceQueryRequest) -> None:
+        """Raises with a clear, audited refusal when the query cannot run here."""
+        await self.source_queries.check(req)
+
+    async def query_source(self, req: SourceQueryRequest, *, key: str) -> None:
+        await self.source_queries.run(req, key=key)
+
+    async def check_run_check(self, req: RunCheckRequest) -> None:
+        await self.checks.check_request(req)
+
+    async def run_check(self, req: RunCheckRequest, *, key: str) -> None:
+        await self.checks.run_check(req, key=key)
 
     async def answer_mention(self, req: MentionRequest, *, key: str) -> None:
         await self.conversation.answer_mention(req, key=key)
@@ -302,3 +346,13 @@ class CaseService:
 
     async def case_for_thread(self, channel_id: str, thread_ts: str) -> Case | None:
         return await cases.find_by_thread(self.pool, channel_id, thread_ts)
+
+    # --- how cases ended (engine/cases/outcomes.py, accuracy.py) ----------------------
+
+    async def record_outcome(self, req: OutcomeRequest) -> str:
+        """A grade or "it helped" click on a closed case's summary; what to tell the clicker."""
+        return await self.closing.outcomes.record(req)
+
+    async def accuracy(self, team_id: str | None) -> AccuracyStats:
+        """How right the engine was on the team's graded closed cases (None: every team)."""
+        return await team_accuracy(self.pool, team_id)

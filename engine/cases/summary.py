@@ -29,6 +29,7 @@ def _line(hypothesis: Hypothesis) -> HypothesisLine:
         status=hypothesis.status,
         decided_by=hypothesis.decided_by,
         evidence=f"{clip(cited.text, EVIDENCE_CHARS)} ({cited.source})" if cited else None,
+        check=hypothesis.live_check,
     )
 
 

@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 
-from engine.cases.case_tools import case_toolbox
+from engine.cases.case_tools import CaseTools
+from engine.cases.live_checks import with_check_labels
 from engine.cases.posting import Poster
 from engine.cases.summary import case_summary
 from engine.core.config import Settings
@@ -33,7 +34,7 @@ from engine.investigate.llm import LLM
 from engine.investigate.result import Investigation
 from engine.investigate.turn import TurnInput, TurnOutcome, run_turn
 from engine.ops import log_setup, prometheus
-from engine.store import cases, messages
+from engine.store import cases, check_runs, messages, outcomes
 from engine.store import evidence as evidence_store
 from engine.store import investigation as store
 
@@ -43,6 +44,10 @@ log = logging.getLogger(__name__)
 LookAgain = Callable[[int, float], Awaitable[None]]
 # Finds (and shows in the thread) knowledge that looks like the case: one line per document.
 FindRelated = Callable[[Case, Investigation | None, list[Evidence]], Awaitable[list[str]]]
+
+
+# Runs after a turn is saved and shown (the auto checks), with the case and the turn's result.
+AfterTurn = Callable[[Case, Investigation], Awaitable[object]]
 
 
 class DrainRequest(BaseModel):
@@ -73,8 +78,12 @@ class CaseTurns:
         look_again: LookAgain | None = None,
         related: FindRelated | None = None,
         cipher: EvidenceCipher | None = None,
+        tools: CaseTools | None = None,
+        after_turn: AfterTurn | None = None,
     ) -> None:
+        self.after_turn = after_turn  # e.g. a case's safe live checks, run on their own
         self.pool = pool
+        self.tools = tools  # what a model may run to look closer: files, live sources
         self.related = related
         self.cipher = cipher  # opens stored file content, which grounds a model's citations
         self.settings = settings
@@ -143,11 +152,11 @@ class CaseTurns:
             previous=previous.result if previous else None,
             previous_engine=previous.engine if previous else None,
             read_file=self._content,
+            calibration=await outcomes.calibration(self.pool, case.team_id),
+            checks=await check_runs.for_case(self.pool, case_id),
         )
-        if self.llm.calls_tools:
-            given.toolbox = await case_toolbox(
-                self.pool, case_id, given.evidence, self._content, self.redactor
-            )
+        if self.llm.calls_tools and self.tools is not None:
+            given.toolbox = await self.tools.toolbox(case, given.evidence, self._content)
         shown = previous.result if previous else None
 
         async def progress(status: str) -> None:
@@ -166,6 +175,9 @@ class CaseTurns:
             progress=progress,
             related=lambda result: self._related(case, result, given.evidence),
         )
+        if self.tools is not None:
+            tools = self.tools
+            outcome.result = with_check_labels(outcome.result, lambda h: tools.plan(case, h))
         number = previous.number + 1 if previous else 1
         await self._tell(case, given.questions, outcome, shown, news_key=f"news:{case_id}:{number}")
         await store.save_turn(
@@ -194,6 +206,8 @@ class CaseTurns:
         # summary must then say resolved, not the phase this turn started from.
         now = await cases.get(self.pool, case_id) or case
         await self.show_summary(now, outcome.result, footer=outcome.footer)
+        if self.after_turn is not None:
+            await self.after_turn(now, outcome.result)
 
     async def _content(self, item: Evidence) -> bytes | None:
         return await evidence_store.content_of(self.pool, item.id, self.cipher)

@@ -12,9 +12,10 @@ from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlsplit
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from engine.core.alert_routes import AlertRoute, check_channel_id, parse_alert_routes
 from engine.core.crypto import EvidenceCipher
 from engine.core.scrub import mask_values
 
@@ -193,6 +194,17 @@ class Settings(BaseSettings):
         default=False,
         validation_alias=AliasChoices("FAULTMAVEN_URL_ALLOW_PRIVATE", "url_allow_private"),
     )
+    # Live data sources (Prometheus, Alertmanager, Postgres, Redis, HTTP, Kubernetes,
+    # command templates): a YAML file, engine/tools/sources.py. None: no live tools.
+    sources_file: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("FAULTMAVEN_SOURCES_FILE", "sources_file"),
+    )
+    # Run each hypothesis's live check on its own after a turn, once (off: people click
+    # Run check). The checks are read-only catalogue queries and probes.
+    auto_checks: bool = Field(
+        default=False, validation_alias=AliasChoices("FAULTMAVEN_AUTO_CHECKS", "auto_checks")
+    )
 
     log_level: str = Field(
         default="INFO", validation_alias=AliasChoices("FAULTMAVEN_LOG_LEVEL", "log_level")
@@ -213,6 +225,27 @@ class Settings(BaseSettings):
         default_factory=list, validation_alias=AliasChoices("FAULTMAVEN_ADMINS", "admins")
     )
 
+    # Alerts open cases. Alertmanager posts its webhook to POST /alerts/alertmanager on
+    # FAULTMAVEN_HTTP_PORT with this token (as a bearer token, or as the basic-auth password);
+    # unset turns the receiver off. A group's case opens in the channel of the first route
+    # (engine/core/alert_routes.py) its common labels match, else in alerts_channel.
+    alerts_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("FAULTMAVEN_ALERTS_TOKEN", "alerts_token")
+    )
+    alerts_channel: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("FAULTMAVEN_ALERTS_CHANNEL", "alerts_channel"),
+    )
+    alerts_routes: Annotated[list[AlertRoute], NoDecode] = Field(
+        default_factory=list,
+        validation_alias=AliasChoices("FAULTMAVEN_ALERTS_ROUTES", "alerts_routes"),
+    )
+    # An alert another integration posts in an enabled channel gets an Investigate button.
+    alert_buttons: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("FAULTMAVEN_ALERT_BUTTONS", "alert_buttons"),
+    )
+
     @field_validator(
         "llm_fallback_models", "evidence_old_keys", "allowed_channels", "admins", mode="before"
     )
@@ -223,11 +256,52 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "llm_model", "llm_api_base", "database_url", "redis_url", "embedding_model", mode="before"
+        "llm_model",
+        "llm_api_base",
+        "database_url",
+        "redis_url",
+        "embedding_model",
+        "sources_file",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("alerts_token", "alerts_channel", mode="before")
+    @classmethod
+    def _alerts_empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("alerts_routes", mode="before")
+    @classmethod
+    def _parse_alert_routes(cls, value: object) -> object:
+        return parse_alert_routes(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _alerts_have_somewhere_to_go(self) -> Settings:
+        """The receiver on with nowhere to open cases, or routed to a channel FaultMaven may
+        not act in: refused at start, not at the first alert of an incident."""
+        if self.alerts_channel:
+            check_channel_id(self.alerts_channel, "FAULTMAVEN_ALERTS_CHANNEL")
+        if self.alerts_token and not (self.alerts_channel or self.alerts_routes):
+            raise ValueError(
+                "FAULTMAVEN_ALERTS_TOKEN is set but no channel is: set FAULTMAVEN_ALERTS_CHANNEL "
+                "(and optionally FAULTMAVEN_ALERTS_ROUTES) to where alerts open cases"
+            )
+        if self.alerts_token and not self.http_port:
+            raise ValueError(
+                "FAULTMAVEN_ALERTS_TOKEN is set but FAULTMAVEN_HTTP_PORT is 0: the alert "
+                "receiver listens on that port, so give it one"
+            )
+        channels = [self.alerts_channel or "", *(r.channel for r in self.alerts_routes)]
+        barred = sorted({c for c in channels if c} - set(self.allowed_channels))
+        if self.allowed_channels and barred:
+            raise ValueError(
+                f"alerts are routed to {', '.join(barred)}, which FAULTMAVEN_ALLOWED_CHANNELS "
+                "does not enable: add them there, or route alerts elsewhere"
+            )
+        return self
 
     @property
     def max_file_bytes(self) -> int:
@@ -253,7 +327,13 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """Every credential these settings hold, as the exact strings to keep out of logs."""
-        secrets = [self.slack_bot_token, self.slack_app_token, self.llm_api_key, self.evidence_key]
+        secrets = [
+            self.slack_bot_token,
+            self.slack_app_token,
+            self.llm_api_key,
+            self.evidence_key,
+            self.alerts_token,
+        ]
         values = [s.get_secret_value() for s in [*secrets, *self.evidence_old_keys] if s]
         for url in (self.database_url, self.redis_url):
             password = urlsplit(url).password if url else None

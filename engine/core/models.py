@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from engine.core.alert_webhook import AlertmanagerWebhook
+
 CaseStatus = Literal["open", "resolved", "closed"]
 Role = Literal["user", "assistant", "system"]
 
@@ -147,6 +149,14 @@ class FeedbackRequest(BaseModel):
     user: str
 
 
+class RunCheckRequest(BaseModel):
+    """The Run check button pressed on a hypothesis of the case summary."""
+
+    case_id: int
+    hypothesis_key: str
+    user: str
+
+
 class CloseCaseRequest(BaseModel):
     case_id: int
     user: str
@@ -189,6 +199,21 @@ class KnowledgeVoteRequest(BaseModel):
     case_id: int | None = None
 
 
+OutcomeVerdict = Literal["root_cause", "contributing", "symptom", "wrong"]
+
+
+class OutcomeRequest(BaseModel):
+    """A click on a closed case's summary: how good its leading hypothesis was (`verdict`),
+    or which runbook or past case helped (`document_id`)."""
+
+    case_id: int
+    user: str
+    channel_id: str
+    verdict: OutcomeVerdict | None = None
+    hypothesis_key: str | None = None
+    document_id: int | None = None
+
+
 class ChannelRequest(BaseModel):
     """Anything a person asked of FaultMaven in a channel (a mention, a command, a click),
     as the channel allowlist judges it and the audit log keeps a refusal."""
@@ -201,3 +226,21 @@ class ChannelRequest(BaseModel):
         default=None, description="the event or trigger id: one audit entry per request"
     )
     thread_ts: str | None = Field(default=None, description="where a mention is answered")
+
+
+class AlertGroupRequest(BaseModel):
+    """One Alertmanager notification (one alert group), routed to a channel by the receiver
+    (bot/serving/alerts_http.py); engine/cases/alert_cases.py opens or updates its case."""
+
+    channel_id: str = Field(description="where the group's case opens, if it has none yet")
+    webhook: AlertmanagerWebhook
+    raw: str = Field(description="the body as received: the case's first evidence")
+
+
+class AlertMessageRequest(BaseModel):
+    """The Investigate button under an alert another integration posted: open a case on the
+    alert message's thread with its text as the first evidence."""
+
+    thread: ThreadRef = Field(description="the alert message (its ts is the thread's)")
+    user: str = Field(description="who clicked")
+    text: str = Field(description="the message's text, attachments and blocks, as lines")

@@ -52,6 +52,7 @@ class HypothesisLine(BaseModel):
     status: Literal["proposed", "testing", "confirmed", "ruled_out"]
     decided_by: str | None = None
     evidence: str | None = Field(default=None, description="the first supporting citation")
+    check: str | None = Field(default=None, description="a live check to run on it: a tool call")
 
 
 class CaseSummaryReply(BaseModel):
@@ -70,11 +71,30 @@ class CaseSummaryReply(BaseModel):
     text: str
 
 
+class HelpedOption(BaseModel):
+    """A runbook or past case the case was shown, offered at close as "it helped"."""
+
+    document_id: int
+    kind: Literal["case", "runbook"]
+    title: str
+    link: str | None = None
+
+
+class OutcomePrompt(BaseModel):
+    """What people grade at close: the leading hypothesis (root cause / contributing /
+    symptom / wrong), and optionally which of the pages shown helped."""
+
+    hypothesis_key: str | None = Field(default=None, description="None: nothing to grade")
+    statement: str | None = None
+    helped: list[HelpedOption] = Field(default_factory=list)
+
+
 class CaseClosedReply(BaseModel):
     kind: Literal["case_closed"] = "case_closed"
     case_id: int
     title: str
     text: str = Field(description="the resolution summary, Markdown")
+    outcome: OutcomePrompt | None = Field(default=None, description="buttons to grade it")
 
 
 class NoticeReply(BaseModel):

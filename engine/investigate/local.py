@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from engine.core.config import Settings
 from engine.core.models import Case, Message
 from engine.core.redact import Redactor
+from engine.core.tool_runs import CheckResult, ToolBox
 from engine.evidence.analyze import summarize_report
 from engine.evidence.reports import AnyReport, Evidence
 from engine.investigate.llm import LLM
@@ -59,7 +60,12 @@ def _evidence(reports: list[AnyReport], now: datetime) -> list[Evidence]:
 
 
 async def investigate_files(
-    reports: list[AnyReport], question: str, settings: Settings
+    reports: list[AnyReport],
+    question: str,
+    settings: Settings,
+    *,
+    toolbox: ToolBox | None = None,
+    checks: list[CheckResult] | None = None,
 ) -> Investigation:
     now = datetime.now(UTC)
     asked = Message(
@@ -78,6 +84,8 @@ async def investigate_files(
         evidence=_evidence(reports, now),
         feedback=[],
         questions=[asked],
+        toolbox=toolbox,
+        checks=checks or [],
     )
     llm = LLM.from_settings(settings)
     outcome = await run_turn(

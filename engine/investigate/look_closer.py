@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from engine.core.tool_runs import ToolBox, ToolRun
+from engine.core.tool_runs import ToolBox, ToolRun, ToolRunNote
 from engine.investigate.prompting import attr, quote
 from engine.investigate.result import TurnUsage
 
@@ -72,13 +72,12 @@ class LookResult:
             + "\n</tool_results>"
         )
 
+    def notes(self) -> list[ToolRunNote]:
+        return [run.note() for run in self.runs]
+
     def shown(self) -> list[str]:
         """The runs as a person reads them in the thread: the exact call and what came of it."""
-        return [
-            f"`{run.call}` → {'ok' if run.ok else run.error}"
-            + (f", {run.output_chars:,} characters" if run.ok else "")
-            for run in self.runs
-        ]
+        return [note.line for note in self.notes()]
 
 
 async def look_closer(

@@ -9,6 +9,8 @@ returned 503" ranks below the suspect's own "pool exhausted"), whether the match
 are new in the incident window or were there all along, and whether they are errors or only
 warnings (Kubernetes reports OOM kills and back-offs as warnings). What people said in the
 thread adds hypotheses the files do not show, at low confidence.
+The team's graded outcomes, when a caller passes them, calibrate confidences per failure
+signature (calibration.py).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from engine.evidence.suspects.ranking import (
     unnamed_writer_score,
 )
 from engine.evidence.timeline import merged_timeline
+from engine.investigate.calibration import Calibration
 from engine.investigate.incident_time import case_incident_start
 from engine.investigate.result import Citation, Hypothesis, Investigation
 from engine.investigate.signatures import SIGNATURES, Signature, match
@@ -188,9 +191,13 @@ def _cluster_said(reports: list[AnyReport]) -> str:
 
 
 def investigate_offline(
-    question: str, conversation: list[str], reports: list[AnyReport]
+    question: str,
+    conversation: list[str],
+    reports: list[AnyReport],
+    calibration: Calibration | None = None,
 ) -> Investigation:
-    """One structured turn from the evidence reports and what people wrote."""
+    """One structured turn from the evidence reports and what people wrote; `calibration`
+    (the team's graded outcomes per failure signature) moves the confidences."""
     since = case_incident_start([question, *conversation], reports)
     suspects = rank_case_suspects(reports, since=since)
     scores = {s.component: s.score for s in suspects}
@@ -204,6 +211,8 @@ def investigate_offline(
     hypotheses += [_suspect_hypothesis(s) for s in suspects if s.component not in explained]
     found = {h.signature for h in hypotheses if h.signature}
     hypotheses += _conversation_hypotheses("\n".join([question, *conversation]), found)
+    if calibration:
+        hypotheses = [calibration.apply(h) for h in hypotheses]
     # Ties: the more specific signature first (a TLS failure before the 5xx it causes).
     hypotheses.sort(key=lambda h: (-h.confidence, _SPECIFICITY.get(h.signature or "", 99)))
     hypotheses = hypotheses[:MAX_HYPOTHESES]

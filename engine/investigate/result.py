@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from engine.core.tool_runs import ToolRunNote
 from engine.evidence.suspects.ranking import Suspect
 from engine.evidence.timeline import TimelineEvent
 
@@ -54,6 +55,10 @@ class Hypothesis(BaseModel):
     )
     decided_by: str | None = Field(
         default=None, description="who confirmed or ruled it out; the engine never overrides them"
+    )
+    live_check: str | None = Field(
+        default=None,
+        description="the live check a person can run on it (a tool call), when a source can",
     )
 
 
@@ -98,10 +103,23 @@ class Investigation(BaseModel):
     citations: CitationCheck | None = Field(
         default=None, description="an LLM turn's citations: kept, normalised, dropped"
     )
-    tool_runs: list[str] = Field(
+    tool_runs: list[ToolRunNote] = Field(
         default_factory=list,
-        description="the tools the model ran before answering: each exact call and its outcome",
+        description="the tools run for this turn: each exact call and its outcome",
     )
+
+    @field_validator("tool_runs", mode="before")
+    @classmethod
+    def _runs_stored_as_lines(cls, value: object) -> object:
+        """Turns saved before runs were structured kept one line each: read them as notes."""
+        if isinstance(value, list):
+            return [
+                {"tool": "", "ok": True, "summary": item, "call": item}
+                if isinstance(item, str)
+                else item
+                for item in value
+            ]
+        return value
 
 
 def _as_fraction(value: object) -> object:

@@ -23,9 +23,11 @@ from typing import Literal
 
 from engine.core.models import Case, Feedback, Message
 from engine.core.redact import Redactor
-from engine.core.tool_runs import ToolBox
+from engine.core.tool_runs import CheckResult, ToolBox
 from engine.core.wording import plural
 from engine.evidence.reports import Evidence
+from engine.investigate.calibration import Calibration
+from engine.investigate.checks import apply_checks
 from engine.investigate.excerpts import load_sources
 from engine.investigate.feedback import apply_feedback, feedback_lines
 from engine.investigate.grounding import (
@@ -77,6 +79,8 @@ class TurnInput:
     previous_engine: str | None = None  # "llm" or "offline": who gave it
     read_file: ReadFile | None = None  # a file's stored content, to ground citations on
     toolbox: ToolBox | None = None  # what a model may run to look closer before answering
+    calibration: Calibration | None = None  # the team's graded outcomes per failure signature
+    checks: list[CheckResult] = field(default_factory=list)  # live checks of hypotheses
 
 
 @dataclass
@@ -264,7 +268,8 @@ def _settle(
     contradictions: list[Hypothesis],
 ) -> tuple[Investigation, PhaseDecision]:
     """Apply feedback, decide the phase, mark what is being tested."""
-    hypotheses = apply_feedback(_with_decided(result, given.known), given.feedback)
+    checked = apply_checks(_with_decided(result, given.known), given.checks)
+    hypotheses = apply_feedback(checked, given.feedback)
     decision = next_phase(
         given.case.phase,
         has_evidence=has_evidence,
@@ -343,7 +348,7 @@ async def run_turn(
     said = [m.text for m in given.history if m.role == "user"]
     await progress(f"reading {plural(len(analysed), 'file')} and {plural(len(said), 'message')}…")
     offline = await asyncio.to_thread(
-        investigate_offline, question or DEFAULT_QUESTION, said, reports
+        investigate_offline, question or DEFAULT_QUESTION, said, reports, given.calibration
     )
     await progress("ranking suspects and hypotheses…")
     if related is not None:
@@ -413,7 +418,7 @@ async def run_turn(
         grounded, check = await asyncio.to_thread(ground_hypotheses, turn.hypotheses, sources)
         _log_grounding(given.case.id, check)
         merged = _from_llm(turn, grounded, check, offline, given.known)
-        merged = merged.model_copy(update={"usage": usage, "tool_runs": looked.shown()})
+        merged = merged.model_copy(update={"usage": usage, "tool_runs": looked.notes()})
         contradictions = _contradictions(given.known, offline, merged)
         settled, decision = _settle(merged, given, bool(analysed), contradictions)
         dropped = (

@@ -72,11 +72,25 @@ class QueryCache:
                 self._vectors.move_to_end(text)
                 return vector
         vector = self.inner.embed(texts)
+        self._keep(text, vector)
+        return vector
+
+    def prime(self, texts: list[str]) -> None:
+        """Embed the texts not remembered yet in one call of the model: a turn's related
+        knowledge searches a dozen short queries, and a batch costs little more than one."""
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if not missing:
+            return
+        vectors = self.inner.embed(missing)
+        for i, text in enumerate(missing[-self.size :]):
+            self._keep(text, vectors[i : i + 1])
+
+    def _keep(self, text: str, vector: NDArray[np.float32]) -> None:
         with self._lock:
             self._vectors[text] = vector
             if len(self._vectors) > self.size:
                 self._vectors.popitem(last=False)
-        return vector
 
 
 @dataclass(frozen=True)
@@ -166,18 +180,29 @@ class KnowledgeBase:
         there is no knowledge yet."""
         if not query.strip() or await self.is_empty():
             return []
-        embedder = await self.embedder()
-        if self._queries is None or self._queries.inner is not embedder:
-            self._queries = QueryCache(embedder)
         return await search(
             self.pool,
-            self._queries,
+            await self._query_cache(),
             query,
             k=k,
             tiers=tiers,
             channel_id=channel_id,
             per_document=per_document,
         )
+
+    async def prime(self, queries: Sequence[str]) -> None:
+        """Embed queries about to be searched in one model call (see QueryCache.prime)."""
+        texts = [q.strip() for q in queries if q.strip()]
+        if not texts or await self.is_empty():
+            return
+        cache = await self._query_cache()
+        await asyncio.to_thread(cache.prime, texts)
+
+    async def _query_cache(self) -> QueryCache:
+        embedder = await self.embedder()
+        if self._queries is None or self._queries.inner is not embedder:
+            self._queries = QueryCache(embedder)
+        return self._queries
 
     async def vote(
         self, document_id: int, user_id: str, verdict: Verdict, *, case_id: int | None = None

@@ -3,8 +3,9 @@ case knowledge, so the next similar incident finds how this one ended.
 
 Built from what the case already holds (no LLM call): the last turn's conclusion, suspects,
 hypotheses and merged evidence timeline, people's verdicts, and the resolution they gave.
-The "Symptoms" section lists error templates and suspect components on purpose: they are
-what a later case's query is made of, so it is what makes this case findable.
+The "Symptoms" section lists error templates, alerts, kubectl findings and suspect components
+on purpose: they are what a later case's query is made of, so it is what makes this case
+findable.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass, field
 
 from engine.core.models import Case, Feedback, Message
 from engine.core.wording import clip, duration
+from engine.evidence.alerts.report import AlertReport
+from engine.evidence.kubernetes.report import KubeReport
 from engine.evidence.logs.report import LogReport
 from engine.evidence.reports import Evidence
 from engine.evidence.timeline import TimelineEvent, merged_timeline
@@ -112,8 +115,25 @@ def error_templates(evidence: list[Evidence], per_file: int) -> list[str]:
     ]
 
 
+def state_symptoms(evidence: list[Evidence], per_file: int) -> list[str]:
+    """What alerts and kubectl said of the failure: the alerts' titles and the findings of
+    kubectl output, each file's first, as a postmortem lists them and a later case's query
+    holds them."""
+    said: list[str] = []
+    for item in evidence:
+        if item.status != "analysed":
+            continue
+        if isinstance(item.report, AlertReport):
+            said += [alert.title for alert in item.report.alerts[:per_file]]
+        elif isinstance(item.report, KubeReport):
+            findings = sorted(item.report.findings, key=lambda f: -f.severity)
+            said += [finding.summary for finding in findings[:per_file]]
+    return list(dict.fromkeys(said))
+
+
 def _symptoms(record: CaseRecord) -> list[str]:
     lines = [f"- `{clip(t, 160)}`" for t in error_templates(record.evidence, SYMPTOMS_PER_FILE)]
+    lines += [f"- {clip(s, 160)}" for s in state_symptoms(record.evidence, SYMPTOMS_PER_FILE)]
     lines = list(dict.fromkeys(lines))[:SHOWN_SYMPTOMS]
     suspects = record.result.suspects[:SHOWN_SUSPECTS] if record.result else []
     if suspects:

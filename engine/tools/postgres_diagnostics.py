@@ -63,8 +63,20 @@ class PostgresDiagnose:
         except DiagnosticsFailed as exc:
             raise ToolError(f"postgres source {source.name!r}: {exc.user_message}") from None
         return ToolAnswer(
-            text=_REPORTS[arguments.check](rows), query=CATALOGUE[arguments.check].sql
+            text=_REPORTS[arguments.check](rows),
+            query=CATALOGUE[arguments.check].sql,
+            facts=_facts(arguments.check, rows),
         )
+
+
+def _facts(check: str, rows: list[Row]) -> dict[str, int]:
+    """The numbers a hypothesis's check judges by (engine/cases/live_checks.py)."""
+    if check == "connections" and rows:
+        used = sum(int(row["sessions"]) for row in rows if row["sessions"])
+        return {"used": used, "max": int(rows[0]["max_connections"])}
+    if check == "blocked":
+        return {"blocked": len({row["pid"] for row in rows})}
+    return {}
 
 
 def postgres_tools(sources: list[Source]) -> list[Tool]:

@@ -27,13 +27,17 @@ from arq.typing import WorkerCoroutine
 from arq.worker import Function, func
 from pydantic import BaseModel
 
+from engine.cases import alert_cases
 from engine.cases.digest import DigestRequest
 from engine.cases.reminders import ReminderRequest
 from engine.cases.retention import RetentionRequest
 from engine.cases.service import CaseService
+from engine.cases.source_query import SourceQueryRequest
 from engine.cases.turns import DrainRequest
 from engine.core.errors import FaultMavenError, new_error_id
 from engine.core.models import (
+    AlertGroupRequest,
+    AlertMessageRequest,
     CloseCaseRequest,
     FeedbackRequest,
     FilesRequest,
@@ -43,6 +47,7 @@ from engine.core.models import (
     MessageRequest,
     OpenCaseRequest,
     ReopenCaseRequest,
+    RunCheckRequest,
     ThreadRef,
 )
 from engine.core.replies import NoticeReply
@@ -64,6 +69,8 @@ class JobKind(StrEnum):
     RECORD_MESSAGE = "record_message"
     ADD_FILES = "add_files"
     RECORD_FEEDBACK = "record_feedback"
+    RUN_CHECK = "run_check"  # a hypothesis's live check (the Run check button)
+    QUERY_SOURCE = "query_source"  # `/faultmaven query <source> …`
     DRAIN_CASE = "drain_case"  # a second look at a case held by a worker that may have died
     CLOSE_CASE = "close_case"
     REOPEN_CASE = "reopen_case"
@@ -73,6 +80,9 @@ class JobKind(StrEnum):
     REMIND_STALE_CASE = "remind_stale_case"
     POST_DIGEST = "post_digest"
     PURGE_OLD_EVIDENCE = "purge_old_evidence"
+    # Alerts open cases (engine/cases/alert_cases.py).
+    ALERT_GROUP = "alert_group"  # an Alertmanager notification
+    INVESTIGATE_ALERT = "investigate_alert"  # the Investigate button under an alert message
 
 
 @dataclass(frozen=True)
@@ -118,6 +128,8 @@ JOBS: dict[JobKind, Job[Any]] = {
     JobKind.RECORD_MESSAGE: _unkeyed(MessageRequest, CaseService.record_message),
     JobKind.ADD_FILES: _keyed(FilesRequest, CaseService.add_files, thread=_asker_thread),
     JobKind.RECORD_FEEDBACK: _keyed(FeedbackRequest, CaseService.record_feedback),
+    JobKind.RUN_CHECK: _keyed(RunCheckRequest, CaseService.run_check),
+    JobKind.QUERY_SOURCE: _keyed(SourceQueryRequest, CaseService.query_source),
     JobKind.DRAIN_CASE: _unkeyed(DrainRequest, CaseService.drain_case),
     JobKind.CLOSE_CASE: _keyed(CloseCaseRequest, CaseService.close_case),
     JobKind.REOPEN_CASE: _keyed(ReopenCaseRequest, CaseService.reopen_case),
@@ -126,6 +138,8 @@ JOBS: dict[JobKind, Job[Any]] = {
     JobKind.REMIND_STALE_CASE: _unkeyed(ReminderRequest, CaseService.remind_stale_case),
     JobKind.POST_DIGEST: _unkeyed(DigestRequest, CaseService.post_digest),
     JobKind.PURGE_OLD_EVIDENCE: _unkeyed(RetentionRequest, CaseService.purge_old_evidence),
+    JobKind.ALERT_GROUP: _keyed(AlertGroupRequest, alert_cases.take_alert_group),
+    JobKind.INVESTIGATE_ALERT: _keyed(AlertMessageRequest, alert_cases.investigate_alert_message),
 }
 
 

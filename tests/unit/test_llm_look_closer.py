@@ -102,7 +102,7 @@ async def test_the_model_looks_closer_then_answers_with_what_it_found(openai: Fa
     assert "<tool_results>" in answer.messages[-1]["content"]
     assert outcome.engine == "llm"  # type: ignore[attr-defined]
     result = outcome.result  # type: ignore[attr-defined]
-    assert result.tool_runs == [
+    assert [note.line for note in result.tool_runs] == [
         "`grep_evidence(pattern='pool exhausted', regex=False, max_matches=20)` → ok, "
         f"{len(tool_message['content']):,} characters"
     ]

@@ -91,8 +91,15 @@ class DnsLookup:
         try:
             answer = await resolver.resolve(qname, arguments.type, raise_on_no_answer=False)
         except dns.exception.DNSException as exc:
+            said = describe_failure(exc, name, asked, timeout_s)
+            # The failure's code (NXDOMAIN, SERVFAIL, REFUSED, timeout) leads what it says.
+            code = (
+                said.split(":", 1)[0]
+                if said[:1].isupper() or said.startswith("timeout")
+                else "FAILED"
+            )
             return ToolAnswer(
-                text=f"{head}\n{describe_failure(exc, name, asked, timeout_s)}", query=query
+                text=f"{head}\n{said}", query=query, facts={"rcode": code.upper(), "answers": 0}
             )
         lines = [head]
         cnames = answer.chaining_result.cnames
@@ -108,4 +115,7 @@ class DnsLookup:
             lines += rows[:_MAX_RECORDS]
             if len(rows) > _MAX_RECORDS:
                 lines.append(f"  … {len(rows) - _MAX_RECORDS} more")
-        return ToolAnswer(text="\n".join(lines), query=query)
+        found = 0 if answer.rrset is None else len(answer.rrset)
+        return ToolAnswer(
+            text="\n".join(lines), query=query, facts={"rcode": "NOERROR", "answers": found}
+        )

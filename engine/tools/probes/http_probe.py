@@ -10,11 +10,13 @@ without the source's token.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import shlex
 import ssl
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import ClassVar, Literal
 
 import aiohttp
@@ -24,7 +26,7 @@ from yarl import URL
 from engine.core.addresses import PinnedResolver, parse_ip
 from engine.core.wording import plural
 from engine.tools.base import ToolAnswer, ToolError
-from engine.tools.probes.certificates import describe, read_certificate
+from engine.tools.probes.certificates import describe, name_matches, read_certificate
 from engine.tools.probes.reach import DEFAULT_TIMEOUT_S, ProbeSource, Reach
 from engine.tools.probes.tls_check import TlsSeen, check_tls
 
@@ -161,6 +163,28 @@ def _token_for(via: ProbeSource | None, host: str, addresses: list[str]) -> str 
     return via.source.secret() if covered else None
 
 
+def _facts(hops: list[_Hop]) -> dict[str, object]:
+    """The numbers a hypothesis's check judges by: the last hop's status and the first TLS
+    hop's certificate (days left, whether it verifies and for that host)."""
+    facts: dict[str, object] = {}
+    answered = [hop for hop in hops if hop.status is not None]
+    if answered:
+        facts["status"] = answered[-1].status
+    for hop in hops:
+        seen = hop.tls_seen
+        if seen is None or not seen.certificate:
+            continue
+        cert = read_certificate(seen.certificate)
+        left = (cert.not_after - datetime.now(UTC)).total_seconds()
+        facts["days_left"] = math.floor(left / 86_400)
+        matches = name_matches(cert, hop.host)
+        facts["verified"] = seen.verify_error is None and matches
+        if seen.verify_error is not None or not matches:
+            facts["problem"] = seen.verify_error or f"not valid for {hop.host}"
+        break
+    return facts
+
+
 class HttpProbe:
     name: ClassVar[str] = "http_probe"
     description: ClassVar[str] = (
@@ -202,6 +226,7 @@ class HttpProbe:
         return ToolAnswer(
             text=self._text(hops, stopped),
             query=self._curl(arguments, via, first_host, first_addresses),
+            facts=_facts(hops),
         )
 
     async def _request(

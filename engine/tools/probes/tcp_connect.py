@@ -82,4 +82,6 @@ class TcpConnect:
         for address, (ok, said) in zip(addresses, results, strict=True):
             mark = "✓" if ok else "✗"
             lines.append(f"  {mark} {address}: {said}")
-        return ToolAnswer(text="\n".join(lines), query=query)
+        failed = next((said for ok, said in results if not ok), "")
+        facts = {"connected": opened > 0, "error": "" if opened else failed}
+        return ToolAnswer(text="\n".join(lines), query=query, facts=facts)
