@@ -6,8 +6,10 @@ the hypothesis is gone) is said to the person who clicked, privately.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pydantic import BaseModel
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
 from bot import parsing
@@ -16,29 +18,43 @@ from bot.ids import ActionId
 from engine.core.errors import FaultMavenError
 from engine.worker.jobs import JobKind
 
+STALE_BUTTON = (
+    "⚠️ That button is from an older version of FaultMaven; ask me in the thread for a fresh "
+    "summary."
+)
 
-async def on_hypothesis_button(
-    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, respond: AsyncRespond
+
+async def _take_click(
+    body: dict[str, Any],
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
+    request: BaseModel | None,
+    check: Callable[[Any], Awaitable[object]],
+    kind: JobKind,
 ) -> None:
-    await ack()
-    request = parsing.feedback_request(body)
+    """A click checked at once (what cannot be done is said privately), then queued."""
     if request is None:
-        await respond(
-            text="⚠️ That button is from an older version of FaultMaven; "
-            "ask me in the thread for a fresh summary.",
-            response_type="ephemeral",
-            replace_original=False,
-        )
+        await respond(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
         return
-    deps = deps_of(context)
     try:
-        await deps.service.check_feedback(request)
+        await check(request)
     except FaultMavenError as exc:
         await respond(
             text=f"⚠️ {exc.user_message}", response_type="ephemeral", replace_original=False
         )
         return
-    await deps.queue.submit(JobKind.RECORD_FEEDBACK, request, dedup_key=parsing.action_key(body))
+    await deps_of(context).queue.submit(kind, request, dedup_key=parsing.action_key(body))
+
+
+async def on_hypothesis_button(
+    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, respond: AsyncRespond
+) -> None:
+    await ack()
+    service = deps_of(context).service
+    request = parsing.feedback_request(body)
+    await _take_click(
+        body, context, respond, request, service.check_feedback, JobKind.RECORD_FEEDBACK
+    )
 
 
 async def on_run_check(
@@ -47,24 +63,9 @@ async def on_run_check(
     """Run check: a hypothesis's live check against a configured source, run by a worker;
     its answer is posted in the thread and the next turn applies it."""
     await ack()
+    service = deps_of(context).service
     request = parsing.run_check_request(body)
-    if request is None:
-        await respond(
-            text="⚠️ That button is from an older version of FaultMaven; "
-            "ask me in the thread for a fresh summary.",
-            response_type="ephemeral",
-            replace_original=False,
-        )
-        return
-    deps = deps_of(context)
-    try:
-        await deps.service.check_run_check(request)
-    except FaultMavenError as exc:
-        await respond(
-            text=f"⚠️ {exc.user_message}", response_type="ephemeral", replace_original=False
-        )
-        return
-    await deps.queue.submit(JobKind.RUN_CHECK, request, dedup_key=parsing.action_key(body))
+    await _take_click(body, context, respond, request, service.check_run_check, JobKind.RUN_CHECK)
 
 
 def register(app: AsyncApp) -> None:

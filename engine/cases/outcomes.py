@@ -43,11 +43,11 @@ def prompt_text(prompt: OutcomePrompt) -> str:
     if prompt.statement:
         lines.append(
             f"📊 *How good was the leading hypothesis?* “{clip(prompt.statement, 160)}”: "
-            "root cause, contributing, only a symptom, or wrong. One click grades it, and "
-            "the next cases are ranked and calibrated by it."
+            "the root cause, contributing, only a symptom, or wrong? The grade ranks and "
+            "calibrates the next cases like this one."
         )
     if prompt.helped:
-        lines.append("Did one of the runbooks or past cases shown help? Say so below (optional).")
+        lines.append("Did one of the runbooks or past cases shown help? (optional)")
     return "\n".join(lines)
 
 

@@ -23,7 +23,7 @@ from engine.core.config import Settings
 from engine.core.redact import Redactor
 from engine.knowledge.documents import ImportResult, import_document
 from engine.knowledge.embed import Embedder, load_embedder, model_name
-from engine.knowledge.search import Hit, search
+from engine.knowledge.search import Hit, bounded, search
 from engine.knowledge.starter import prepare_knowledge
 from engine.knowledge.votes import Verdict
 from engine.store import knowledge as knowledge_store
@@ -192,7 +192,7 @@ class KnowledgeBase:
 
     async def prime(self, queries: Sequence[str]) -> None:
         """Embed queries about to be searched in one model call (see QueryCache.prime)."""
-        texts = [q.strip() for q in queries if q.strip()]
+        texts = [bounded(q) for q in queries if q.strip()]  # as search() embeds them
         if not texts or await self.is_empty():
             return
         cache = await self._query_cache()

@@ -219,9 +219,12 @@ class RelatedKnowledge:
         # Each search returns nothing, without loading the model, while knowledge is empty.
         marks = fingerprint(result)
         query = incident_query(case, result, evidence)
+        facets = incident_facets(case, result, evidence)
+        # The facets embedded in one call of the model: a batch is padded to its longest
+        # text, so the (long) incident query is embedded on its own by its search.
+        await self.knowledge.prime([facet.query for facet in facets])
         templates = error_templates(evidence, QUERY_TEMPLATES_PER_FILE)
         cases = await self._past_cases(case, query, marks, templates)
-        facets = incident_facets(case, result, evidence)
         runbooks = await self._runbooks(case, facets, _lead_signature(marks))
         return cases[:SHOWN_CASES] + runbooks[:SHOWN_RUNBOOKS]
 
@@ -229,7 +232,6 @@ class RelatedKnowledge:
         self, case: Case, facets: list[Facet], signature: str | None
     ) -> list[RelatedItem]:
         """Runbooks and team notes close to one of the facets, best first."""
-        await self.knowledge.prime([facet.query for facet in facets])
         best: dict[int, _Match] = {}
         for facet in facets:
             hits = await self.knowledge.search(

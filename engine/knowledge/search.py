@@ -74,7 +74,9 @@ class Hit:
 MAX_QUERY_CHARS = 2000
 
 
-def _bounded(query: str) -> str:
+def bounded(query: str) -> str:
+    """The query as searched: stripped, at most MAX_QUERY_CHARS, cut between words."""
+    query = query.strip()
     if len(query) <= MAX_QUERY_CHARS:
         return query
     cut = query[:MAX_QUERY_CHARS]
@@ -169,7 +171,7 @@ async def search(
     for tier in tiers or ():
         if tier not in TIERS:
             raise ValueError(f"unknown knowledge tier {tier!r}")
-    query = _bounded(query.strip())
+    query = bounded(query)
     if not query or k <= 0:
         return []
     filters = ChunkFilter(tiers, channel_id)

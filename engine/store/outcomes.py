@@ -185,13 +185,15 @@ async def outcome(pool: AsyncConnectionPool, case_id: int) -> Outcome | None:
 
 
 async def signature_tallies(pool: AsyncConnectionPool, team_id: str) -> list[SignatureTally]:
-    """Per failure signature, the team's graded outcomes whose lead had it."""
+    """Per failure signature, the team's graded outcomes whose lead had it. A grade counts
+    while it grades the case's latest close: a reopened case's waits for the next one."""
     rows = class_row(SignatureTally)
     async with pool.connection() as conn, conn.cursor(row_factory=rows) as cur:
         await cur.execute(
-            "SELECT signature, count(*)::int AS graded, sum(grade)::float / 100 AS credit"
-            " FROM case_outcomes WHERE team_id = %(team)s AND verdict IS NOT NULL"
-            " AND signature IS NOT NULL GROUP BY signature ORDER BY signature",
+            "SELECT o.signature, count(*)::int AS graded, sum(o.grade)::float / 100 AS credit"
+            " FROM case_outcomes o JOIN cases c ON c.id = o.case_id"
+            " WHERE o.team_id = %(team)s AND o.verdict IS NOT NULL AND o.closed_at = c.closed_at"
+            " AND o.signature IS NOT NULL GROUP BY o.signature ORDER BY o.signature",
             {"team": team_id},
         )
         return await cur.fetchall()
@@ -261,8 +263,8 @@ async def closed_cases(pool: AsyncConnectionPool, team_id: str | None) -> int:
 
 
 async def graded_cases(pool: AsyncConnectionPool, team_id: str | None) -> list[GradedCase]:
-    """Closed cases whose leading hypothesis was graded, of one team or of all, oldest
-    first."""
+    """Closed cases whose leading hypothesis was graded at their latest close, of one team
+    or of all, oldest first."""
     rows = class_row(GradedCase)
     async with pool.connection() as conn, conn.cursor(row_factory=rows) as cur:
         await cur.execute(
@@ -272,7 +274,7 @@ async def graded_cases(pool: AsyncConnectionPool, team_id: str | None) -> list[G
             "   AND p.from_phase = 'resolved' AND p.to_phase <> 'resolved')::int"
             "   AS reopened"
             " FROM case_outcomes o JOIN cases c ON c.id = o.case_id"
-            " WHERE o.verdict IS NOT NULL AND c.status <> 'open'"
+            " WHERE o.verdict IS NOT NULL AND o.closed_at = c.closed_at"
             " AND (%(team)s::text IS NULL OR o.team_id = %(team)s)"
             " ORDER BY o.closed_at, o.case_id",
             {"team": team_id},

@@ -180,6 +180,17 @@ async def test_a_close_asks_for_the_grade_and_keeps_the_latest(
     with pytest.raises(CaseNotFound, match="latest close summary"):
         await desk.grade(stale, "root_cause")
 
+    # Reopened and closed again: the old grade was of a fix that did not hold; the new close
+    # asks again, and counts once graded.
+    await desk.service.reopen_case(
+        ReopenCaseRequest(case_id=case.id, user="U2", reason="expired again"), key="re"
+    )
+    again = await desk.close(thread, "renewed it and fixed the renewal job")
+    assert (await desk.service.accuracy("T1")).graded == 0
+    await desk.grade(again, "root_cause")
+    stats = await desk.service.accuracy("T1")
+    assert (stats.graded, stats.right_at_close, stats.reopened) == (1, 1, 1)
+
 
 async def test_a_past_case_whose_fix_held_ranks_above_one_that_was_reopened(
     desk: Desk,
@@ -194,7 +205,9 @@ async def test_a_past_case_whose_fix_held_ranks_above_one_that_was_reopened(
     )
     await desk.close(first, "restarted payments again")
     second = await desk.incident(scenario("payments-pool-exhausted"), channel="C2")
-    await desk.grade(await desk.close(second, "fixed the connection leak"), "root_cause", channel="C2")
+    await desk.grade(
+        await desk.close(second, "fixed the connection leak"), "root_cause", channel="C2"
+    )
 
     again = await desk.incident(scenario("payments-pool-exhausted"), channel="C3")
     past = desk.related(again, "case")
@@ -219,7 +232,10 @@ async def test_a_runbook_that_helped_ranks_first_for_the_next_case_of_that_failu
     first = await desk.incident(scenario("payments-pool-exhausted"))
     shown = [line.text for line in desk.related(first, "runbook")]
     # Both pages answer this failure; the team's note comes second.
-    assert shown == ["Runbook: PostgreSQL › Connection pool exhausted", "Runbook: Payments database pool"]
+    assert shown == [
+        "Runbook: PostgreSQL › Connection pool exhausted",
+        "Runbook: Payments database pool",
+    ]
 
     closed = await desk.close(first, "fixed the connection leak")
     assert "Noted for case" in await desk.helped(closed, "Payments database pool")

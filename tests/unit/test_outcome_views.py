@@ -50,7 +50,11 @@ def test_the_close_summary_grades_in_one_click_and_reads_back() -> None:
     wrong = grade["elements"][3]
     request = parsing.outcome_request(click(wrong))
     assert request is not None
-    assert (request.case_id, request.verdict, request.hypothesis_key) == (12, "wrong", "tls:payments")
+    assert (request.case_id, request.verdict, request.hypothesis_key) == (
+        12,
+        "wrong",
+        "tls:payments",
+    )
     assert request.channel_id == "C1" and request.user == "U9"
 
     helped = [b for b in blocks if str(b.get("block_id", "")).startswith("outcome-helped:")]
