@@ -99,6 +99,10 @@ _LONG_RUN = re.compile(r"[A-Za-z0-9+/_-]{32}")
 # Every literal any rule needs, looked for once per text rather than once per rule.
 _ALL_NEEDS = tuple(sorted({need for needs in _RULE_NEEDS if needs for need in needs}))
 _NEED_SETS = tuple(frozenset(needs) if needs else None for needs in _RULE_NEEDS)
+assert not any(c.isdigit() for need in _ALL_NEEDS for c in need)  # see Redactor._rules_for
+_ZEROS = bytes.maketrans(b"123456789", b"000000000")
+_SHAPED_CHARS = 500  # texts up to this long share their rules by shape...
+_MAX_SHAPES = 4096  # ...and this many shapes are remembered
 
 _PLACEHOLDER = re.compile(r"\[[a-zA-Z ]+:[0-9a-f]{6}\]")
 _HEX_OR_UUID = re.compile(r"[0-9a-fA-F-]+")
@@ -230,6 +234,23 @@ def secret_kind(name: str) -> str | None:
     return None
 
 
+def _rules_needed(text: str) -> tuple[int, ...]:
+    """The rules of _RULES whose literals `text` holds."""
+    lowered = text.lower()
+    present = {need for need in _ALL_NEEDS if need in lowered}
+    long_run = _LONG_RUN.search(text) is not None
+    return tuple(
+        i
+        for i, needs in enumerate(_NEED_SETS)
+        if (long_run if needs is None else not needs.isdisjoint(present))
+    )
+
+
+def _digits_as_zeros(text: str) -> str:
+    """`text` with every ASCII digit a "0" (through bytes: str.translate is slow per call)."""
+    return text.encode("utf-8", "surrogatepass").translate(_ZEROS).decode("utf-8", "surrogatepass")
+
+
 class Redactor:
     def __init__(self, *, mask_ips: bool = False, salt: bytes = DEFAULT_SALT) -> None:
         rules = [*_RULES, _IP_RULE] if mask_ips else list(_RULES)
@@ -240,6 +261,7 @@ class Redactor:
             named = pattern.replace("(?P<v>", f"(?P<v{i}>").replace("(?P<k>", f"(?P<k{i}>")
             self._parts.append(f"(?P<r{i}>{named})")
         self._compiled: dict[tuple[int, ...], re.Pattern[str]] = {}
+        self._rules_by_shape: dict[str, tuple[int, ...]] = {}
         self._salt = salt
         self._mask_ips = mask_ips
 
@@ -247,14 +269,18 @@ class Redactor:
         """The rules that can match somewhere in `text` (all of them with IP masking)."""
         if self._mask_ips:
             return tuple(range(len(self._parts)))
-        lowered = text.lower()
-        present = {need for need in _ALL_NEEDS if need in lowered}
-        long_run = _LONG_RUN.search(text) is not None
-        return tuple(
-            i
-            for i, needs in enumerate(_NEED_SETS)
-            if (long_run if needs is None else not needs.isdisjoint(present))
-        )
+        if len(text) > _SHAPED_CHARS:
+            return _rules_needed(text)
+        # No literal a rule needs holds a digit, and a long run counts digits as any
+        # other character: texts that differ only in their digits need the same rules.
+        # Log lines repeat that way ("timeout after 3000ms", "... 5000ms").
+        shape = _digits_as_zeros(text)
+        rules = self._rules_by_shape.get(shape)
+        if rules is None:
+            if len(self._rules_by_shape) >= _MAX_SHAPES:
+                self._rules_by_shape.clear()
+            rules = self._rules_by_shape[shape] = _rules_needed(shape)
+        return rules
 
     def _regex(self, rules: tuple[int, ...]) -> re.Pattern[str]:
         """One regex of these rules, in their order (so the earlier rule wins a tie, as in

@@ -62,6 +62,32 @@ def test_buckets_widen_without_losing_counts(offsets: list[int]) -> None:
     assert len(dense) <= MAX_BUCKETS + 1
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(-90_000, 90_000), st.integers(0, 999_999), st.integers(1, 4)),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_a_bucket_is_the_time_in_epoch_seconds_over_the_width(
+    steps: list[tuple[int, int, int]],
+) -> None:
+    """Records of one second skip the clock's arithmetic; they land where it would put them,
+    on either side of 1970 too (where a second's epoch value truncates towards zero)."""
+    clock = BucketClock()
+    start = datetime(1970, 1, 1, tzinfo=UTC)
+    seen: list[int] = []
+    for seconds, micro, repeats in steps:
+        for _ in range(repeats):  # several records in one second, as logs write them
+            ts = start + timedelta(seconds=seconds, microseconds=micro)
+            seen.append(int(ts.timestamp()))
+            index = clock.index(ts)
+            assert index == seen[-1] // clock.width
+            assert (clock.first, clock.last) == (min(seen), max(seen))
+            micro = (micro * 7 + 13) % 1_000_000
+
+
 # --- components in records -----------------------------------------------------------------
 
 

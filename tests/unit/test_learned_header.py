@@ -11,12 +11,16 @@ import io
 from datetime import datetime
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from engine.evidence.decode import decode_stream
 from engine.evidence.logs.analyze import analyze_log
-from engine.evidence.logs.header_stream import iter_log_records
+from engine.evidence.logs.header_stream import _reader_for, iter_log_records
 from engine.evidence.logs.learned_header import SecondClock, header_level, read_time
 from engine.evidence.logs.records import Record
+from engine.evidence.templates.headers import SAMPLE_LINES
+from engine.evidence.templates.tokens import shape_of
 from tests.bench import log_formats, loghub
 
 LINES = 300
@@ -154,6 +158,85 @@ def test_the_clock_shortcut_reads_every_time_as_a_full_parse_does(
     for line in rendered.data().decode().split("\n"):
         for start in (0, 1):  # at the line's start, or inside a bracket
             assert clock.read(line, start, None) == read_time(line, start, None), line
+
+
+_TIMES = st.sampled_from(
+    [
+        "2026-11-21 14:02:{s:02d}",
+        "2026-11-21T14:02:{s:02d}.{f3}Z",
+        "2026-11-21 14:02:{s:02d},{f3}",
+        "2026-11-21 14:02:{s:02d}.{f6} +0100",
+        "[2026-11-21 14:02:{s:02d}.{f2}]",
+        "Nov 21 14:02:{s:02d}",
+        "Nov 21 14:02:{s:02d}.{f6}",
+        "21/Nov/2026:14:02:{s:02d} +0000",
+        "I1121 14:02:{s:02d}.{f6}",
+        # Not "20261121-14:02:00:001": a fraction after a colon is no fraction to the
+        # shortcut, which then reads two lines of one millisecond as its whole second.
+    ]
+)
+# What may follow a time: a message, a zone after a space, digits that would be the time's.
+# Not a fraction or zone glued to a time written without one ("...:00,5", "...000Z" after
+# "...000"): the shortcut takes the time for its neighbour's, as it always did.
+_MICROS = st.sampled_from([0, 120_000, 123_000, 123_456, 345_000, 999_999]) | st.integers(
+    0, 999_999
+)
+_AFTER = st.sampled_from(["", " ", "  x", " INFO x", " +0200 x", " UTC x", "5 x", " 7 x"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    _TIMES,
+    st.lists(
+        st.tuples(st.integers(0, 1), _MICROS, _AFTER, st.booleans()),
+        min_size=1,
+        max_size=30,
+    ),
+)
+@example(  # a fraction cut short, then whole: the digits of one width never serve another
+    "2026-11-21 14:02:{s:02d},{f3}",
+    [(0, 123_000, "", True), (0, 123_000, " x", False), (0, 123_000, "", True)],
+)
+def test_the_clock_shortcut_reads_any_run_of_times_as_a_full_parse_does(
+    shape: str, lines: list[tuple[int, int, str, bool]]
+) -> None:
+    """Times written one way that change their second and fraction, and what follows them,
+    from one line to the next, or stop short, read as a full parse reads them."""
+    for year in (None, 2025):
+        clock = SecondClock()
+        for second, micro, after, cut in lines:
+            digits = f"{micro:06d}"
+            # A time that ends in a zone or a bracket keeps it: cut off or glued to digits
+            # ("Z5" is no zone), it would be the toggling time the shortcut does not see.
+            closed = shape.endswith(("Z", "0", "]"))
+            if closed and after[:1] not in ("", " "):
+                after = " " + after
+            line = shape.format(s=second, f2=digits[:2], f3=digits[:3], f6=digits) + after
+            if cut and not closed:
+                line = line[:-1]  # a digit of the time or a character after it: cut short
+            assert clock.read(line, 0, year) == read_time(line, 0, year), line
+
+
+@pytest.mark.parametrize("name", list(log_formats.LAYOUTS))
+def test_a_line_read_by_its_shape_reads_as_its_own_match_does(
+    name: str, hdfs: loghub.Dataset
+) -> None:
+    """Lines whose digits alone differ share their header's layout, read once; the fields
+    and message of each are still its own."""
+    rendered = log_formats.render(log_formats.LAYOUTS[name], hdfs, LINES)
+    lines = rendered.data().decode().split("\n")
+    reader = _reader_for(lines[:SAMPLE_LINES], None)
+    if reader is None:
+        return  # the general parser reads this layout
+    matching = _reader_for(lines[:SAMPLE_LINES], None)
+    assert matching is not None
+    matching._shaped = None  # every line matched on its own
+    for line in lines:
+        read, matched = reader.read(line, None), matching.read(line, None)
+        assert (read is None) == (matched is None), line
+        if read is not None and matched is not None:
+            assert read[:4] == matched[:4], line
+            assert read[4] in (None, shape_of(read[3])), line  # the message's shape, if any
 
 
 def test_the_source_line_that_logged_is_not_a_program() -> None:

@@ -7,9 +7,9 @@ import itertools
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import BinaryIO, Literal
 
 from engine.core.redact import Redacted, Redactor
@@ -45,6 +45,8 @@ MIN_LOG_SHARE = 0.1
 HEAD_LINES = 20
 MAX_SHOWN_PEERS = 5
 DEADLINE_EVERY = 2048  # records between looks at the clock
+_MINUTE = timedelta(minutes=1)
+_LAST_MINUTE = datetime.max.replace(second=0, microsecond=0, tzinfo=UTC)
 # A JSON document is parsed whole; past this size it is read line by line instead.
 MAX_DOCUMENT_CHARS = 64 << 20
 
@@ -81,19 +83,26 @@ class _Tally:
         self._cleaned: dict[str, str] = {}
         self._redacted: dict[str, Redacted] = {}
         self.head: list[str] = []  # the first lines, to tell a text file's language
+        self._last_minute = (_LAST_MINUTE, _LAST_MINUTE)  # [start, end) of an error's minute
+        self._workloads: dict[str, str] = {}
         self.headings: list[str] = []
 
     def add(self, record: Record) -> None:
         self.records += 1
-        self.formats[record.format] += 1
-        ts, level = record.ts, record.level
+        ts, level, fmt = record.ts, record.level, record.format
+        self.formats[fmt] += 1
+        bucket = None
         if ts is not None:
             self.span.add(ts)
+            bucket = self.clock.index(ts)
+        is_error = False
+        text = record.message
         if level is not None:
             self.levels[level] += 1
-        if record.level_inferred and level is not None:
-            self.inferred[level] += 1
-        if ts is not None or record.format != TEXT or (level and not record.level_inferred):
+            if record.level_inferred:
+                self.inferred[level] += 1
+            is_error = level in ERROR_LEVELS
+        if ts is not None or fmt != TEXT or (level is not None and not record.level_inferred):
             self.recognised += 1
         else:
             # A bare line, even one whose wording gave it a level: what tells prose and code
@@ -101,20 +110,19 @@ class _Tally:
             if level is None:
                 self.unparsed_lines += record.line_count
             self._add_text(record)
-        bucket = None if ts is None else self.clock.index(ts)
-        is_error = level is not None and level in ERROR_LEVELS
-        if level is not None and is_error:
+        if is_error and level is not None:
             text = self._add_error(record, level, ts, bucket)
-        else:
-            text = record.message
         # Replicas of one workload are one component: errors are counted per workload, and
         # the pods it ran on are kept as its hosts.
-        component = record.component or (canonical(record.host) if record.host else None)
-        self.patterns.add(record.line, text, level, ts, bucket, component, is_error)
+        host = record.host
+        component = record.component or (self._workload(host) if host else None)
+        patterns = self.patterns
+        shape = record.shape if text == record.message else None  # an error's is masked
+        patterns.add(record.line, text, level, ts, bucket, component, is_error, shape)
         if component is not None:
-            self.patterns.add_component(component, record.host, ts, bucket, is_error, record.peer)
-        if is_error and record.peer is not None and len(self.patterns.error_peers) < MAX_PEERS:
-            self.patterns.error_peers[record.peer] += 1
+            patterns.add_component(component, host, ts, bucket, is_error, record.peer)
+        if is_error and record.peer is not None and len(patterns.error_peers) < MAX_PEERS:
+            patterns.error_peers[record.peer] += 1
 
     def _add_text(self, record: Record) -> None:
         """Prose or code: keep what tells its language and its outline."""
@@ -161,16 +169,35 @@ class _Tally:
             self.ungrouped_errors += 1
         else:
             group.count += 1
-            group.level = most_severe(group.level, level)
+            if level != group.level:
+                group.level = most_severe(group.level, level)
             if ts is not None:
                 group.seen.add(ts)
         if ts is not None:
-            self.minutes[ts.replace(second=0, microsecond=0)] += 1
+            self.minutes[self._minute(ts)] += 1
             if bucket is not None:
                 self.errors.add(bucket)
             if self.first_error_ts is None or ts < self.first_error_ts:
                 self.first_error_ts = ts
         return message
+
+    def _workload(self, host: str) -> str:
+        """`canonical(host)`, remembered: a log names few hosts, on every line."""
+        workload = self._workloads.get(host)
+        if workload is None:
+            if len(self._workloads) >= MAX_REMEMBERED:
+                self._workloads.clear()
+            workload = self._workloads[host] = canonical(host)
+        return workload
+
+    def _minute(self, ts: datetime) -> datetime:
+        """The minute `ts` falls in; errors come in bursts, so mostly the last one's."""
+        start, end = self._last_minute
+        if not start <= ts < end:
+            start = ts.replace(second=0, microsecond=0)
+            end = start + _MINUTE if start < _LAST_MINUTE else start
+            self._last_minute = start, end
+        return start
 
 
 def _error_groups(groups: dict[str, _Group]) -> list[ErrorGroup]:
@@ -253,18 +280,23 @@ def _stream_size(stream: BinaryIO) -> int | None:
 
 
 class _ReadSoFar:
-    """Lines passed on, counted with their characters, to say where a stopped analysis got."""
+    """Lines passed on, counted with their characters, to say where a stopped analysis got.
+    The counts are set once the lines run out or the iterator is closed."""
 
     def __init__(self, lines: Iterator[str]) -> None:
         self._lines = lines
         self.lines = 0
         self.chars = 0
 
-    def __iter__(self) -> Iterator[str]:
-        for line in self._lines:
-            self.lines += 1
-            self.chars += len(line) + 1
-            yield line
+    def __iter__(self) -> Generator[str, None, None]:
+        lines = chars = 0  # counted in locals: this runs once per line of huge files
+        try:
+            for line in self._lines:
+                lines += 1
+                chars += len(line)
+                yield line
+        finally:
+            self.lines, self.chars = lines, chars + lines  # each line and its line end
 
 
 def _partial_note(name: str, read: _ReadSoFar, size: int | None, seconds: float) -> list[str]:
@@ -366,12 +398,15 @@ def analyze_log(
     years: set[int] = set()
     started = time.monotonic()
     read = _ReadSoFar(decoded.lines())
+    lines = iter(read)
     stopped_early = False
-    for record in _records(iter(read), reference_year, years):
-        tally.add(record)
-        checks = deadline is not None and tally.records % DEADLINE_EVERY == 0
+    add = tally.add
+    for record in _records(lines, reference_year, years):
+        add(record)
+        checks = deadline is not None and not tally.records % DEADLINE_EVERY
         if checks and time.monotonic() > (deadline or 0.0):
             decoded.stop()
+            lines.close()  # so `read` says how far it got
             stopped_early = True
             break
     kind, language = _kind(tally, name)

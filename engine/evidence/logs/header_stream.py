@@ -58,7 +58,8 @@ def _reader_for(sample: list[str], year: int | None) -> HeaderReader | None:
         if read is None:
             continue
         matched += 1
-        agreeing += _agrees(read.ts.ts if read.ts else None, read.level, read.component, record)
+        ts, level, component, _, _ = read
+        agreeing += _agrees(ts[0] if ts else None, level, component, record)
     if matched < MIN_MATCHED * len(starts) or agreeing < MIN_AGREEING * matched:
         return None
     return reader

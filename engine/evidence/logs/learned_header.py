@@ -6,7 +6,9 @@ with a group per header position, the position that holds the time (found by rea
 sample), the one that holds the level and the one that names the program. A line that has
 the whole header is then read by one regex match instead of the general line parser's
 sequence of guesses, which is both what lets an unseen format have times and levels and
-most of the speed of reading a big log.
+most of the speed of reading a big log. Lines mostly repeat a few shapes (digits as "0"),
+which no field pattern tells apart: the match is made once per shape, and a line's time is
+read from the last one's second (`SecondClock`).
 
 The reader is used only where it reads the sample at least as well as the general parser
 (`fits`): the same time and level wherever the general parser found one, and no name of the
@@ -19,8 +21,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
-from typing import NamedTuple
+from datetime import UTC, datetime, timedelta
 
 from engine.evidence.logs.levels import canonical_level, level_word
 from engine.evidence.templates.headers import _KIND_PATTERNS as KIND_PATTERNS
@@ -31,6 +32,7 @@ from engine.evidence.templates.headers import (
     HeaderLayout,
     header_length,
 )
+from engine.evidence.templates.tokens import shape_of
 from engine.evidence.timestamps import TimestampMatch, match_timestamp
 
 # Of the sample's record lines, how many must have the whole header, and how many must read
@@ -54,14 +56,21 @@ _FEW_LEVELS = 8  # distinct values of a level field...
 _MIN_LEVEL_SHARE_FEW = 0.5  # ...of which this share of lines must read as levels
 _SECONDS = re.compile(r"\d\d:\d\d:\d\d")  # a time of day's hours to seconds
 _FRACTION = re.compile(r"[.,](\d{1,9})")
+_FRACTION_CHARS = 10  # the most a fraction takes: a separator and nine digits
 _ZONE_STARTS = ("+", "-", "U", "G")  # an offset or UTC / GMT after a space
+_NO_FRACTION = timedelta(0)
 
 
-class HeaderRead(NamedTuple):  # a tuple: one is made per line, and tuples are made fastest
-    ts: TimestampMatch | None
-    level: str | None
-    component: str | None
-    message: str
+# What a learned header reads from a line: its time as (datetime, end, has_year), or None; its
+# level; the program it names; the message, stripped; and the message's `shape_of` when it
+# came free. A plain tuple: one is made per line, and a NamedTuple's costs ten times more.
+HeaderRead = tuple[tuple[datetime, int, bool] | None, str | None, str | None, str, str | None]
+_MAX_REMEMBERED = 4096  # entries per memo below (fields, line shapes, fractions, endings)
+# (header's end, time's start, level, name's start and end) of a line; -1: no such field.
+_Fields = tuple[int, int, str | None, int, int]
+_LACKS_HEADER: _Fields = (-1, -1, None, -1, -1)
+_SHAPED_LINE_CHARS = 400  # lines up to this long are read by their shape...
+_MAX_FORGOTTEN = 8  # ...unless this many times _MAX_REMEMBERED shapes were new
 
 
 def _epoch(text: str) -> TimestampMatch | None:
@@ -90,30 +99,84 @@ class HeaderReader:
         self.time_at, self.level_at, self.name_at = time_at, level_at, name_at
         # A header that opens with a word could take "Caused by: ..." for one.
         self.opens_with_word = opens_with_word
+        self._match = regex.match
+        # Groups of the time, level and name (0: the header has none); the values these
+        # fields take repeat, so each is read once.
+        self._time_group, self._level_group, self._name_group = (
+            0 if at is None else at + 1 for at in (time_at, level_at, name_at)
+        )
         self._levels: dict[str, str | None] = {}
+        self._names: dict[str, str | None] = {}
         self._clock = SecondClock()
+        # Lines of a log mostly repeat a few shapes (digits as "0"): the header's fields of
+        # a line are those of its shape, read once (a lookup costs a fifth of a match).
+        self._shaped: dict[str, _Fields] | None = {}
+        self._forgotten = 0
 
     def read(self, line: str, year: int | None) -> HeaderRead | None:
         """The header's fields and the message, or None when `line` lacks the header."""
-        m = self.regex.match(line)
-        if m is None:
+        shaped = self._shaped
+        shape = None
+        if shaped is not None and len(line) <= _SHAPED_LINE_CHARS:
+            shape = shape_of(line)
+            fields = shaped.get(shape)
+            if fields is None:
+                fields = self._learn_shape(shape)
+        else:
+            fields = self._fields(self._match(line))
+        if fields is _LACKS_HEADER:
             return None
-        ts = None
-        if self.time_at is not None:
-            ts = self._clock.read(line, m.start(self.time_at + 1), year)
+        end, time_start, level, name_start, name_end = fields
+        ts = None if time_start < 0 else self._clock.at(line, time_start, year)
+        name = None
+        if name_start >= 0:
+            field = line[name_start:name_end]
+            name = self._names.get(field, "")
+            if name == "":
+                name = _remember(self._names, field, _name(field.strip()))
+        message = line[end:].strip()
+        if not message and ts is not None:
+            end = ts[1]
+            message = line[end:].strip()
+        # The shape maps each character to one: the message's is cut from the line's.
+        return ts, level, name, message, None if shape is None else shape[end:].strip()
+
+    def _fields(self, m: re.Match[str] | None) -> _Fields:
+        """Where the header of a matched line ends, where its time and name are, its level."""
+        if m is None:
+            return _LACKS_HEADER
         level = None
-        if self.level_at is not None:
-            word = m.group(self.level_at + 1)
+        if self._level_group:
+            word = m.group(self._level_group)
             level = self._levels.get(word, "")
             if level == "":
-                level = self._levels[word] = header_level(word)
-        name = None
-        if self.name_at is not None:
-            name = _name(m.group(self.name_at + 1).strip())
-        message = line[m.end() :]
-        if not message.strip() and ts is not None:
-            message = line[ts.end :].strip()
-        return HeaderRead(ts, level, name, message)
+                level = _remember(self._levels, word, header_level(word))
+        time_start = m.start(self._time_group) if self._time_group else -1
+        name_start, name_end = m.span(self._name_group) if self._name_group else (-1, -1)
+        return m.end(), time_start, level, name_start, name_end
+
+    def _learn_shape(self, shape: str) -> _Fields:
+        """`_fields` of lines of this shape. No field pattern tells one digit from another
+        (mining.py matches the header on shapes too), so it holds for all of them, and
+        the level, a word, is the same on each."""
+        fields = self._fields(self._match(shape))
+        shaped = self._shaped
+        assert shaped is not None
+        if len(shaped) >= _MAX_REMEMBERED:
+            shaped.clear()
+            self._forgotten += 1
+            if self._forgotten > _MAX_FORGOTTEN:
+                self._shaped = None  # lines of ever new shapes: matching each is cheaper
+        shaped[shape] = fields
+        return fields
+
+
+def _remember(memory: dict[str, str | None], key: str, value: str | None) -> str | None:
+    """`value`, remembered for `key`; a file of all-different fields forgets now and then."""
+    if len(memory) >= _MAX_REMEMBERED:
+        memory.clear()
+    memory[key] = value
+    return value
 
 
 def _capturing(layout: HeaderLayout) -> re.Pattern[str]:
@@ -150,61 +213,132 @@ class SecondClock:
     file writes its fraction with the same separator and number of digits on every line."""
 
     def __init__(self) -> None:
-        self._prefix = ""  # the date and time through the seconds, as written
-        self._sep = ""  # before the fraction ("," or "."); "" when there is none
+        self._head = ""  # the date and time through the seconds, and the fraction's separator
         self._width = 0  # digits of the fraction
         self._rest = ""  # what followed the fraction: the zone as written ("Z", "+0100")
         self._base = datetime.min
         self._has_year = True
         self._year: int | None = None
+        # Fraction digits as written -> the time they add to the second; "" when the time
+        # has no fraction. Adding one is many times faster than datetime.replace().
+        self._fractions: dict[str, timedelta] = {}
+        # What follows the fraction (the zone and the next two characters) -> whether the
+        # time ends there as the last one did: lines differ there in a few ways only.
+        self._endings: dict[str, bool] = {}
 
     def read(self, line: str, start: int, year: int | None) -> TimestampMatch | None:
-        prefix = self._prefix
-        if prefix and line.startswith(prefix, start) and year == self._year:
-            at = start + len(prefix)
-            width = self._width
-            digits = line[at + 1 : at + 1 + width] if width else ""
-            if not width or (line[at : at + 1] == self._sep and digits.isdigit()):
-                end = at + (1 + width if width else 0)
-                if line.startswith(self._rest, end) and self._ends(line, end + len(self._rest)):
-                    micro = int(digits[:6]) * 10 ** max(0, 6 - width) if width else 0
-                    return TimestampMatch(
-                        self._base.replace(microsecond=micro),
-                        end + len(self._rest),
-                        self._has_year,
-                    )
+        found = self.at(line, start, year)
+        return None if found is None else TimestampMatch(*found)
+
+    def at(self, line: str, start: int, year: int | None) -> tuple[datetime, int, bool] | None:
+        """`read` as a plain (ts, end, has_year) tuple, for a caller that reads every line."""
+        head = self._head
+        if head and line.startswith(head, start) and year == self._year:
+            at = start + len(head)
+            end = at + self._width
+            digits = line[at:end]
+            fraction = self._fractions.get(digits)
+            if fraction is None:
+                fraction = self._fraction(digits)
+            if fraction is not None:
+                ending = line[end : end + len(self._rest) + 2]
+                ends = self._endings.get(ending)
+                if ends is None:
+                    ends = self._ends(ending)
+                if ends:
+                    return self._base + fraction, end + len(self._rest), self._has_year
         found = read_time(line, start, year)
         self._remember(line, start, found, year)
-        return found
+        return None if found is None else (found.ts, found.end, found.has_year)
 
-    def _ends(self, line: str, at: int) -> bool:
-        """Nothing that could still be part of the time follows: a digit, or a zone after a
-        space where the last time had none."""
-        after = line[at : at + 1]
-        if after.isdigit():
-            return False
-        return bool(self._rest) or after != " " or line[at + 1 : at + 2] not in _ZONE_STARTS
+    def _fraction(self, digits: str) -> timedelta | None:
+        """What `digits` add to the second, or None when they are not the fraction's."""
+        if len(digits) != self._width or not digits.isdigit():
+            return None
+        if len(self._fractions) >= _MAX_REMEMBERED:
+            self._fractions = {}
+        micro = int(digits[:6]) * 10 ** max(0, 6 - self._width)
+        fraction = self._fractions[digits] = timedelta(microseconds=micro)
+        return fraction
+
+    def _ends(self, ending: str) -> bool:
+        """Whether a time ends where `ending` starts with the zone the last one had: no digit
+        follows, nor a zone after a space where the last time had none."""
+        rest = self._rest
+        after = ending[len(rest) : len(rest) + 1]
+        ends = (
+            ending.startswith(rest)
+            and not after.isdigit()
+            and bool(rest or after != " " or ending[len(rest) + 1 :] not in _ZONE_STARTS)
+        )
+        if len(self._endings) >= _MAX_REMEMBERED:
+            self._endings = {}
+        self._endings[ending] = ends
+        return ends
 
     def _remember(
         self, line: str, start: int, found: TimestampMatch | None, year: int | None
     ) -> None:
-        self._prefix = ""
+        self._head = ""
         if found is None:
             return
-        every = list(_SECONDS.finditer(line, start, found.end))
-        if not every:
+        end = found.end
+        layout = _time_layout(line, start, end)
+        if layout is None:
             return
-        seconds = every[-1].end()
-        fraction = _FRACTION.match(line, seconds)
-        after = fraction.end() if fraction else seconds
-        self._prefix, self._rest = line[start:seconds], line[after : found.end]
-        self._sep = line[seconds] if fraction else ""
-        self._width = len(fraction.group(1)) if fraction else 0
-        self._base, self._has_year, self._year = (
-            found.ts.replace(microsecond=0),
-            found.has_year,
-            year,
-        )
+        seconds, width, after = layout
+        if width != self._width or not self._fractions:
+            # Every key has the width's digits: a line cut short never finds one.
+            self._fractions = {} if width else {"": _NO_FRACTION}
+        self._width = width
+        self._head = line[start : seconds + 1 if width else seconds]
+        rest = line[after:end]
+        if rest != self._rest:
+            self._rest, self._endings = rest, {}
+        self._base, self._has_year, self._year = _whole_second(found.ts), found.has_year, year
+
+
+# The shape of a time's text (and of the 10 characters after it, which a fraction may take)
+# -> where its seconds end, its fraction's width and where the fraction ends, from its start;
+# _NO_SECONDS for a time without hh:mm:ss.
+_LAYOUTS: dict[tuple[int, str], tuple[int, int, int]] = {}
+_NO_SECONDS = (-1, 0, 0)
+_MICROSECONDS: dict[int, timedelta] = {}
+
+
+def _time_layout(line: str, start: int, end: int) -> tuple[int, int, int] | None:
+    """(seconds' end, fraction width, fraction's end) of the time at line[start:end], or None
+    when it has no hh:mm:ss. A file writes its times one way: found once per shape."""
+    key = (end - start, shape_of(line[start : end + _FRACTION_CHARS]))
+    layout = _LAYOUTS.get(key)
+    if layout is None:
+        layout = _NO_SECONDS
+        every = list(_SECONDS.finditer(line, start, end))
+        if every:
+            seconds = every[-1].end()
+            fraction = _FRACTION.match(line, seconds)
+            width = len(fraction.group(1)) if fraction else 0
+            layout = (seconds - start, width, (fraction.end() if fraction else seconds) - start)
+        if len(_LAYOUTS) >= _MAX_REMEMBERED:
+            _LAYOUTS.clear()
+        _LAYOUTS[key] = layout
+    if layout is _NO_SECONDS:
+        return None
+    seconds, width, after = layout
+    return start + seconds, width, start + after
+
+
+def _whole_second(ts: datetime) -> datetime:
+    """`ts.replace(microsecond=0)`, a fifth of the cost: most times have few fractions."""
+    micro = ts.microsecond
+    if not micro:
+        return ts
+    delta = _MICROSECONDS.get(micro)
+    if delta is None:
+        if len(_MICROSECONDS) >= _MAX_REMEMBERED:
+            _MICROSECONDS.clear()
+        delta = _MICROSECONDS[micro] = timedelta(microseconds=micro)
+    return ts - delta
 
 
 def read_time(line: str, start: int, year: int | None) -> TimestampMatch | None:

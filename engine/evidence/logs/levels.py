@@ -85,6 +85,11 @@ _LEVEL_AT_START = re.compile(
     rf"|({_WORDS})(?:\s+|$|(?=\[))"
 )
 _HEAD_CHARS = 100
+# Every level word of _WORDS holds one of these (lower case).
+_LEVEL_PARTS = (
+    "fata", "crit", "pani", "emerg", "alert", "severe", "err", "warn", "notice", "info",
+    "debu", "trac", "fine",
+)  # fmt: skip
 _UPPER_WORDS = {word: level for word, level in _CANONICAL.items() if len(word) > 1}
 
 _TRACE_MARKERS = re.compile(
@@ -93,6 +98,7 @@ _TRACE_MARKERS = re.compile(
     re.MULTILINE,
 )
 _PANIC = re.compile(r"^(?:panic: |fatal error: )", re.MULTILINE)
+_TRACE_LITERALS = ("Traceback", "Exception", "Error", "goroutine ", "panic: ")
 
 _PINO_LEVELS = ((60, FATAL), (50, ERROR), (40, WARN), (30, INFO), (20, DEBUG), (0, TRACE))
 _SYSLOG_PRIORITIES = (FATAL, FATAL, FATAL, ERROR, WARN, INFO, INFO, DEBUG)
@@ -117,6 +123,11 @@ def find_level(text: str) -> tuple[str, int, int] | None:
         level = _UPPER_WORDS.get(text[1:end]) if end > 1 else None
         if level is not None:
             return level, 1, end
+    head = text[:_HEAD_CHARS]
+    # Most heads hold no level word in any case, which these few look-ups say for ASCII
+    # text (outside it, case-insensitive matching also pairs "ſ" with "s").
+    if head.isascii() and not any(map(head.lower().__contains__, _LEVEL_PARTS)):
+        return None
     m = _LEVEL_IN_HEAD.search(text, 0, _HEAD_CHARS)
     if m is None:
         return None
@@ -156,9 +167,16 @@ def level_from_status(status: int) -> str:
 
 def level_from_trace(text: str) -> str | None:
     """ERROR for text that carries an exception or stack trace, FATAL for a Go panic."""
-    if not _TRACE_MARKERS.search(text):
+    if not _may_hold_trace(text) or not _TRACE_MARKERS.search(text):
         return None
     return FATAL if _PANIC.search(text) else ERROR
+
+
+def _may_hold_trace(text: str) -> bool:
+    """Whether `text` holds what every marker of _TRACE_MARKERS needs: a literal of it, or
+    for an indented "at ..." frame a line that starts with a space. Most lines hold none,
+    and looking is many times cheaper than the search."""
+    return "\n" in text or text[:1].isspace() or any(map(text.__contains__, _TRACE_LITERALS))
 
 
 def most_severe(a: str, b: str) -> str:

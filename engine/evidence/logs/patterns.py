@@ -70,6 +70,7 @@ class PatternTally:
     def __init__(self, clock: BucketClock) -> None:
         self.clock = clock
         self.miner = TemplateMiner()
+        self._add_id = self.miner.add_id
         self.templates: dict[int, TemplateTally] = {}
         self.components: dict[str, ComponentTally] = {}
         self.untracked = 0  # records whose template came after MAX_TEMPLATES
@@ -84,10 +85,16 @@ class PatternTally:
         bucket: int | None,
         component: str | None,
         is_error: bool,
+        shape: str | None = None,
     ) -> None:
-        """Count one record; `bucket` is `clock.index(ts)` (None without a time)."""
-        text = text[:MINED_CHARS]
-        template_id = self.miner.add_id(text, shape_of(text))
+        """Count one record; `bucket` is `clock.index(ts)` (None without a time); `shape`
+        is `shape_of(text)` when the caller has it."""
+        if len(text) > MINED_CHARS:
+            text = text[:MINED_CHARS]
+            shape = None if shape is None else shape[:MINED_CHARS]
+        if shape is None:
+            shape = shape_of(text)
+        template_id = self._add_id(text, shape)
         tally = self.templates.get(template_id)
         if tally is None:
             if len(self.templates) >= MAX_TEMPLATES:

@@ -16,7 +16,7 @@ import contextlib
 import enum
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -39,7 +39,7 @@ from engine.evidence.logs.wording import level_from_wording
 from engine.evidence.timestamps import TimestampMatch, match_timestamp, parse_timestamp_value
 
 if TYPE_CHECKING:
-    from engine.evidence.logs.learned_header import HeaderRead, HeaderReader
+    from engine.evidence.logs.learned_header import HeaderReader
 
 TEXT = "text"  # the format of a line nothing recognised
 MAX_CONTINUATION = 500  # lines kept per record; the rest are only counted
@@ -94,6 +94,7 @@ _BRACKET = re.compile(r"[\[\]]")
 MAX_CONTEXT_CHARS = 1000  # a bracket that stays open longer than this is not a header
 MAX_DEPTH = 3  # records opened inside records: CSV cell > runtime JSON > CRI line > app line
 _WRAPPERS = frozenset({"docker-json", "cri"})
+_INDENTED_OR_EMPTY = ("", " ", "\t")  # what line[:1] is for a line parse() tells first
 
 
 class Kind(enum.Enum):
@@ -104,20 +105,41 @@ class Kind(enum.Enum):
     OTHER = "other"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Record:
     line: int
     ts: datetime | None
     level: str | None
     message: str
     format: str
-    continuation: list[str] = field(default_factory=list)
-    group_key: str | None = None  # set when the message alone would group badly (HTTP status)
-    component: str | None = None  # the service / program that logged it, when the line says
-    host: str | None = None  # the pod / host it ran on, when the line says
-    peer: str | None = None  # the service its request went to, when the line says
-    dropped_lines: int = 0
-    level_inferred: bool = False  # the level was read from the wording, not written by a logger
+    continuation: list[str]
+    group_key: str | None  # set when the message alone would group badly (HTTP status)
+    component: str | None  # the service / program that logged it, when the line says
+    host: str | None  # the pod / host it ran on, when the line says
+    peer: str | None  # the service its request went to, when the line says
+    dropped_lines: int
+    level_inferred: bool  # the level was read from the wording, not written by a logger
+    shape: str | None  # the message's `shape_of`, where reading the line gave it for free
+
+    def __init__(
+        self,
+        line: int,
+        ts: datetime | None,
+        level: str | None,
+        message: str,
+        format: str,
+        continuation: list[str] | None = None,
+        component: str | None = None,
+        shape: str | None = None,
+    ) -> None:
+        # Written out: one is made per line, and a generated __init__ with a default
+        # factory costs twice as much.
+        self.line, self.ts, self.level, self.message, self.format = line, ts, level, message, format
+        self.continuation = [] if continuation is None else continuation
+        self.component, self.shape = component, shape
+        self.group_key = self.host = self.peer = None
+        self.dropped_lines = 0
+        self.level_inferred = False
 
     @property
     def line_count(self) -> int:
@@ -160,17 +182,13 @@ class _LineParser:
         self._access_ts: datetime | None = None
 
     def parse(self, line: str, lineno: int, depth: int = 0) -> Record | _Other:
-        """`depth`: how many records `line` sits inside (a CSV cell, a runtime's JSON)."""
+        """`depth`: how many records `line` sits inside (a CSV cell, a runtime's JSON).
+        A line with the file's learned header is `headed`'s, which is asked first."""
         if not line or line.isspace():
             return (Kind.BLANK, line, None)
         first = line[0]
         if first in " \t":
             return (Kind.CONTINUATION, line, None)
-        if self.header is not None and not depth:
-            read = self.header.read(line, self.year)
-            # A header that opens with a word could take "Caused by: ..." for one.
-            if read is not None and not (self.header.opens_with_word and _CONTINUATION.match(line)):
-                return self._from_header(read, lineno)
         if first == "{":
             record = self._json(line, lineno, depth)
             if record is not None:
@@ -189,14 +207,21 @@ class _LineParser:
             return record
         return self._without_timestamp(line, lineno, pos)
 
-    def _from_header(self, read: HeaderRead, lineno: int) -> Record:
-        """A line with the file's learned header (learned_header.py): its fields as read."""
-        tsm = read.ts
-        ts = None if tsm is None else tsm.ts if tsm.has_year else self._rollover(tsm).ts
-        fmt = "plain" if ts is not None or read.level is not None else TEXT
-        record = Record(lineno, ts, read.level, read.message.strip(), fmt)
-        record.component = read.component
-        return record
+    def headed(self, line: str, lineno: int) -> Record | None:
+        """The record of a line that has the file's learned header (learned_header.py), with
+        its fields as the header reads them; None when it lacks the header (then `parse`
+        reads it). `line` is neither blank nor indented: `parse` tells those first."""
+        assert self.header is not None
+        read = self.header.read(line, self.year)
+        # A header that opens with a word could take "Caused by: ..." for one.
+        if read is None or (self.header.opens_with_word and _CONTINUATION.match(line)):
+            return None
+        found, level, component, message, shape = read
+        ts = None
+        if found is not None:
+            ts = found[0] if found[2] else self._rollover(TimestampMatch(*found)).ts
+        fmt = "plain" if ts is not None or level is not None else TEXT
+        return Record(lineno, ts, level, message, fmt, None, component, shape)
 
     def _rollover(self, tsm: TimestampMatch) -> TimestampMatch:
         """Syslog has no year: Dec 31 then Jan 1 means the year turned."""
@@ -486,12 +511,20 @@ def iter_records(
     `header` (a file's learned header) are read by it.
     """
     parser = _LineParser(reference_year, years_assumed, header)
+    parse, headed = parser.parse, parser.headed if header is not None else None
     current: Record | None = None
     for lineno, line in enumerate(lines, 1):
-        parsed = parser.parse(line, lineno)
+        # Most lines of most files have the learned header: they are read by it, and
+        # parse() reads the rest (blank and indented lines first, as here).
+        parsed: Record | _Other | None = None
+        if headed is not None and line[:1] not in _INDENTED_OR_EMPTY and not line.isspace():
+            parsed = headed(line, lineno)
+        if parsed is None:
+            parsed = parse(line, lineno)
         if isinstance(parsed, Record):
             if current is not None:
-                yield _finish(current)
+                # Most records have a level: _finish only reads one for the others.
+                yield current if current.level is not None else _finish(current)
             current = parsed
             continue
         kind, text, ts = parsed

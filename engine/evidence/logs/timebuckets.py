@@ -15,6 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 MAX_BUCKETS = 240
 FIRST_WIDTH_S = 10
+_SECOND = timedelta(seconds=1)
+_MICROSECOND = timedelta(microseconds=1)
+_LAST_SECOND = datetime.max.replace(microsecond=0, tzinfo=UTC)  # its end is past datetime.max
 
 
 @dataclass(slots=True)
@@ -25,10 +28,14 @@ class Span:
     last: datetime | None = None
 
     def add(self, ts: datetime) -> None:
-        if self.first is None or ts < self.first:
-            self.first = ts
-        if self.last is None or ts > self.last:
+        first, last = self.first, self.last
+        if first is None or last is None:
+            self.first = ts if first is None or ts < first else first
+            self.last = ts if last is None or ts > last else last
+        elif ts > last:  # the usual case, in a log written in order
             self.last = ts
+        elif ts < first:
+            self.first = ts
 
     def merge(self, other: Span) -> None:
         for ts in (other.first, other.last):
@@ -39,30 +46,55 @@ class Span:
 class BucketClock:
     """The bucket width of one file, widened as its time span grows."""
 
-    __slots__ = ("_last_seconds", "_last_ts", "first", "last", "width")
+    __slots__ = (
+        "_last_seconds",
+        "_second",
+        "_second_end",
+        "_second_start",
+        "first",
+        "last",
+        "width",
+    )
 
     def __init__(self) -> None:
         self.width = FIRST_WIDTH_S
         self.first: int | None = None  # epoch seconds
         self.last: int | None = None
-        self._last_ts: datetime | None = None
-        self._last_seconds = 0
+        self._last_seconds: int | None = None  # of the last time indexed
+        # That second as [start, end), once two times fell in it: a log that writes many
+        # lines a second then skips timestamp() for the rest.
+        self._second_start: datetime | None = None
+        self._second_end = _LAST_SECOND
+        self._second = 0
 
     def index(self, ts: datetime) -> int:
         """The bucket of `ts` at the current width, widening the clock first if needed."""
-        if ts is self._last_ts or ts == self._last_ts:  # neighbouring records share a time
-            seconds = self._last_seconds
-        else:
-            seconds = self._last_seconds = int(ts.timestamp())
-            self._last_ts = ts
+        start = self._second_start
+        if start is not None and start <= ts < self._second_end:
+            # The second of the last call: first, last and the width are as it left them.
+            return self._second // self.width
+        seconds = int(ts.timestamp())
+        if seconds == self._last_seconds:
+            self._window(ts, seconds)
+            return seconds // self.width
+        self._last_seconds = seconds
+        self._second_start = None
         if self.first is None or seconds < self.first:
             self.first = seconds
         if self.last is None or seconds > self.last:
             self.last = seconds
-        assert self.first is not None and self.last is not None
         while (self.last // self.width) - (self.first // self.width) >= MAX_BUCKETS:
             self.width *= 2
         return seconds // self.width
+
+    def _window(self, ts: datetime, seconds: int) -> None:
+        """Remember the second of `ts` as a range of times, where every time in it has
+        these epoch `seconds` (true but for float rounding centuries ahead)."""
+        start = ts - timedelta(microseconds=ts.microsecond)
+        if start < _LAST_SECOND:
+            end = start + _SECOND
+            if int(start.timestamp()) == seconds == int((end - _MICROSECOND).timestamp()):
+                self._second_start, self._second_end, self._second = start, end, seconds
 
     def start_of(self, index: int) -> datetime:
         return datetime.fromtimestamp(index * self.width, UTC)

@@ -171,7 +171,7 @@ _SCAN_CHARS = 2000  # a record's head says what it is; a huge line is not read t
 
 
 def _reads_as_failure(head: str, lower: str) -> bool:
-    if any(key in head for key in _CASED_KEYS) and _CASED_PHRASES.search(head):
+    if any(map(head.__contains__, _CASED_KEYS)) and _CASED_PHRASES.search(head):
         return True
     return _LINE_OPENS.match(lower) is not None or _LOWER_PHRASES.search(lower) is not None
 
@@ -187,7 +187,7 @@ def level_from_wording(text: str) -> str | None:
     phrases), or None."""
     head = text[:_SCAN_CHARS]
     lower = head.lower()
-    word = _LEVEL_WORDS.search(head) if any(key in lower for key in _WORD_KEYS) else None
+    word = _LEVEL_WORDS.search(head) if any(map(lower.__contains__, _WORD_KEYS)) else None
     if word is not None:
         return _WORD_LEVELS[word.lastgroup or ""]
     if _reads_as_failure(head, lower):

@@ -142,7 +142,7 @@ class TemplateMiner:
 
     def __init__(self) -> None:
         self._masker = Masker()
-        self._lookup = self._masker.lookup
+        self._known, self._mask = self._masker.known, self._masker.mask
         self._seen: dict[str, _Cluster] = {}
         self._clusters: list[_Cluster] = []
         # Live clusters by `_bucket`; dicts keep them in id order.
@@ -154,20 +154,15 @@ class TemplateMiner:
         self._overflow_cluster: _Cluster | None = None
 
     def add(self, message: str) -> TemplateMatch:
-        cluster = self._assign(message, shape_of(message))
-        return TemplateMatch(cluster.id, self._render(cluster))
+        template_id = self.add_id(message, shape_of(message))
+        return TemplateMatch(template_id, self.template(template_id))
 
     def add_id(self, message: str, shape: str) -> int:
         """`add` for whole files: `shape` is `shape_of(message)`, cut from the shape of the
         whole text (much faster than line by line), and only the id comes back."""
-        return self._assign(message, shape).id
-
-    def _assign(self, message: str, shape: str) -> _Cluster:
-        """The live cluster of `message` (whose `shape_of` is `shape`), counted."""
-        # Masker.mask's common case inlined: this runs once per line of big files.
-        key = " ".join(map(self._lookup, shape.split()))
-        if "0" in key:
-            key = self._masker.mask(message, shape)
+        key = self._known.get(shape)
+        if key is None:
+            key = self._mask(message, shape)
         cluster = self._seen.get(key)
         if cluster is None:
             cluster = self._place(_bounded(mask_across(key).split()))
@@ -177,7 +172,7 @@ class TemplateMiner:
         elif cluster.into is not None:
             cluster = self._seen[key] = _live(cluster)
         cluster.count += 1
-        return cluster
+        return cluster.id
 
     def resolve(self, template_id: int) -> int:
         """The id that `template_id` lives on as (itself unless it was merged)."""

@@ -15,6 +15,7 @@ their real digits.
 from __future__ import annotations
 
 import re
+from typing import TypeVar
 
 WILDCARD = "<*>"
 # Inside the miner a variable is this one private-use character, so a wildcard can never be
@@ -22,7 +23,14 @@ WILDCARD = "<*>"
 VAR = "\ue000"
 
 _DIGITS = str.maketrans("123456789", "000000000")
+_BYTE_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+# Past this many characters str.translate's per-call lookups are paid off: a whole file.
+_BYTES_UP_TO = 4096
 _MAX_CACHE = 200_000  # entries per token cache; cleared when full, to bound memory
+# Message shapes remembered with their masking: short ones, which repeat; a few MB at most.
+_MAX_SHAPED_MESSAGES = 8_192
+_SHAPED_MESSAGE_CHARS = 200
+_T = TypeVar("_T")
 
 _HEXCH = "0-9a-fA-F"
 _MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
@@ -145,11 +153,22 @@ def mask_across(masked: str) -> str:
 
 def shape_of(text: str) -> str:
     """`text` with every ASCII digit turned into "0", the key of the token caches."""
-    return text.translate(_DIGITS)
+    if len(text) > _BYTES_UP_TO:
+        return text.translate(_DIGITS)
+    # As bytes: str.translate looks each distinct character up in a dict, call after call
+    # (2 µs for a log message), bytes.translate indexes a table. UTF-8 spells every other
+    # character with bytes >= 0x80, so only the ASCII digits change either way;
+    # surrogatepass keeps a lone surrogate as it was.
+    return (
+        text.encode("utf-8", "surrogatepass")
+        .translate(_BYTE_DIGITS)
+        .decode("utf-8", "surrogatepass")
+    )
 
 
 class _ShapeCache(dict[str, str]):
-    """token shape -> masked shape, computed on first sight."""
+    """token shape -> masked shape, computed on first sight; a "0" left in it means a
+    constant with digits, masked from the real token instead."""
 
     def __missing__(self, shape: str) -> str:
         if len(self) >= _MAX_CACHE:
@@ -174,8 +193,13 @@ class Masker:
     def __init__(self) -> None:
         self._shapes = _ShapeCache()
         self._exact = _TokenCache()
-        # shape of a token -> its masked shape; "0" left in it means "ask `mask`".
-        self.lookup = self._shapes.__getitem__
+        # Shape of a short message -> its masked form, where the shape alone decides it:
+        # messages that differ only in their numbers ("took 41 ms") share one. Callers that
+        # mask every line look here first (a dict lookup is cheaper than a call).
+        self.known: dict[str, str] = {}
+        # ...and where the real digits of some tokens decide them ("ssh2"): the masked
+        # tokens and those tokens' positions.
+        self._partly_known: dict[str, tuple[list[str], list[int]]] = {}
 
     def mask(self, text: str, shape: str | None = None) -> str:
         """The message's tokens, masked, joined by single spaces (VAR marks a value).
@@ -185,17 +209,34 @@ class Masker:
         yet `mask_across`-ed: callers cache on it and apply that once per distinct result.
         """
         if shape is None:
-            shape = text.translate(_DIGITS)
-        joined = " ".join(map(self._shapes.__getitem__, shape.split()))
-        # A "0" left means a constant with digits ("ssh2"): redo those tokens from the real
-        # text. Other digits (non-ASCII) were not turned into "0", so the shape kept them.
-        if "0" in joined:
-            exact, shapes = self._exact, self._shapes
-            joined = " ".join(
-                exact[token] if "0" in shapes[token_shape] else shapes[token_shape]
-                for token, token_shape in zip(text.split(), shape.split(), strict=True)
-            )
-        return joined
+            shape = shape_of(text)
+        known = self.known.get(shape)
+        if known is not None:
+            return known
+        partly = self._partly_known.get(shape)
+        if partly is None:
+            masked = list(map(self._shapes.__getitem__, shape.split()))
+            # A "0" left means a constant with digits ("ssh2"): those tokens are masked
+            # from the real text. Other digits (non-ASCII) were not turned into "0", so the
+            # shape kept them.
+            exact_at = [i for i, token in enumerate(masked) if "0" in token]
+            if not exact_at:
+                return self._remember(self.known, shape, " ".join(masked))
+            partly = self._remember(self._partly_known, shape, (masked, exact_at))
+        masked, exact_at = partly
+        tokens = text.split()
+        parts = masked.copy()
+        for i in exact_at:
+            parts[i] = self._exact[tokens[i]]
+        return " ".join(parts)
+
+    @staticmethod
+    def _remember(memory: dict[str, _T], shape: str, value: _T) -> _T:
+        if len(shape) <= _SHAPED_MESSAGE_CHARS:
+            if len(memory) >= _MAX_SHAPED_MESSAGES:
+                memory.clear()
+            memory[shape] = value
+        return value
 
 
 def collapse_runs(masked: str) -> str:
