@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slack
 
 CHANNEL = "C0ALERTS"
 TOKEN = "alert-token-for-the-test-0123456789"
-EXPR = 'sum by (service) (rate(http_requests_total{code="500"}[3s]))'
+EXPR = 'sum by (service) (rate(http_requests_total{code="500"}[15s]))'
 RULES = {
     "groups": [
         {
