@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -35,7 +36,9 @@ def pct(values: list[float], p: float) -> float:
 
 
 @asynccontextmanager
-async def faultmaven_on_fake_slack(*, max_file_mb: float) -> AsyncIterator[FakeSlack]:
+async def faultmaven_on_fake_slack(
+    *, max_file_mb: float, **overrides: Any
+) -> AsyncIterator[FakeSlack]:
     """`faultmaven run` in this process, connected to a fake Slack; stopped cleanly after."""
     with tempfile.TemporaryDirectory(prefix="fm-bench-") as tmp:
         embedded = EmbeddedServices(Path(tmp))
@@ -51,7 +54,7 @@ async def faultmaven_on_fake_slack(*, max_file_mb: float) -> AsyncIterator[FakeS
                     FAULTMAVEN_DATA_DIR=Path(tmp),
                     FAULTMAVEN_MAX_FILE_MB=max_file_mb,
                     FAULTMAVEN_HTTP_PORT=0,  # no ops endpoints: port 8080 may be taken here
-                )
+                ).model_copy(update=overrides)
                 process = SlackProcess(settings, "all")
                 task = asyncio.create_task(process.run())
                 await slack.wait_for_connections(1, timeout=60)
