@@ -52,17 +52,13 @@ def _tools_or_exit(settings: Settings) -> list[Tool]:
 
 
 def parse_args(pairs: list[str]) -> dict[str, Any]:
-    """`k=v` pairs; a value that reads as JSON (a number, true, a list) is taken as such."""
-    arguments: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise typer.BadParameter(f"{pair!r}: write arguments as name=value")
-        try:
-            arguments[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            arguments[key.strip()] = value
-    return arguments
+    from engine.tools.base import ToolError
+    from engine.tools.registry import parse_pairs
+
+    try:
+        return parse_pairs(pairs)
+    except ToolError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 @tools_app.command("list")

@@ -99,12 +99,14 @@ class CaseTools:
         except Exception:
             log.exception("case %s: the data of %s was not kept", case.id, run.call)
 
-    def plan(self, case: Case, hypothesis: Hypothesis) -> PlannedCheck | None:
-        """The live check a source allowed in the case's channel can run on `hypothesis`."""
+    def planner(self, case: Case) -> Callable[[Hypothesis], PlannedCheck | None]:
+        """Plans the live check a source allowed in the case's channel can run on a
+        hypothesis; the tools of the place are listed once, for all the turn's hypotheses."""
         if not len(self.sources):
-            return None
+            return lambda hypothesis: None
         names = {tool.name for tool in self.live_tools(case)}
-        return plan_check(hypothesis, self.sources.allowed_in(case.channel_id), names)
+        allowed = self.sources.allowed_in(case.channel_id)
+        return lambda hypothesis: plan_check(hypothesis, allowed, names)
 
     def live_tools(self, case: Case) -> list[Tool]:
         """The sources' tools allowed in the case's channel, and the network probes."""

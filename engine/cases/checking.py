@@ -14,7 +14,7 @@ from collections.abc import Callable
 from psycopg_pool import AsyncConnectionPool
 
 from engine.cases.case_tools import CaseTools
-from engine.cases.live_checks import PlannedCheck
+from engine.cases.live_checks import PlannedCheck, run_planned
 from engine.cases.posting import Poster
 from engine.cases.turns import CaseTurns
 from engine.core.errors import CaseNotFound
@@ -63,7 +63,7 @@ class CaseChecks:
         hypothesis = known.get(req.hypothesis_key)
         if hypothesis is None:
             raise CaseNotFound(f"That hypothesis is no longer part of case #{case.id}.")
-        planned = self.tools.plan(case, hypothesis)
+        planned = self.tools.planner(case)(hypothesis)
         if planned is None:
             raise CaseNotFound(
                 "No source this channel may use can check that hypothesis; an admin adds "
@@ -91,18 +91,8 @@ class CaseChecks:
         key: str,
     ) -> CheckResult:
         registry = self.tools.registry(case, self.tools.live_tools(case))
-        run = await registry.run(planned.tool, planned.arguments, requested_by=requested_by)
-        verdict, said = planned.judge(run) if run.ok else ("unclear", run.error or "failed")
-        result = CheckResult(
-            hypothesis_key=hypothesis.id,
-            tool=run.tool,
-            call=run.call,
-            query=run.query,
-            ok=run.ok,
-            verdict=verdict,
-            summary=said,
-            requested_by=requested_by,
-        )
+        run, result = await run_planned(registry, planned, requested_by)
+        said = result.summary
         await check_runs.add(self.pool, case.id, result, run.output[:OUTPUT_KEPT_CHARS])
         lines = [
             f"🔎 *Check* for “{hypothesis.statement}” (asked by {requested_by}):",
@@ -110,7 +100,7 @@ class CaseChecks:
         ]
         if run.query and run.query != run.call:
             lines.append(f"```{run.query}```")
-        lines.append(f"{said} → {VERDICT_WORDS[verdict]}" if run.ok else f"⚠️ {said}")
+        lines.append(f"{said} → {VERDICT_WORDS[result.verdict]}" if run.ok else f"⚠️ {said}")
         await self.poster.post_once(
             f"check:{key}",
             case.channel_id,
@@ -125,11 +115,12 @@ class CaseChecks:
         if not self.auto:
             return 0
         done = {c.hypothesis_key for c in await check_runs.for_case(self.pool, case.id)}
+        plan = self.tools.planner(case)
         ran = 0
         for hypothesis in result.hypotheses:
             if hypothesis.id in done or hypothesis.status not in ("proposed", "testing"):
                 continue
-            planned = self.tools.plan(case, hypothesis)
+            planned = plan(hypothesis)
             if planned is None:
                 continue
             await self._run(

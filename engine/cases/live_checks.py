@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from engine.core.tool_runs import CheckVerdict, ToolRun
+from engine.core.tool_runs import CheckResult, CheckVerdict, ToolBox, ToolRun
 from engine.investigate.result import Hypothesis, Investigation
 from engine.tools.registry import call_text
 from engine.tools.sources import Source, Sources
@@ -191,3 +191,21 @@ def with_check_labels(
             hypothesis.model_copy(update={"live_check": planned.call if planned else None})
         )
     return result.model_copy(update={"hypotheses": hypotheses})
+
+
+async def run_planned(
+    box: ToolBox, planned: PlannedCheck, requested_by: str
+) -> tuple[ToolRun, CheckResult]:
+    """Run a planned check through `box` (validated, capped, masked, audited) and judge it."""
+    run = await box.run(planned.tool, planned.arguments, requested_by=requested_by)
+    verdict, said = planned.judge(run) if run.ok else ("unclear", run.error or "failed")
+    return run, CheckResult(
+        hypothesis_key=planned.hypothesis_key,
+        tool=run.tool,
+        call=run.call,
+        query=run.query,
+        ok=run.ok,
+        verdict=verdict,
+        summary=said,
+        requested_by=requested_by,
+    )

@@ -9,11 +9,9 @@ way the result lists every run (`tool_runs`), and each run is audited.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from psycopg_pool import AsyncConnectionPool
 
-from engine.cases.live_checks import plan_check
+from engine.cases.live_checks import plan_check, run_planned
 from engine.cases.live_toolbox import place_registry, place_tools
 from engine.core.config import Settings
 from engine.core.redact import Redactor
@@ -48,22 +46,9 @@ async def investigate_live(
         planned = plan_check(hypothesis, sources, names)
         if planned is None:
             continue
-        run = await registry.run(planned.tool, planned.arguments, requested_by=TERMINAL_USER)
-        verdict, said = planned.judge(run) if run.ok else ("unclear", run.error or "failed")
+        run, check = await run_planned(registry, planned, TERMINAL_USER)
         notes.append(run.note())
-        checks.append(
-            CheckResult(
-                hypothesis_key=hypothesis.id,
-                tool=run.tool,
-                call=run.call,
-                query=run.query,
-                ok=run.ok,
-                verdict=verdict,
-                summary=said,
-                requested_by=TERMINAL_USER,
-                created_at=datetime.now(UTC),
-            )
-        )
+        checks.append(check)
     if not checks:
         return result
     weighed = await investigate_files(reports, question, settings, checks=checks)

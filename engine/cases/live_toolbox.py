@@ -1,5 +1,5 @@
-"""The tools a place may run, as one registry: the case's own files (when there is a case),
-the live sources allowed in its channel, and knowledge search; every run audited.
+"""The tools a place may run: the live sources allowed in its channel, knowledge search (in
+a case), and the audit every run is recorded in.
 
 Knowledge and tools are peers in the layers, so the knowledge search tool is made here, where
 both are known.
@@ -13,14 +13,13 @@ from typing import ClassVar
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, Field
 
-from engine.core.config import Settings
 from engine.core.redact import Redactor
 from engine.core.tool_runs import ToolRun
 from engine.store import audit
 from engine.tools.base import Tool
 from engine.tools.live import live_tools
 from engine.tools.registry import Recorder, ToolRegistry
-from engine.tools.sources import Sources, load_sources
+from engine.tools.sources import Sources
 
 TOOL_RUN = "tool.run"
 SearchKnowledge = Callable[[str, int], Awaitable[list[str]]]
@@ -71,25 +70,11 @@ class KnowledgeSearchTool:
         return "\n\n".join(found) if found else "No page matches."
 
 
-def configured_sources(settings: Settings) -> Sources:
-    return load_sources(settings.sources_file)
-
-
 def place_tools(
-    sources: Sources,
-    channel_id: str,
-    *,
-    channel_name: str | None = None,
-    search: SearchKnowledge | None = None,
-    extra: list[Tool] | None = None,
+    sources: Sources, channel_id: str, *, channel_name: str | None = None
 ) -> list[Tool]:
-    """The tools of one place: `extra` (a case's file tools), the sources allowed in
-    `channel_id`, and knowledge search when given."""
-    tools: list[Tool] = list(extra or [])
-    tools.extend(live_tools(sources.allowed_in(channel_id, channel_name)))
-    if search is not None:
-        tools.append(KnowledgeSearchTool(search))
-    return tools
+    """The tools of one place: those of the sources allowed in `channel_id`, and the probes."""
+    return live_tools(sources.allowed_in(channel_id, channel_name))
 
 
 def place_registry(

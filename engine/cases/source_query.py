@@ -13,7 +13,6 @@ the case's evidence), else in the channel.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -27,6 +26,8 @@ from engine.core.models import Case
 from engine.core.replies import NoticeReply
 from engine.core.tool_runs import ToolRun
 from engine.store import audit, cases
+from engine.tools.base import ToolError
+from engine.tools.registry import parse_pairs
 from engine.tools.sources import Source
 
 log = logging.getLogger(__name__)
@@ -48,16 +49,10 @@ class SourceQueryRequest(BaseModel):
 
 
 def _pairs(words: list[str]) -> dict[str, Any]:
-    arguments: dict[str, Any] = {}
-    for word in words:
-        key, sep, value = word.partition("=")
-        if not sep or not key:
-            raise UnknownCommand(f"`{word}`: give a tool's arguments as name=value. {USAGE}")
-        try:
-            arguments[key] = json.loads(value)
-        except json.JSONDecodeError:
-            arguments[key] = value
-    return arguments
+    try:
+        return parse_pairs(words)
+    except ToolError as exc:
+        raise UnknownCommand(f"{exc} (a tool's arguments). {USAGE}") from None
 
 
 def query_call(source: Source, text: str, tool_names: set[str]) -> tuple[str, dict[str, Any]]:

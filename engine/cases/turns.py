@@ -176,8 +176,7 @@ class CaseTurns:
             related=lambda result: self._related(case, result, given.evidence),
         )
         if self.tools is not None:
-            tools = self.tools
-            outcome.result = with_check_labels(outcome.result, lambda h: tools.plan(case, h))
+            outcome.result = with_check_labels(outcome.result, self.tools.planner(case))
         number = previous.number + 1 if previous else 1
         await self._tell(case, given.questions, outcome, shown, news_key=f"news:{case_id}:{number}")
         await store.save_turn(

@@ -132,3 +132,18 @@ def _arguments(raw: str | dict[str, Any]) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ToolError("arguments must be a JSON object")
     return value
+
+
+def parse_pairs(pairs: list[str]) -> dict[str, Any]:
+    """Arguments typed by a person as `name=value`; a value that reads as JSON (a number,
+    true, a list) is taken as such, anything else as text."""
+    arguments: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ToolError(f"{pair!r}: write arguments as name=value")
+        try:
+            arguments[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            arguments[key.strip()] = value
+    return arguments
