@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from psycopg_pool import AsyncConnectionPool
 
@@ -24,7 +25,7 @@ from engine.evidence.archives import ArchiveLimits, archive_kind, expand
 from engine.evidence.configs.analyze import ConfigReport
 from engine.evidence.configs.versions import previous_version, with_changes
 from engine.evidence.isolated import ReadLimits, read_isolated
-from engine.evidence.reports import Evidence
+from engine.evidence.reports import AnyReport, Evidence
 from engine.ops import prometheus
 from engine.store import evidence as evidence_store
 
@@ -50,8 +51,14 @@ class EvidenceIntake:
         self.read_limits = read_limits or ReadLimits()
         self.archive_limits = ArchiveLimits.for_uploads(max_file_bytes)
 
-    async def ingest(self, case: Case, file: FileRef) -> list[Evidence]:
+    async def ingest(
+        self, case: Case, file: FileRef, *, turn: Callable[[], Awaitable[None]] | None = None
+    ) -> list[Evidence]:
         """The evidence rows of one uploaded file (several for an archive).
+
+        The file is downloaded and read first; `turn`, when given, is awaited before anything
+        is stored, so files read side by side are still stored in the order they were shared
+        (a config's earlier version is stored before the later one it is compared with).
 
         Raises DownloadFailed / EvidenceRejected from the FileSource without storing anything,
         so a retry or a re-upload can still succeed.
@@ -62,16 +69,21 @@ class EvidenceIntake:
         data = await self.files.fetch(file, self.max_file_bytes)
         prometheus.evidence_processed(len(data))
         if archive_kind(data) is None:
-            return [await self._analyse(case, file.source_id, file.name, data)]
+            read = await self._read(file.name, data)
+            await _wait(turn)
+            return [await self._store(case, file.source_id, file.name, data, read)]
         try:
             expanded = await asyncio.to_thread(expand, file.name, data, self.archive_limits)
         except FaultMavenError as exc:
+            await _wait(turn)
             return [
                 await self._save(case, file.source_id, file.name, data, "archive", exc.user_message)
             ]
+        reads = [await self._read(m.path, m.data) for m in expanded.members]
+        await _wait(turn)
         members = [
-            await self._analyse(case, f"{file.source_id}/{m.path}", m.path, m.data)
-            for m in expanded.members
+            await self._store(case, f"{file.source_id}/{m.path}", m.path, m.data, read)
+            for m, read in zip(expanded.members, reads, strict=True)
         ]
         summary = f"{file.name}: archive of {plural(len(members), 'file')}"
         if expanded.notes:
@@ -105,15 +117,31 @@ class EvidenceIntake:
         return [own, *members]
 
     async def _analyse(self, case: Case, source_id: str, name: str, data: bytes) -> Evidence:
+        return await self._store(case, source_id, name, data, await self._read(name, data))
+
+    async def _read(self, name: str, data: bytes) -> AnyReport | FaultMavenError:
+        """The file's report, or why it could not be read."""
         try:
             # Read in a child process (a deadline and a memory cap from outside, one clear
             # line whatever the file does); waited for in a thread, so the worker's event loop
-            # and heartbeats go on.
-            report = await asyncio.to_thread(
+            # and heartbeats go on, and several files can be read at once.
+            return await asyncio.to_thread(
                 read_isolated, name, data, redactor=self.redactor, limits=self.read_limits
             )
         except FaultMavenError as exc:
-            return await self._save(case, source_id, name, data, "unknown", exc.user_message)
+            return exc
+
+    async def _store(
+        self,
+        case: Case,
+        source_id: str,
+        name: str,
+        data: bytes,
+        read: AnyReport | FaultMavenError,
+    ) -> Evidence:
+        if isinstance(read, FaultMavenError):
+            return await self._save(case, source_id, name, data, "unknown", read.user_message)
+        report = read
         if isinstance(report, ConfigReport):
             report = await self._with_changes(case, source_id, report, data)
         item, _ = await evidence_store.save(
@@ -191,3 +219,8 @@ class EvidenceIntake:
             report=None,
         )
         return item
+
+
+async def _wait(turn: Callable[[], Awaitable[None]] | None) -> None:
+    if turn is not None:
+        await turn()

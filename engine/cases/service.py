@@ -108,7 +108,9 @@ class CaseService:
             read_limits=ReadLimits.from_settings(settings),
         )
         self.poster = Poster(pool, replier)
-        self.evidence = CaseEvidence(pool, self.intake, self.poster)
+        self.evidence = CaseEvidence(
+            pool, self.intake, self.poster, parallel_reads=settings.parallel_reads
+        )
         self.knowledge = KnowledgeBase(pool, settings)
         self.case_knowledge = CaseKnowledge(pool, self.knowledge, self.poster, user_ref=user_ref)
         self.knowledge_desk = KnowledgeDesk(

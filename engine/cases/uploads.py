@@ -22,6 +22,7 @@ from engine.core.wording import plural
 from engine.evidence.analyze import report_notes
 from engine.evidence.charts import error_rate_chart
 from engine.evidence.logs.report import LogReport
+from engine.evidence.reports import Evidence
 from engine.evidence.suspects.ranking import describe_suspect, rank_case_suspects
 from engine.evidence.timeline import describe_event, merged_timeline
 from engine.investigate.incident_time import case_incident_start
@@ -36,10 +37,18 @@ THREAD_MESSAGES = 200  # where people say when the trouble started ("since 14:05
 
 
 class CaseEvidence:
-    def __init__(self, pool: AsyncConnectionPool, intake: EvidenceIntake, poster: Poster) -> None:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        intake: EvidenceIntake,
+        poster: Poster,
+        *,
+        parallel_reads: int = 1,
+    ) -> None:
         self.pool = pool
         self.intake = intake
         self.poster = poster
+        self.parallel_reads = max(1, parallel_reads)
 
     async def take(self, case: Case, files: list[FileRef], *, key: str) -> EvidenceReply:
         """Download, analyse and store the files; one reply with a line per file and the
@@ -50,14 +59,12 @@ class CaseEvidence:
         reports: list[LogReport] = []
         reply_key = f"evidence:{key}"
         progress = self._progress(case, files, reply_key)
-        for done, file in enumerate(files):
-            await progress(done, file.name)
-            try:
-                items = await self.intake.ingest(case, file)
-            except FaultMavenError as exc:
-                rejected.append(exc.user_message)
+        await progress(0, files[0].name if files else "")
+        for outcome in await self._ingest_all(case, files, progress):
+            if isinstance(outcome, FaultMavenError):
+                rejected.append(outcome.user_message)
                 continue
-            for item in items:
+            for item in outcome:
                 if item.status != "analysed":
                     rejected.append(f"{item.name}: {item.summary}")
                     continue
@@ -89,6 +96,43 @@ class CaseEvidence:
         await self._chart_once(case, reports, key=f"chart:{key}")
         await cases.touch(self.pool, case.id)
         return reply
+
+    async def _ingest_all(
+        self,
+        case: Case,
+        files: list[FileRef],
+        progress: Callable[[int, str], Awaitable[None]],
+    ) -> list[list[Evidence] | FaultMavenError]:
+        """Each file's rows, or why it was refused, in the order shared.
+
+        Files shared together are downloaded and read side by side (each reader is a process
+        of its own, so the cores share the work), at most `parallel_reads` at once; each is
+        stored only after the one before it, so the rows keep the order people shared them in.
+        """
+        slots = asyncio.Semaphore(self.parallel_reads)
+        stored = [asyncio.Event() for _ in files]
+        finished = 0
+
+        async def one(i: int, file: FileRef) -> list[Evidence] | FaultMavenError:
+            nonlocal finished
+
+            async def turn() -> None:
+                if i:
+                    await stored[i - 1].wait()
+
+            try:
+                async with slots:
+                    return await self.intake.ingest(case, file, turn=turn)
+            except FaultMavenError as exc:
+                return exc
+            finally:
+                await turn()  # a refused file still waits its turn before letting the next in
+                stored[i].set()
+                finished += 1
+                if finished < len(files):
+                    await progress(finished, _reading(files, stored))
+
+        return list(await asyncio.gather(*(one(i, f) for i, f in enumerate(files))))
 
     async def take_pasted(self, case: Case, text: str, ts: str) -> bool:
         """Store command output pasted in a message as evidence; True when there was some."""
@@ -150,3 +194,8 @@ class CaseEvidence:
         await replies.remember(
             self.pool, key=key, case_id=case.id, channel_id=case.channel_id, message_ts="upload"
         )
+
+
+def _reading(files: list[FileRef], stored: list[asyncio.Event]) -> str:
+    """The first file not stored yet: what the progress note says is being read."""
+    return next((f.name for f, done in zip(files, stored, strict=True) if not done.is_set()), "")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import unquote, urlsplit
 
 import platformdirs
@@ -16,8 +16,10 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from engine.core.alert_routes import AlertRoute, check_channel_id, parse_alert_routes
-from engine.core.crypto import EvidenceCipher
 from engine.core.scrub import mask_values
+
+if TYPE_CHECKING:  # imported where used: `faultmaven analyze` needs no cryptography (7 MB)
+    from engine.core.crypto import EvidenceCipher
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 # Environment variables holding credentials that litellm and others read directly
@@ -82,6 +84,15 @@ class Settings(BaseSettings):
         ge=256,
         validation_alias=AliasChoices("FAULTMAVEN_READ_MEMORY_MB", "read_memory_mb"),
     )
+    # Files shared together are read side by side, this many at once (0: one per CPU core,
+    # at most 4); each reader is a process of its own, using up to read_memory_mb.
+    read_parallel: int = Field(
+        default=0, ge=0, validation_alias=AliasChoices("FAULTMAVEN_READ_PARALLEL", "read_parallel")
+    )
+
+    @property
+    def parallel_reads(self) -> int:
+        return self.read_parallel or min(4, os.cpu_count() or 1)
 
     # LLM (litellm model names, e.g. "openai/gpt-4o-mini", "anthropic/claude-3-5-haiku-latest")
     llm_model: str | None = None
@@ -319,6 +330,8 @@ class Settings(BaseSettings):
         return max(1.0, min(self.job_timeout_s * 0.75, self.job_timeout_s - 5.0))
 
     def evidence_cipher(self) -> EvidenceCipher:
+        from engine.core.crypto import EvidenceCipher
+
         return EvidenceCipher.from_settings(
             self.evidence_key.get_secret_value() if self.evidence_key else None,
             [k.get_secret_value() for k in self.evidence_old_keys],

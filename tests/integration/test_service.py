@@ -429,3 +429,47 @@ async def test_a_question_first_seen_as_history_is_still_answered(
     await service.answer_mention(mention("what about payments?", ts="2.0"), key="E2")
 
     assert len(replier.answers(THREAD.thread_ts)) == 2
+
+
+async def test_files_shared_together_are_read_side_by_side_and_kept_in_the_order_shared(
+    service: CaseService, files: MemoryFiles, pool: AsyncConnectionPool
+) -> None:
+    """The first file is by far the longest to read; the rest finish first, yet the reply's
+    lines and the stored rows follow the order shared, and the config's second version is
+    compared with the first one shared beside it."""
+    from tests.samples.configs import NEW_DEPLOYMENT, OLD_DEPLOYMENT
+
+    service.evidence.parallel_reads = 4
+    await service.answer_mention(mention("checkout pods restarting"), key="Ev1")
+    shared = [
+        files.add("F1", "big.log", checkout_log() * 200),
+        files.add("F2", "deployment.yaml", OLD_DEPLOYMENT),
+        files.add("F3", "gone.log", b"x"),
+        files.add("F4", "deployment.yaml", NEW_DEPLOYMENT),
+        files.add("F5", "healthy.log", healthy_log()),
+    ]
+    del files.files["F3"]
+
+    reply = await service.add_files(
+        FilesRequest(thread=THREAD, ts="2.0", user="U1", files=shared), key="Ev2"
+    )
+
+    assert reply is not None
+    assert [line.split(":")[0] for line in reply.accepted] == [
+        "big.log",
+        "deployment.yaml",
+        "deployment.yaml",
+        "healthy.log",
+    ]
+    assert "since the earlier upload" not in reply.accepted[1]
+    assert "since the earlier upload: deployment.yaml: 2 changes" in reply.accepted[2]
+    assert any("could not download gone.log" in r.lower() for r in reply.rejected)
+    case = await service.case_for_thread("C1", THREAD.thread_ts)
+    assert case is not None
+    stored = await evidence_store.list_for_case(pool, case.id)
+    assert [(e.source_id, e.name) for e in sorted(stored, key=lambda e: e.id)] == [
+        ("F1", "big.log"),
+        ("F2", "deployment.yaml"),
+        ("F4", "deployment.yaml"),
+        ("F5", "healthy.log"),
+    ]
