@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal, TextIO
 
 from bot.terminal import printable
+from engine.cases.accuracy import describe_accuracy
 from engine.cases.service import CaseService
 from engine.core.authz import LocalAdmin
 from engine.core.config import Settings
@@ -29,6 +30,8 @@ from engine.core.models import (
     KnowledgeAddRequest,
     KnowledgeSearchRequest,
     MentionRequest,
+    OutcomeRequest,
+    OutcomeVerdict,
     ReopenCaseRequest,
     ThreadRef,
 )
@@ -44,11 +47,22 @@ HELP = """Commands:
   /confirm N         confirm hypothesis N of the case summary;  /ruleout N  rule it out
   /close [TEXT]      close the current case with a resolution (its postmortem is saved)
   /reopen ID [WHY]   open a resolved case again
+  /grade ID root|contributing|symptom|wrong   how good a closed case's leading hypothesis was
+  /stats             how often the first hypothesis was right, from the grades
   /search TEXT       runbooks, notes and past cases;  /kb add TEXT|URL|PATH  add knowledge
   /status            the current case;  /list  open cases;  /resume ID  switch case
   /help              this text;  /quit  leave (cases are kept)
 Anything else is a question about the current case (it opens one if there is none)."""
 
+
+# What `/grade` takes, as the close summary's buttons say it.
+GRADE_WORDS: dict[str, OutcomeVerdict] = {
+    "root": "root_cause",
+    "root_cause": "root_cause",
+    "contributing": "contributing",
+    "symptom": "symptom",
+    "wrong": "wrong",
+}
 
 SUMMARY_HINT = "   (/confirm N or /ruleout N on a hypothesis; the next turn re-plans with it)"
 
@@ -170,6 +184,10 @@ class Shell:
             await self._resume(rest)
         elif command == "/reopen":
             await self._reopen(rest)
+        elif command == "/grade":
+            await self._grade(rest)
+        elif command == "/stats":
+            self.say(describe_accuracy(await self.service.accuracy(None)))
         elif command == "/search":
             await self._search(rest)
         elif command == "/kb":
@@ -257,6 +275,24 @@ class Shell:
             key=uuid.uuid4().hex,
         )
         self.case = (await self.service.case_stats(int(case_id))).case
+
+    async def _grade(self, rest: str) -> None:
+        case_id, _, word = rest.lstrip("#").partition(" ")
+        verdict = GRADE_WORDS.get(word.strip().lower())
+        if not case_id.isdigit() or verdict is None:
+            self.say("Usage: /grade ID root|contributing|symptom|wrong")
+            return
+        lead = await self.service.closing_lead(int(case_id))
+        said = await self.service.record_outcome(
+            OutcomeRequest(
+                case_id=int(case_id),
+                user=USER,
+                channel_id=CHANNEL,
+                verdict=verdict,
+                hypothesis_key=lead.id if lead else None,
+            )
+        )
+        self.say(said)
 
     async def _search(self, rest: str) -> None:
         if not rest:

@@ -99,6 +99,11 @@ class CaseOutcomes:
             return await self._helped(case, req.document_id, req.user)
         raise CaseNotFound("That button does not say what to record.")
 
+    async def closing_lead(self, case_id: int) -> Hypothesis | None:
+        """The hypothesis case `case_id` closed on, the one a grade is about (None: none)."""
+        case = await cases.get(self.pool, case_id)
+        return await self._lead(case) if case is not None else None
+
     async def _lead(self, case: Case) -> Hypothesis | None:
         """The hypothesis the case closed on (the confirmed one, else the leading one)."""
         last = await investigation.last_turn(self.pool, case.id)

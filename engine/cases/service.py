@@ -355,6 +355,10 @@ class CaseService:
         """A grade or "it helped" click on a closed case's summary; what to tell the clicker."""
         return await self.closing.outcomes.record(req)
 
+    async def closing_lead(self, case_id: int) -> Hypothesis | None:
+        """The hypothesis a closed case's grade is about: the one it closed on."""
+        return await self.closing.outcomes.closing_lead(case_id)
+
     async def accuracy(self, team_id: str | None) -> AccuracyStats:
         """How right the engine was on the team's graded closed cases (None: every team)."""
         return await team_accuracy(self.pool, team_id)

@@ -37,7 +37,8 @@ def test_a_whole_case_in_the_shell(tmp_path: Path, db_url: str) -> None:
     out = run_shell(
         f"/open checkout 502s since 14:00\n/upload {log} {tmp_path / 'nope.log'}\n"
         "what is going on?\n/status\n/confirm 1\n/confirm 9\n/status\n"
-        "/close raised the payments-db pool to 50\n/close\n/quit\n",
+        "/close raised the payments-db pool to 50\n/close\n/stats\n/grade 1 sideways\n"
+        "/grade 1 root\n/stats\n/quit\n",
         tmp_path,
         db_url,
     )
@@ -55,6 +56,12 @@ def test_a_whole_case_in_the_shell(tmp_path: Path, db_url: str) -> None:
     assert "Usage: /confirm N, N from 1 to" in out
     assert "*Case #1 resolved:* checkout 502s since 14:00" in out
     assert "There is no open case to close" in out
+    # Graded at close, as the buttons do in Slack; the figures then count it.
+    assert "Usage: /grade ID root|contributing|symptom|wrong" in out
+    assert "📊 Recorded for case #1: its leading hypothesis was the root cause (grade 100)" in out
+    before, after = out.split("📊 Recorded for case #1")
+    assert "First hypothesis right: *1/1*" not in before
+    assert "First hypothesis right: *1/1* (100%) · right at close: *1/1* (100%)" in after
 
 
 def test_free_text_opens_a_case_and_unknown_commands_are_explained(
