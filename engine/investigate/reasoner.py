@@ -20,7 +20,6 @@ import re
 from dataclasses import dataclass, field
 
 from engine.evidence.components import canonical, from_file_name, replica_base
-from engine.evidence.kubernetes.report import KubeReport
 from engine.evidence.logs.report import LogReport, TemplateStats
 from engine.evidence.reports import AnyReport
 from engine.evidence.suspects.ranking import (
@@ -31,6 +30,7 @@ from engine.evidence.suspects.ranking import (
 )
 from engine.evidence.timeline import merged_timeline
 from engine.investigate.calibration import Calibration
+from engine.investigate.cluster_answers import cluster_answers, cluster_said
 from engine.investigate.incident_time import case_incident_start
 from engine.investigate.result import Citation, Hypothesis, Investigation
 from engine.investigate.signatures import SIGNATURES, Signature, match
@@ -178,18 +178,6 @@ def _conversation_hypotheses(conversation: str, found: set[str]) -> list[Hypothe
     ]
 
 
-def _cluster_said(reports: list[AnyReport]) -> str:
-    """What kubectl itself answered (a missing resource type, nothing found, a refusal):
-    with no incident in sight, that is often the answer to the question asked."""
-    said = [
-        note
-        for report in reports
-        if isinstance(report, KubeReport) and report.format == "error"
-        for note in report.notes
-    ]
-    return f" kubectl said: {'; '.join(said[:3])}." if said else ""
-
-
 def investigate_offline(
     question: str,
     conversation: list[str],
@@ -202,7 +190,8 @@ def investigate_offline(
     suspects = rank_case_suspects(reports, since=since)
     scores = {s.component: s.score for s in suspects}
     hypotheses = [_hypothesis(lead) for lead in _leads(reports, scores).values()]
-    for stated in state_hypotheses(reports):  # the cluster's or the alerting's own account
+    # The cluster's or the alerting's own account; then what kubectl said, against the question.
+    for stated in [*state_hypotheses(reports), *cluster_answers(question, reports)]:
         same = next((h for h in hypotheses if h.id == stated.id), None)
         if same is not None:
             hypotheses.remove(same)
@@ -240,7 +229,7 @@ def investigate_offline(
             response_type="answer",
             phase="diagnosing",
             working_conclusion="Nothing in the evidence looks like an incident: no error rate "
-            "rose against its own baseline and no component stands out." + _cluster_said(reports),
+            "rose against its own baseline and no component stands out." + cluster_said(reports),
             confidence=0.5,
             hypotheses=hypotheses,
             next_steps=steps or ["Upload evidence from the time the problem was seen"],

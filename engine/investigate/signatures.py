@@ -241,6 +241,38 @@ SIGNATURES: tuple[Signature, ...] = (
         r"ingress ?class[^\n]*(not found|missing|does not exist)|no ingress controller",
         "`kubectl get ingressclass` and the ingress's `ingressClassName`",
     ),
+    _sig(
+        "autoscaler",
+        "capacity",
+        "The autoscaler (HPA) does not scale the workload: it cannot read its metrics, it is at "
+        "its maximum, or usage is under its target",
+        r"FailedGetResourceMetric|FailedComputeMetricsReplicas"
+        r"|FailedGet(?:External|Pods|Object)Metric|\bTooManyReplicas\b|KubeHpaMaxedOut"
+        r"|\bHPA \S+ (?:cannot read its metrics|is at its maximum)",
+        "`kubectl describe hpa <name>`: Metrics (current / target), the conditions "
+        "(ScalingActive, ScalingLimited) and the events",
+        "If metrics show <unknown>: is metrics-server (or the metrics adapter) serving? "
+        "(`kubectl get apiservice v1beta1.metrics.k8s.io`, `kubectl top pods`)",
+    ),
+    _sig(
+        "not-installed",
+        "configuration",
+        "A resource type the question relies on does not exist in the cluster (its CRD and "
+        "operator are not installed)",
+        r"doesn't have a resource type|no matches for kind \"?\w+\"? in version"
+        r"|does not look installed: the cluster has no resource type",
+        "`kubectl api-resources | grep -i <type>` and `kubectl get crd`: is the type served?",
+        "Install the operator that provides it, or look at what the cluster uses instead "
+        "(`kubectl get hpa -A` for autoscaling)",
+    ),
+    _sig(
+        "not-found",
+        "configuration",
+        "The object asked about does not exist in the cluster (another name or namespace?)",
+        r"Error from server \(NotFound\)|could not be found in the cluster",
+        "`kubectl get <kind> -A | grep <part of the name>`: the object under another name or "
+        "in another namespace",
+    ),
     # What other CLIs print as state (engine/evidence/cli_state): GitOps apps, consumer groups,
     # broker clusters. Their patterns are narrow: in a log they must not outbid the above.
     _sig(
@@ -324,6 +356,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
     "network-partition": ("network partition", "split brain"),
     "resource-alarm": ("memory alarm", "disk alarm", "watermark"),
     "node-down": ("node down",),
+    "autoscaler": ("hpa", "autoscaler", "autoscaling"),
 }
 
 

@@ -28,6 +28,7 @@ STATE_ONLY = frozenset(
     | {"no-endpoints", "probe", "throttling", "ingress-class"}
     | {"app-degraded", "sync-failed", "consumer-lag", "network-partition", "resource-alarm"}
     | {"node-down"}
+    | {"autoscaler", "not-installed", "not-found"}
 )
 MAX_BYTES = 400 * 1024
 

@@ -752,10 +752,10 @@ def test_kubectls_own_errors_say_what_the_cluster_refused_or_lacks() -> None:
     assert finding.signature == "auth" and finding.component == "reader"
     assert "may not list secrets at the cluster scope" in finding.summary
     missing = read_file("out.txt", b'error: the server doesn\'t have a resource type "widget"\n')
-    assert isinstance(missing, Report) and not missing.findings
-    assert "no resource type widget" in missing.notes[0]
+    assert isinstance(missing, Report) and missing.missing[0].kind == "widget"
+    assert "no resource type widget" in missing.findings[0].summary
     none = read_file("out.txt", b"No resources found in shop namespace.\n")
-    assert isinstance(none, Report) and "no resources in namespace shop" in none.notes[0]
+    assert isinstance(none, Report) and "no resources in namespace shop" in none.findings[0].summary
     # A log line that merely starts with "error:" among other lines stays a log.
     assert read_file("app.log", b"error: disk full\nretrying\nok\n").kind != "kubernetes"
 

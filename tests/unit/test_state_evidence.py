@@ -93,5 +93,11 @@ items:
 def test_with_no_incident_what_kubectl_answered_is_the_conclusion() -> None:
     missing = analyze("out.txt", b'error: the server doesn\'t have a resource type "widget"\n')
     result = investigate_offline("why is widget not scaling?", [], [missing])
-    assert result.working_conclusion.startswith("Nothing in the evidence looks like an incident")
-    assert "no resource type widget" in result.working_conclusion
+    # a missing resource type is a hypothesis of its own, not only a line of the conclusion
+    assert result.working_conclusion.startswith("The cluster has no resource type widget")
+    assert result.hypotheses[0].signature == "not-installed"
+    # an object not found, with nothing the question names, is said in the conclusion
+    gone = analyze("out.txt", b'Error from server (NotFound): pods "web-1" not found\n')
+    quiet = investigate_offline("anything wrong?", [], [gone])
+    assert quiet.working_conclusion.startswith("Nothing in the evidence looks like an incident")
+    assert "pod web-1 could not be found" in quiet.working_conclusion

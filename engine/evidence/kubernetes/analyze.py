@@ -85,13 +85,14 @@ def analyze_kubernetes(name: str, data: bytes, redactor: Redactor | None = None)
         )
     lines = text.split("\n")
     if fmt == "error":
-        findings, said = cli_error_findings(lines)
+        findings, missing, said = cli_error_findings(lines)
         return KubeReport(
             name=name,
             size_bytes=len(data),
             sha256=hashlib.sha256(data).hexdigest(),
             format=fmt,
             findings=findings,
+            missing=missing,
             notes=[*decoded.notes, *said],
         )
     if fmt == "describe":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from engine.evidence.kubernetes import hpa
 from engine.evidence.kubernetes.containers import ContainerState, read_containers
 from engine.evidence.kubernetes.events import event_from_row
 from engine.evidence.kubernetes.report import KubeEvent, KubeObject
@@ -20,6 +21,7 @@ _FIELD = re.compile(r"^(?P<key>[A-Z][\w .()/-]*?):(?:\s+(?P<value>.*?))?\s*$")
 _NONE = ("", "<none>", "<unset>", "<nil>")
 # Fields each kind has and the others lack, in the order they are tried.
 _KIND_MARKERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (hpa.KIND, ("Min replicas", "Max replicas")),
     ("CronJob", ("Concurrency Policy",)),
     ("Job", ("Completions", "Pods Statuses", "Parallelism")),
     ("DaemonSet", ("Desired Number of Nodes Scheduled",)),
@@ -47,6 +49,8 @@ _FILE_KINDS = {
     "ingress": "Ingress",
     "pvc": "PersistentVolumeClaim",
     "persistentvolumeclaim": "PersistentVolumeClaim",
+    "hpa": hpa.KIND,
+    "horizontalpodautoscaler": hpa.KIND,
 }
 # 'Replicas: 2 desired | 2 updated | 2 total | 0 available | 2 unavailable'
 _DESIRED = re.compile(r"(\d+) desired")
@@ -287,6 +291,8 @@ def read_block(block: Block, file_name: str) -> KubeObject:
         _ingress(block, obj)
     elif kind == "PersistentVolumeClaim":
         _claim(block, obj)
+    elif kind == hpa.KIND:
+        hpa.from_describe(block.fields, block.lines, obj)
     if obj.status is None and kind not in ("Node", "Job"):
         obj.status = _value(block, "Status")
     obj.events = _events(block, f"{kind.lower()}/{name}")

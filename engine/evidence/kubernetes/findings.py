@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 
 from engine.core.wording import plural
 from engine.evidence.components import canonical
+from engine.evidence.kubernetes import hpa
 from engine.evidence.kubernetes.causes import (
     first_sentence,
     message_signature,
@@ -301,14 +302,107 @@ def _restarts_only(c: Collector, obj: KubeObject) -> None:
         c.add("crash-loop", obj.workload, _ref(obj), obj.namespace, summary, cited, 0.3)
 
 
+# Where a live -o yaml HPA shows its state (its objects carry no verbatim lines).
+_HPA_YAML = ("averageUtilization", "currentCPUUtilizationPercentage", "currentReplicas")
+
+
+def _a(amount: str) -> str:
+    """The article before a spoken number: 'an 80% target', 'an 11% target', 'a 60% target'."""
+    digits = re.match(r"\d+", amount)
+    whole = digits.group(0) if digits else ""
+    eleven = whole in ("11", "18") or (len(whole) == 5 and whole[:2] in ("11", "18"))
+    return "an" if amount.startswith("8") or eleven else "a"
+
+
+def _usage(metrics: list[hpa.Metric], *, named: bool = False) -> str:
+    """'now 9% against a 60% target' ('cpu now 9%…' when `named`); with several, each named:
+    'now cpu 12% against an 80% target and memory 40% against a 70% target'."""
+
+    def name(m: hpa.Metric) -> str:
+        return m.name if m.name[:1] != "#" else f"metric {m.name[1:]}"
+
+    if len(metrics) == 1:
+        m = metrics[0]
+        said = f"now {m.current} against {_a(m.target)} {m.target} target"
+        return f"{name(m)} {said}" if named and m.name[:1] != "#" else said
+    each = [f"{name(m)} {m.current} against {_a(m.target)} {m.target} target" for m in metrics]
+    return "now " + " and ".join(each)
+
+
+def _hpa(c: Collector, obj: KubeObject) -> None:
+    """Whether the autoscaler can scale its target, and why it does not: no metrics to read,
+    its maximum reached, or usage under the target (information, not a failure)."""
+    if obj.kind != hpa.KIND:
+        return
+    what = f"HPA {obj.name}"
+    target = obj.details.get("scale_target", "its target")
+    metrics = hpa.metrics_of(obj)
+
+    def add(summary: str, severity: float, *needles: str) -> None:
+        shown = [line for line in obj.evidence if any(n in line for n in needles)]
+        cited = shown or c.search(_HPA_YAML) or obj.evidence[:2]
+        c.add("autoscaler", obj.workload, _ref(obj), obj.namespace, summary, cited, severity)
+
+    active = obj.conditions.get("ScalingActive")
+    active_reason = obj.details.get("condition_reason.ScalingActive", "")
+    unknown = [m for m in metrics if m.current is None]
+    if active_reason == "ScalingDisabled" and active == "False":
+        add(f"{what} is disabled: {target} has 0 replicas, so it does not scale", 0.6, "Scaling")
+        return
+    if active == "False" or (active is None and unknown):
+        reason = active_reason or "its metrics show <unknown>"
+        summary = f"{what} cannot read its metrics ({reason}): it will not scale"
+        add(summary, 0.75, "ScalingActive", "<unknown>", "FailedGet")
+        return
+    if obj.conditions.get("AbleToScale") == "False":
+        reason = obj.details.get("condition_reason.AbleToScale", "AbleToScale False")
+        add(f"{what} cannot scale {target} ({reason})", 0.7, "AbleToScale", "FailedGetScale")
+        return
+    top = obj.details.get("max_replicas")
+    now = obj.details.get("replicas")
+    over = [m for m in metrics if hpa.above(m)]
+    limited = obj.details.get("condition_reason.ScalingLimited") == "TooManyReplicas" and (
+        obj.conditions.get("ScalingLimited") == "True"
+    )
+    shown = ("/", "Replicas", "replicas")
+    if top and (limited or (now == top and over)):
+        summary = f"{what} is at its maximum of {top} replicas"
+        summary += f" ({_usage(over, named=True)})" if over else ""
+        add(summary, 0.65, "TooManyReplicas", " pods:", *shown)
+        return
+    readable = [m for m in metrics if hpa.above(m) is not None]
+    if over:
+        desired = obj.details.get("desired_replicas")
+        going = f" ({now} → {desired} replicas)" if now and desired and desired != now else ""
+        summary = f"{what} scales {target}: {_usage(over, named=True)}, so it scales up{going}"
+        add(summary, 0.3, *shown)
+    elif readable:
+        names = [m.name for m in readable if m.name[:1] != "#"]
+        on = f" on {' and '.join(dict.fromkeys(names))}" if len(names) == len(readable) else ""
+        add(f"{what} scales {target}{on}: {_usage(readable)}, so it does not scale up", 0.3, *shown)
+
+
 ObjectRule = Callable[[Collector, KubeObject], None]
 EventRule = Callable[[Collector, KubeObject, list[KubeEvent]], None]
-_OBJECT_RULES: tuple[ObjectRule, ...] = (_oom, _crash_loop, _init, _evicted, _node, _service)
+_OBJECT_RULES: tuple[ObjectRule, ...] = (
+    _oom,
+    _crash_loop,
+    _init,
+    _evicted,
+    _node,
+    _service,
+    _hpa,
+)
 _EVENT_RULES: tuple[EventRule, ...] = (_pull, _config, _claim, _job)
 
 
 # The kernel's OOM event on a node names the killed process: '... Killed process 14053 (inventory)'.
 _KILLED = re.compile(r"Killed process \d+ \(([^)]+)\)")
+# The HPA controller's events when it cannot read a metric: it keeps the replica count.
+_HPA_METRIC_FAILURES = frozenset(
+    {"FailedGetResourceMetric", "FailedComputeMetricsReplicas", "FailedGetExternalMetric"}
+    | {"FailedGetPodsMetric", "FailedGetObjectMetric", "FailedGetContainerResourceMetric"}
+)
 # A few failed probes happen in any rollout; more say the container is not healthy.
 _PROBE_REPEATS = {"liveness": 3, "readiness": 5}
 
@@ -359,6 +453,10 @@ def _event_findings(
             [line],
             0.8,
         )
+    elif event.reason in _HPA_METRIC_FAILURES:
+        name = ref.partition("/")[2] or ref
+        summary = f"HPA {name} cannot read its metrics ({event.reason}): it will not scale"
+        c.add("autoscaler", component, ref, ns, summary, [line], 0.75)
     elif event.reason == "Evicted":
         c.add("evicted", component, ref, ns, f"Evicted: {first_sentence(message)}", [line], 0.7)
     elif event.reason in (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from engine.evidence.kubernetes import hpa
 from engine.evidence.kubernetes.events import event_from_row
 from engine.evidence.kubernetes.report import KubeEvent, KubeObject
 from engine.evidence.kubernetes.tables import Row, Table
@@ -139,6 +140,8 @@ def object_from_row(row: Row, kind_of_table: str | None) -> KubeObject | None:
         value = row.cells.get(column)
         if value is not None:
             obj.details[key] = value or "<none>"
+    if kind == hpa.KIND:
+        hpa.from_row(row, obj)
     return obj
 
 
@@ -154,12 +157,52 @@ def _lineage_event(row: Row) -> KubeEvent | None:
     return event_from_row(Row(cells, row.line, row.text))
 
 
+def _total(values: list[str], unit: str, scale: float) -> str | None:
+    """'250m' + '3m' -> '253m'; '180Mi' + '40Mi' -> '220Mi' (None when one is unreadable)."""
+    amounts = [hpa.quantity(v) for v in values]
+    if not amounts or any(a is None for a in amounts):
+        return None
+    return f"{round(sum(a for a in amounts if a is not None) / scale)}{unit}"
+
+
+def top_containers(table: Table) -> list[KubeObject]:
+    """`kubectl top pod --containers`: POD, NAME (the container), CPU, MEMORY -> one Pod per
+    pod with its total usage, each container's usage in details['container_usage']."""
+    pods: dict[tuple[str | None, str], list[Row]] = {}
+    for row in table.rows:
+        pod = row.get("POD")
+        if pod:
+            pods.setdefault((row.get("NAMESPACE"), pod), []).append(row)
+    objects = []
+    for (namespace, pod), rows in pods.items():
+        obj = KubeObject(
+            kind="Pod",
+            name=pod,
+            namespace=namespace,
+            workload=workload_of("Pod", pod),
+            line=rows[0].line,
+            evidence=[row.text for row in rows],
+        )
+        cpu = _total([r.get("CPU(cores)") or "" for r in rows], "m", 1e-3)
+        memory = _total([r.get("MEMORY(bytes)") or "" for r in rows], "Mi", 2.0**20)
+        obj.usage.update({k: v for k, v in (("cpu", cpu), ("memory", memory)) if v})
+        obj.details["container_usage"] = "; ".join(
+            f"{r.get('NAME')}: cpu {r.get('CPU(cores)')}, memory {r.get('MEMORY(bytes)')}"
+            for r in rows
+        )
+        objects.append(obj)
+    return objects
+
+
 def read_listing(
     tables: list[Table], hint: str | None = None
 ) -> tuple[list[KubeObject], list[KubeEvent]]:
     objects: list[KubeObject] = []
     events: list[KubeEvent] = []
     for table in tables:
+        if is_top_table(table.columns) and "POD" in table.columns:
+            objects += top_containers(table)
+            continue
         kind = table_kind(table.columns, hint)
         for row in table.rows:
             event = _lineage_event(row)

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from engine.evidence.bounded import check_nesting, load_json
+from engine.evidence.kubernetes import hpa
 from engine.evidence.kubernetes.report import KubeEvent, KubeObject
 from engine.evidence.kubernetes.workload import workload_of
 from engine.evidence.timestamps import parse_timestamp_value
@@ -248,6 +249,8 @@ def object_from(item: dict[str, Any]) -> KubeObject | None:
         _workload_status(obj, status, spec)
     if kind == "Ingress":
         obj.details["ingress_class"] = str(spec.get("ingressClassName") or "<none>")
+    if kind == hpa.KIND:
+        hpa.from_yaml(spec, status, obj)
     return obj
 
 

@@ -69,6 +69,17 @@ class KubeFinding(BaseModel):
     severity: float  # 0..1: how strongly this explains an incident
 
 
+class KubeMissing(BaseModel):
+    """Something kubectl looked for and did not find: an object (NotFound), anything in a
+    namespace (No resources found), a name a `| grep` did not match, or a resource type."""
+
+    what: Literal["object", "listing", "match", "type"]
+    kind: str | None = None  # "pod", "deployment"; for "type", the missing resource type
+    name: str | None = None  # the object's name, or the grep pattern
+    namespace: str | None = None
+    line: str  # kubectl's words, verbatim
+
+
 class KubeReport(BaseModel):
     kind: Literal["kubernetes"] = "kubernetes"
     name: str
@@ -78,6 +89,9 @@ class KubeReport(BaseModel):
     objects: list[KubeObject] = Field(default_factory=list)
     events: list[KubeEvent] = Field(default_factory=list)
     findings: list[KubeFinding] = Field(default_factory=list)
+    missing: list[KubeMissing] = Field(
+        default_factory=list, description="what kubectl said does not exist (format 'error')"
+    )
     first_ts: datetime | None = None  # only from absolute times; ages are relative
     last_ts: datetime | None = None
     notes: list[str] = Field(default_factory=list)

@@ -44,7 +44,22 @@ def state(obj: KubeObject) -> str:
         parts.append(f"last exit {obj.exit_codes[-1]}" + (f" {why[-1]}" if why else ""))
     if obj.usage:
         parts.append(" ".join(f"{k} {v}" for k, v in obj.usage.items()))
+    parts += _autoscaler(obj)
     return ", ".join(parts)
+
+
+def _autoscaler(obj: KubeObject) -> list[str]:
+    """'cpu 9%/60%', '1 replica (1-5)' for an HPA."""
+    metrics = [
+        f"{key.removeprefix('metric.').replace('#', 'metric ')} {value}"
+        for key, value in obj.details.items()
+        if key.startswith("metric.")
+    ]
+    now, low, high = (obj.details.get(k) for k in ("replicas", "min_replicas", "max_replicas"))
+    if now and now.isdigit():
+        bounds = f" ({low}-{high})" if low and high else ""
+        metrics.append(f"{plural(int(now), 'replica')}{bounds}")
+    return metrics
 
 
 def _ref(obj: KubeObject) -> str:
