@@ -16,20 +16,41 @@ from engine.evidence.analyze import detect_kind
 
 MIN_LINES = 3
 STRUCTURED = frozenset({"kubernetes", "cli", "alerts", "traces", "metrics", "topology"})
+# A short paste outside a code block counts only when it says it is a tool's reply: a chat
+# line such as "error: something broke" must stay conversation.
+_TOOL_REPLY = re.compile(
+    r"^(?:Error from server \(|No resources found|Command `|error: the server\b)", re.M
+)
 _FENCE = re.compile(r"```[ \t]*(?:[A-Za-z0-9_+-]+[ \t]*\n)?(.*?)```", re.DOTALL)
 
 
 def pasted_outputs(text: str) -> list[bytes]:
-    """The pasted outputs in a message, each as the bytes of a file; [] for conversation."""
+    """The pasted outputs in a message, each as the bytes of a file; [] for conversation.
+
+    Structured output counts at any length (kubectl's one-line `Error from server
+    (NotFound)…` is the answer to "why can't I see my pod?"), also after a line of the
+    person's own words ("kubectl get hpa says:"); other code blocks from MIN_LINES lines."""
     text = html.unescape(text)  # Slack escapes <, > and & in message text
     blocks = _FENCE.findall(text)
-    candidates = [(block, True) for block in blocks] or [(text, False)]
     found = []
-    for body, fenced in candidates:
+    for body in blocks or [text]:
         body = body.strip("\n")
-        if body.count("\n") + 1 < MIN_LINES:
-            continue
-        data = (body + "\n").encode()
-        if fenced or detect_kind("pasted.txt", data) in STRUCTURED:
-            found.append(data)
+        short = body.count("\n") + 1 < MIN_LINES
+        output = _structured(body) if blocks or not short or _TOOL_REPLY.search(body) else None
+        if output is not None:
+            found.append(output)
+        elif blocks and body.count("\n") + 1 >= MIN_LINES:
+            found.append((body + "\n").encode())
     return found
+
+
+def _structured(body: str) -> bytes | None:
+    """The body, or the body after its first line, when it reads as a structured kind."""
+    first, _, rest = body.partition("\n")
+    for candidate in (body, rest.strip("\n") if first and rest else ""):
+        if not candidate:
+            continue
+        data = (candidate + "\n").encode()
+        if detect_kind("pasted.txt", data) in STRUCTURED:
+            return data
+    return None

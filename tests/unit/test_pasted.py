@@ -32,3 +32,20 @@ def test_conversation_is_not_evidence() -> None:
 def test_each_block_is_its_own_output() -> None:
     message = f"```\n{GET_PODS}```\nand the logs:\n```\nline one\nline two\nline three\n```"
     assert len(pasted_outputs(message)) == 2
+
+
+def test_a_one_line_kubectl_reply_is_evidence_and_a_chat_line_that_looks_alike_is_not() -> None:
+    for reply in (
+        'Error from server (NotFound): pods "video-streamer" not found',
+        "error: the server doesn't have a resource type \"scaledobject\"",
+        "No resources found in shop namespace.",
+    ):
+        [data] = pasted_outputs(reply)
+        assert data.decode() == reply + "\n"
+    assert pasted_outputs("error: something broke after the deploy") == []
+
+
+def test_output_after_a_line_of_the_person_s_own_words_is_evidence() -> None:
+    for intro in ("kubectl get pods says:", "here is what hpa shows"):
+        [data] = pasted_outputs(f"{intro}\n{GET_PODS}")
+        assert GET_PODS in data.decode()
