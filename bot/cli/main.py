@@ -112,7 +112,6 @@ def _analyse_files(
     """(reports, files that failed) of local files, each printed when `show`."""
     from engine.cases.local_files import analyse_local_files
     from engine.core.redact import Redactor
-    from engine.evidence.analyze import describe_report, report_notes, summarize_report
     from engine.evidence.isolated import ReadLimits
 
     reports: list[AnyReport] = []
@@ -130,6 +129,10 @@ def _analyse_files(
             continue
         reports.append(item.report)
         if show:
+            # Here, not above: the module imports every reader (numpy and the rest), which
+            # this process would hold while a child reads the file (they run in the child).
+            from engine.evidence.analyze import describe_report, report_notes, summarize_report
+
             echo(summarize_report(item.report))
             for line in describe_report(item.report, limit=5):
                 echo(f"  {line}")

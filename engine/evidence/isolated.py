@@ -27,13 +27,14 @@ from dataclasses import dataclass
 from importlib.machinery import ModuleSpec
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from engine.core.config import Settings
 from engine.core.errors import EvidenceRejected, FaultMavenError, new_error_id
-from engine.core.redact import Redactor
-from engine.evidence.analyze import analyze
-from engine.evidence.reports import AnyReport
+
+if TYPE_CHECKING:
+    from engine.core.config import Settings
+    from engine.core.redact import Redactor
+    from engine.evidence.reports import AnyReport
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,10 @@ def _read_in_child(
     seconds: float,
     memory_bytes: int,
 ) -> None:
+    # The fork server imported the readers (engine/evidence/warm.py): here this is a lookup.
+    # Not at the top of this module, which the parent imports too and needs no reader for.
+    from engine.evidence.analyze import analyze
+
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     deadline = time.monotonic() + seconds
     outcome: _Outcome

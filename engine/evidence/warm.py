@@ -4,6 +4,8 @@ expressions compiled and numpy initialised, instead of paying for both on every 
 
 from __future__ import annotations
 
+import gc
+
 from engine.evidence.analyze import analyze
 
 _SAMPLES = {
@@ -18,3 +20,9 @@ _SAMPLES = {
 
 for _name, _data in _SAMPLES.items():
     analyze(_name, _data)
+
+# Everything the server holds now is shared with each child until one of them writes to it.
+# A full garbage collection in a child writes to every object it traverses (its GC header),
+# which copies each of their pages into the child: frozen objects are never traversed.
+gc.collect()
+gc.freeze()

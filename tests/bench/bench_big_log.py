@@ -3,7 +3,9 @@
 Run: .venv/bin/python tests/bench/bench_big_log.py [GB] [--keep PATH]
 The log is generated to a temporary file first (not timed): an app log with stack traces
 whose payments-db errors become ten times as frequent for the last quarter of the lines.
-The command runs as a child process, so its peak RSS is its own.
+The command runs as a child process, so its peak RSS is its own: the highest sum of its
+process tree's RSS (tests/bench/process_tree.py), then each process's own peak and the tree's
+peak PSS.
 """
 
 from __future__ import annotations
@@ -69,6 +71,10 @@ def main() -> None:
         f"{report['error_group_count']} error groups, {report['template_count']} templates, "
         f"incident from {report['incident_start']}"
     )
+    # Peak RSS is the sum over the tree, pages the fork server shares with its child counted
+    # in both; PSS counts a shared page once in all, for reference.
+    print(f"  peak RSS by process (MB): {measured.roles()}")
+    print(f"  peak PSS of the tree: {measured.peak_pss_mb:.0f} MB")
     if keep is None:
         os.remove(path)
         os.rmdir(directory)
