@@ -55,9 +55,10 @@ SELECT w.word,
        (SELECT CASE WHEN reltuples > 0 THEN reltuples
                     ELSE (SELECT count(*) FROM knowledge_chunks) END
         FROM pg_class WHERE oid = 'knowledge_chunks'::regclass) AS total,
-       (SELECT CASE WHEN reltuples > 0 THEN reltuples
-                    ELSE (SELECT count(*) FROM knowledge_documents) END
-        FROM pg_class WHERE oid = 'knowledge_documents'::regclass) AS documents
+       -- counted, not estimated: the planner's estimate lags an import until autovacuum
+       -- analyses the table, and IDF with a stale count ranks differently from one import
+       -- to the next (a count of the documents table is cheap: thousands of rows)
+       (SELECT count(*) FROM knowledge_documents) AS documents
 FROM words w
 """
 
