@@ -247,8 +247,14 @@ def _rules_needed(text: str) -> tuple[int, ...]:
 
 
 def _digits_as_zeros(text: str) -> str:
-    """`text` with every ASCII digit a "0" (through bytes: str.translate is slow per call)."""
-    return text.encode("utf-8", "surrogatepass").translate(_ZEROS).decode("utf-8", "surrogatepass")
+    """`text` with every ASCII digit a "0" (through bytes: str.translate is slow per call;
+    the default codec arguments parse quickest, surrogatepass keeps a lone surrogate)."""
+    try:
+        return text.encode().translate(_ZEROS).decode()
+    except UnicodeEncodeError:
+        return (
+            text.encode("utf-8", "surrogatepass").translate(_ZEROS).decode("utf-8", "surrogatepass")
+        )
 
 
 class Redactor:

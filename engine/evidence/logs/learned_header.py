@@ -59,6 +59,8 @@ _FRACTION = re.compile(r"[.,](\d{1,9})")
 _FRACTION_CHARS = 10  # the most a fraction takes: a separator and nine digits
 _ZONE_STARTS = ("+", "-", "U", "G")  # an offset or UTC / GMT after a space
 _NO_FRACTION = timedelta(0)
+_ZEROS = bytes.maketrans(b"123456789", b"000000000")  # UTF-8 digits as `shape_of` turns them
+_UNSEEN = timedelta(days=-1)  # a tail not looked at yet (no fraction is negative)
 
 
 # What a learned header reads from a line: its time as (datetime, end, has_year), or None; its
@@ -69,6 +71,9 @@ _MAX_REMEMBERED = 4096  # entries per memo below (fields, line shapes, fractions
 # (header's end, time's start, level, name's start and end) of a line; -1: no such field.
 _Fields = tuple[int, int, str | None, int, int]
 _LACKS_HEADER: _Fields = (-1, -1, None, -1, -1)
+# ...and for lines of one shape, where the message starts and stops, and its shape.
+_ShapeFields = tuple[int, int, str | None, int, int, int, int, str]
+_LACKS_SHAPE: _ShapeFields = (-1, -1, None, -1, -1, -1, -1, "")
 _SHAPED_LINE_CHARS = 400  # lines up to this long are read by their shape...
 _MAX_FORGOTTEN = 8  # ...unless this many times _MAX_REMEMBERED shapes were new
 
@@ -110,36 +115,71 @@ class HeaderReader:
         self._clock = SecondClock()
         # Lines of a log mostly repeat a few shapes (digits as "0"): the header's fields of
         # a line are those of its shape, read once (a lookup costs a fifth of a match).
-        self._shaped: dict[str, _Fields] | None = {}
+        self._shaped: dict[bytes, _ShapeFields] | None = {}
         self._forgotten = 0
 
     def read(self, line: str, year: int | None) -> HeaderRead | None:
         """The header's fields and the message, or None when `line` lacks the header."""
         shaped = self._shaped
-        shape = None
         if shaped is not None and len(line) <= _SHAPED_LINE_CHARS:
-            shape = shape_of(line)
-            fields = shaped.get(shape)
-            if fields is None:
-                fields = self._learn_shape(shape)
-        else:
-            fields = self._fields(self._match(line))
+            # The shape as UTF-8 bytes is the key: `shape_of` without turning it back into
+            # text, which only a new shape needs (or a lone surrogate, which UTF-8 refuses).
+            try:
+                key = line.encode().translate(_ZEROS)
+            except UnicodeEncodeError:
+                key = shape_of(line).encode("utf-8", "surrogatepass")
+            known = shaped.get(key)
+            if known is None:
+                known = self._learn_shape(key)
+            if known is _LACKS_SHAPE:
+                return None
+            _, time_start, level, name_start, name_end, start, stop, message_shape = known
+            ts = None
+            if time_start >= 0:
+                # `self._clock.at(line, time_start, year)`, its usual case written out: this
+                # runs once per line of huge files, and a call costs as much as the rest.
+                clock = self._clock
+                head = clock._head
+                if head and year == clock._year and line.startswith(head, time_start):
+                    at = time_start + len(head)
+                    tail = line[at : at + clock._tail_chars]
+                    fraction = clock._tails.get(tail, _UNSEEN)
+                    if fraction is _UNSEEN:
+                        fraction = clock._tail(tail)
+                    if fraction is not None:
+                        ts = clock._base + fraction, time_start + clock._end, clock._has_year
+                if ts is None:
+                    ts = clock._parse(line, time_start, year)
+            name = None
+            if name_start >= 0:  # `_name`, written out: once per line
+                field = line[name_start:name_end]
+                name = self._names.get(field, "")
+                if name == "":
+                    name = _remember(self._names, field, _name(field.strip()))
+            if start < stop or ts is None:
+                # The shape has the line's spaces where the line has them: its message is
+                # where the shape's is, stripped alike.
+                return ts, level, name, line[start:stop], message_shape
+            end = ts[1]  # a header and no message: what follows the time is the message
+            shape = key.decode("utf-8", "surrogatepass")
+            return ts, level, name, line[end:].strip(), shape[end:].strip()
+        fields = self._fields(self._match(line))
         if fields is _LACKS_HEADER:
             return None
         end, time_start, level, name_start, name_end = fields
         ts = None if time_start < 0 else self._clock.at(line, time_start, year)
-        name = None
-        if name_start >= 0:
-            field = line[name_start:name_end]
-            name = self._names.get(field, "")
-            if name == "":
-                name = _remember(self._names, field, _name(field.strip()))
+        name = None if name_start < 0 else self._name(line[name_start:name_end])
         message = line[end:].strip()
         if not message and ts is not None:
-            end = ts[1]
-            message = line[end:].strip()
-        # The shape maps each character to one: the message's is cut from the line's.
-        return ts, level, name, message, None if shape is None else shape[end:].strip()
+            message = line[ts[1] :].strip()
+        return ts, level, name, message, None
+
+    def _name(self, field: str) -> str | None:
+        """The program a name field names, remembered: a log names few."""
+        name = self._names.get(field, "")
+        if name == "":
+            name = _remember(self._names, field, _name(field.strip()))
+        return name
 
     def _fields(self, m: re.Match[str] | None) -> _Fields:
         """Where the header of a matched line ends, where its time and name are, its level."""
@@ -155,11 +195,21 @@ class HeaderReader:
         name_start, name_end = m.span(self._name_group) if self._name_group else (-1, -1)
         return m.end(), time_start, level, name_start, name_end
 
-    def _learn_shape(self, shape: str) -> _Fields:
-        """`_fields` of lines of this shape. No field pattern tells one digit from another
-        (mining.py matches the header on shapes too), so it holds for all of them, and
-        the level, a word, is the same on each."""
+    def _learn_shape(self, key: bytes) -> _ShapeFields:
+        """`_fields` of lines of the shape `key` encodes, and where their message starts and
+        stops, with its shape. No field pattern tells one digit from another (mining.py
+        matches the header on shapes too), so they hold for all of them, and the level, a
+        word, is the same on each."""
+        shape = key.decode("utf-8", "surrogatepass")
         fields = self._fields(self._match(shape))
+        known = _LACKS_SHAPE
+        if fields is not _LACKS_HEADER:
+            end = fields[0]
+            rest = shape[end:]
+            message = rest.lstrip()
+            start = end + len(rest) - len(message)
+            message = message.rstrip()
+            known = (*fields, start, start + len(message), message)
         shaped = self._shaped
         assert shaped is not None
         if len(shaped) >= _MAX_REMEMBERED:
@@ -167,8 +217,8 @@ class HeaderReader:
             self._forgotten += 1
             if self._forgotten > _MAX_FORGOTTEN:
                 self._shaped = None  # lines of ever new shapes: matching each is cheaper
-        shaped[shape] = fields
-        return fields
+        shaped[key] = known
+        return known
 
 
 def _remember(memory: dict[str, str | None], key: str, value: str | None) -> str | None:
@@ -219,12 +269,13 @@ class SecondClock:
         self._base = datetime.min
         self._has_year = True
         self._year: int | None = None
-        # Fraction digits as written -> the time they add to the second; "" when the time
-        # has no fraction. Adding one is many times faster than datetime.replace().
-        self._fractions: dict[str, timedelta] = {}
-        # What follows the fraction (the zone and the next two characters) -> whether the
-        # time ends there as the last one did: lines differ there in a few ways only.
-        self._endings: dict[str, bool] = {}
+        # What follows the head (the fraction's digits, the zone, the next two characters)
+        # -> the time the fraction adds to the second when the time ends there as the last
+        # one did, else None: lines differ there in a few ways only (one look-up for both,
+        # and adding the fraction is many times faster than datetime.replace()).
+        self._tails: dict[str, timedelta | None] = {}
+        self._tail_chars = 2  # the characters of such a key: the fraction's, the zone's, 2
+        self._end = 0  # where a time so read ends, from its start
 
     def read(self, line: str, start: int, year: int | None) -> TimestampMatch | None:
         found = self.at(line, start, year)
@@ -233,32 +284,34 @@ class SecondClock:
     def at(self, line: str, start: int, year: int | None) -> tuple[datetime, int, bool] | None:
         """`read` as a plain (ts, end, has_year) tuple, for a caller that reads every line."""
         head = self._head
-        if head and line.startswith(head, start) and year == self._year:
+        if head and year == self._year and line.startswith(head, start):
             at = start + len(head)
-            end = at + self._width
-            digits = line[at:end]
-            fraction = self._fractions.get(digits)
-            if fraction is None:
-                fraction = self._fraction(digits)
+            tail = line[at : at + self._tail_chars]
+            fraction = self._tails.get(tail, _UNSEEN)
+            if fraction is _UNSEEN:
+                fraction = self._tail(tail)
             if fraction is not None:
-                ending = line[end : end + len(self._rest) + 2]
-                ends = self._endings.get(ending)
-                if ends is None:
-                    ends = self._ends(ending)
-                if ends:
-                    return self._base + fraction, end + len(self._rest), self._has_year
+                return self._base + fraction, start + self._end, self._has_year
+        return self._parse(line, start, year)
+
+    def _parse(self, line: str, start: int, year: int | None) -> tuple[datetime, int, bool] | None:
+        """The time read in full, and remembered for the lines after."""
         found = read_time(line, start, year)
         self._remember(line, start, found, year)
         return None if found is None else (found.ts, found.end, found.has_year)
 
-    def _fraction(self, digits: str) -> timedelta | None:
-        """What `digits` add to the second, or None when they are not the fraction's."""
-        if len(digits) != self._width or not digits.isdigit():
-            return None
-        if len(self._fractions) >= _MAX_REMEMBERED:
-            self._fractions = {}
-        micro = int(digits[:6]) * 10 ** max(0, 6 - self._width)
-        fraction = self._fractions[digits] = timedelta(microseconds=micro)
+    def _tail(self, tail: str) -> timedelta | None:
+        """What the fraction at the start of `tail` adds to the second, or None when `tail`
+        does not start with a fraction of this width that ends the time as the last one."""
+        width = self._width
+        digits = tail[:width]
+        fraction = None
+        if len(digits) == width and (not width or digits.isdigit()) and self._ends(tail[width:]):
+            micro = int(digits[:6]) * 10 ** max(0, 6 - width) if width else 0
+            fraction = _NO_FRACTION if not micro else timedelta(microseconds=micro)
+        if len(self._tails) >= _MAX_REMEMBERED:
+            self._tails = {}
+        self._tails[tail] = fraction
         return fraction
 
     def _ends(self, ending: str) -> bool:
@@ -266,15 +319,11 @@ class SecondClock:
         follows, nor a zone after a space where the last time had none."""
         rest = self._rest
         after = ending[len(rest) : len(rest) + 1]
-        ends = (
+        return (
             ending.startswith(rest)
             and not after.isdigit()
             and bool(rest or after != " " or ending[len(rest) + 1 :] not in _ZONE_STARTS)
         )
-        if len(self._endings) >= _MAX_REMEMBERED:
-            self._endings = {}
-        self._endings[ending] = ends
-        return ends
 
     def _remember(
         self, line: str, start: int, found: TimestampMatch | None, year: int | None
@@ -287,14 +336,13 @@ class SecondClock:
         if layout is None:
             return
         seconds, width, after = layout
-        if width != self._width or not self._fractions:
-            # Every key has the width's digits: a line cut short never finds one.
-            self._fractions = {} if width else {"": _NO_FRACTION}
-        self._width = width
-        self._head = line[start : seconds + 1 if width else seconds]
         rest = line[after:end]
-        if rest != self._rest:
-            self._rest, self._endings = rest, {}
+        if width != self._width or rest != self._rest:
+            self._tails = {}  # keyed by the fraction's digits and the zone's characters
+        self._width, self._rest = width, rest
+        self._tail_chars = width + len(rest) + 2
+        self._head = line[start : seconds + 1 if width else seconds]
+        self._end = len(self._head) + width + len(rest)  # its head, fraction and zone
         self._base, self._has_year, self._year = _whole_second(found.ts), found.has_year, year
 
 

@@ -109,8 +109,19 @@ class PatternTally:
         if is_error:
             tally.errors += 1
         if ts is not None and bucket is not None:
-            tally.histogram.add(bucket)
-            tally.seen.add(ts)
+            # Once per record: the usual case of `histogram.add` and `seen.add` written out.
+            histogram = tally.histogram
+            if histogram.width == self.clock.width:
+                counts = histogram.counts
+                counts[bucket] = counts.get(bucket, 0) + 1
+            else:
+                histogram.add(bucket)
+            seen = tally.seen
+            last = seen.last
+            if last is not None and seen.first is not None and ts > last:
+                seen.last = ts
+            else:
+                seen.add(ts)
         if component is not None:
             tally.components[component] += 1
 

@@ -133,10 +133,16 @@ class Record:
         shape: str | None = None,
     ) -> None:
         # Written out: one is made per line, and a generated __init__ with a default
-        # factory costs twice as much.
-        self.line, self.ts, self.level, self.message, self.format = line, ts, level, message, format
+        # factory costs twice as much; one statement per field, since assigning a tuple of
+        # them costs half as much again.
+        self.line = line
+        self.ts = ts
+        self.level = level
+        self.message = message
+        self.format = format
         self.continuation = [] if continuation is None else continuation
-        self.component, self.shape = component, shape
+        self.component = component
+        self.shape = shape
         self.group_key = self.host = self.peer = None
         self.dropped_lines = 0
         self.level_inferred = False
@@ -168,14 +174,8 @@ _Other = tuple[Kind, str, datetime | None]
 class _LineParser:
     """Turns one line into a Record head, or says what else it is."""
 
-    def __init__(
-        self,
-        reference_year: int | None,
-        years_assumed: set[int] | None,
-        header: HeaderReader | None = None,
-    ) -> None:
+    def __init__(self, reference_year: int | None, years_assumed: set[int] | None) -> None:
         self.year = reference_year
-        self.header = header
         self._last_yearless: datetime | None = None
         self._years_assumed = years_assumed if years_assumed is not None else set()
         self._access_when = ""
@@ -183,7 +183,7 @@ class _LineParser:
 
     def parse(self, line: str, lineno: int, depth: int = 0) -> Record | _Other:
         """`depth`: how many records `line` sits inside (a CSV cell, a runtime's JSON).
-        A line with the file's learned header is `headed`'s, which is asked first."""
+        A line with the file's learned header is read by it (`iter_records`) first."""
         if not line or line.isspace():
             return (Kind.BLANK, line, None)
         first = line[0]
@@ -201,29 +201,13 @@ class _LineParser:
                 pri_level = level_from_value(int(pri.group(1)) % 8, syslog_priority=True)
         tsm = match_timestamp(line, pos, self.year)
         if tsm is not None:
-            record = self._after_timestamp(line, lineno, pos, self._rollover(tsm), depth)
+            record = self._after_timestamp(line, lineno, pos, self.rollover(tsm), depth)
             if isinstance(record, Record) and pri_level:
                 record.level = record.level or pri_level
             return record
         return self._without_timestamp(line, lineno, pos)
 
-    def headed(self, line: str, lineno: int) -> Record | None:
-        """The record of a line that has the file's learned header (learned_header.py), with
-        its fields as the header reads them; None when it lacks the header (then `parse`
-        reads it). `line` is neither blank nor indented: `parse` tells those first."""
-        assert self.header is not None
-        read = self.header.read(line, self.year)
-        # A header that opens with a word could take "Caused by: ..." for one.
-        if read is None or (self.header.opens_with_word and _CONTINUATION.match(line)):
-            return None
-        found, level, component, message, shape = read
-        ts = None
-        if found is not None:
-            ts = found[0] if found[2] else self._rollover(TimestampMatch(*found)).ts
-        fmt = "plain" if ts is not None or level is not None else TEXT
-        return Record(lineno, ts, level, message, fmt, None, component, shape)
-
-    def _rollover(self, tsm: TimestampMatch) -> TimestampMatch:
+    def rollover(self, tsm: TimestampMatch) -> TimestampMatch:
         """Syslog has no year: Dec 31 then Jan 1 means the year turned."""
         if tsm.has_year:
             return tsm
@@ -510,17 +494,31 @@ def iter_records(
     timestamps are added to `years_assumed`, so the caller can say so. Lines that have
     `header` (a file's learned header) are read by it.
     """
-    parser = _LineParser(reference_year, years_assumed, header)
-    parse, headed = parser.parse, parser.headed if header is not None else None
+    parser = _LineParser(reference_year, years_assumed)
+    parse = parser.parse
+    read = header.read if header is not None else None
+    # A header that opens with a word could take "Caused by: ..." for one.
+    word_first = header is not None and header.opens_with_word
     current: Record | None = None
     for lineno, line in enumerate(lines, 1):
-        # Most lines of most files have the learned header: they are read by it, and
-        # parse() reads the rest (blank and indented lines first, as here).
-        parsed: Record | _Other | None = None
-        if headed is not None and line[:1] not in _INDENTED_OR_EMPTY and not line.isspace():
-            parsed = headed(line, lineno)
-        if parsed is None:
-            parsed = parse(line, lineno)
+        # Most lines of most files have the learned header: they are read by it, here (once
+        # per line: no call more than needed), and parse() reads the rest (blank and
+        # indented lines first, as here).
+        if read is not None and line[:1] not in _INDENTED_OR_EMPTY and not line.isspace():
+            found = read(line, parser.year)
+            if found is not None and not (word_first and _CONTINUATION.match(line)):
+                when, level, component, message, shape = found
+                ts = None
+                if when is not None:
+                    ts = when[0] if when[2] else parser.rollover(TimestampMatch(*when)).ts
+                fmt = "plain" if ts is not None or level is not None else TEXT
+                record = Record(lineno, ts, level, message, fmt, None, component, shape)
+                if current is not None:
+                    # Most records have a level: _finish only reads one for the others.
+                    yield current if current.level is not None else _finish(current)
+                current = record
+                continue
+        parsed = parse(line, lineno)
         if isinstance(parsed, Record):
             if current is not None:
                 # Most records have a level: _finish only reads one for the others.

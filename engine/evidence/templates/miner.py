@@ -64,6 +64,7 @@ MAX_TEMPLATES = 20_000
 MIN_SIMILARITY = 0.5  # share of positions a message must share with a template to join it
 SKELETON_VALUES = 3  # distinct words at one position before that position becomes <*>
 _MAX_SEEN = 200_000  # masked messages remembered for the one-lookup path
+_MAX_BY_SHAPE = 8_192  # message shapes remembered with their template (the masker's many)
 
 
 class TemplateMatch(NamedTuple):
@@ -144,6 +145,9 @@ class TemplateMiner:
         self._masker = Masker()
         self._known, self._mask = self._masker.known, self._masker.mask
         self._seen: dict[str, _Cluster] = {}
+        # ...and by the message's shape, where the shape alone gives the masked message:
+        # one look-up for the messages that repeat but for their numbers.
+        self._by_shape: dict[str, _Cluster] = {}
         self._clusters: list[_Cluster] = []
         # Live clusters by `_bucket`; dicts keep them in id order.
         self._buckets: dict[tuple[int, str, str], dict[int, _Cluster]] = {}
@@ -160,6 +164,10 @@ class TemplateMiner:
     def add_id(self, message: str, shape: str) -> int:
         """`add` for whole files: `shape` is `shape_of(message)`, cut from the shape of the
         whole text (much faster than line by line), and only the id comes back."""
+        cluster = self._by_shape.get(shape)
+        if cluster is not None and cluster.into is None:
+            cluster.count += 1
+            return cluster.id
         key = self._known.get(shape)
         if key is None:
             key = self._mask(message, shape)
@@ -168,9 +176,14 @@ class TemplateMiner:
             cluster = self._place(_bounded(mask_across(key).split()))
             if len(self._seen) >= _MAX_SEEN:
                 self._seen.clear()
+                self._by_shape.clear()  # it holds what `_seen` does, by another key
             self._seen[key] = cluster
         elif cluster.into is not None:
             cluster = self._seen[key] = _live(cluster)
+        if key is self._known.get(shape):  # the shape alone gave the key: so it always will
+            if len(self._by_shape) >= _MAX_BY_SHAPE:
+                self._by_shape.clear()
+            self._by_shape[shape] = cluster
         cluster.count += 1
         return cluster.id
 

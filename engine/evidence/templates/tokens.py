@@ -157,13 +157,17 @@ def shape_of(text: str) -> str:
         return text.translate(_DIGITS)
     # As bytes: str.translate looks each distinct character up in a dict, call after call
     # (2 µs for a log message), bytes.translate indexes a table. UTF-8 spells every other
-    # character with bytes >= 0x80, so only the ASCII digits change either way;
-    # surrogatepass keeps a lone surrogate as it was.
-    return (
-        text.encode("utf-8", "surrogatepass")
-        .translate(_BYTE_DIGITS)
-        .decode("utf-8", "surrogatepass")
-    )
+    # character with bytes >= 0x80, so only the ASCII digits change either way. The default
+    # codec arguments are the quickest to parse; a lone surrogate, which strict UTF-8
+    # refuses, is kept as it was by surrogatepass.
+    try:
+        return text.encode().translate(_BYTE_DIGITS).decode()
+    except UnicodeEncodeError:
+        return (
+            text.encode("utf-8", "surrogatepass")
+            .translate(_BYTE_DIGITS)
+            .decode("utf-8", "surrogatepass")
+        )
 
 
 class _ShapeCache(dict[str, str]):
