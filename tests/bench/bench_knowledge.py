@@ -666,5 +666,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, default=100_000, help="generated chunks (scale)")
     parser.add_argument("--skip-scale", action="store_true", help="quality part only")
-    parser.add_argument("--show-misses", action="store_true", help="list hybrid's misses on the tune queries")
+    parser.add_argument(
+        "--show-misses", action="store_true", help="list hybrid's misses on the tune queries"
+    )
     asyncio.run(main(parser.parse_args()))

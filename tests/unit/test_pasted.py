@@ -37,7 +37,7 @@ def test_each_block_is_its_own_output() -> None:
 def test_a_one_line_kubectl_reply_is_evidence_and_a_chat_line_that_looks_alike_is_not() -> None:
     for reply in (
         'Error from server (NotFound): pods "video-streamer" not found',
-        "error: the server doesn't have a resource type \"scaledobject\"",
+        'error: the server doesn\'t have a resource type "scaledobject"',
         "No resources found in shop namespace.",
     ):
         [data] = pasted_outputs(reply)
